@@ -1,0 +1,174 @@
+// Gymnasium-style environment (reset({seed}) -> [obs, info]; step(action) ->
+// {obs, reward, terminated, truncated, info}; close()). Async because frames
+// come back from the GPU asynchronously; without a renderer (physics-only,
+// e.g. in Node tests) observations carry no images.
+import {
+  ACTION_DIM, ACTION_HIGH, ACTION_LOW, ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, TCP_LIMITS,
+} from './config.ts';
+import type { CameraSpec, Frame, FrameRenderer, PoseBuffer } from './types.ts';
+import { initPhysics, SimWorld, wrapAngle } from './world.ts';
+import { sampleEpisode, type EpisodeSpec } from '../tasks/episode.ts';
+import { isSuccess } from '../tasks/success.ts';
+import { InstructionError, parseInstruction } from '../tasks/grammar.ts';
+import { getTask, type SuiteSpec } from '../tasks/suite.ts';
+
+export interface Observation {
+  /** Camera frames by camera name (empty without a renderer). */
+  images: Record<string, Frame>;
+  /** See PROPRIO_NAMES in config.ts. */
+  proprio: Float32Array;
+  instruction: string;
+}
+
+export interface StepInfo {
+  success: boolean;
+  step: number;
+  /** True when the action had to be clipped into bounds. */
+  clipped: boolean;
+  episode: EpisodeSpec;
+}
+
+export interface StepResult {
+  obs: Observation;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: StepInfo;
+}
+
+export interface EnvOptions {
+  suite: SuiteSpec;
+  task: string;
+  split: string;
+  renderer?: FrameRenderer;
+  /** End the episode as soon as the success predicate holds (LIBERO-style). Default false: the policy must terminate. */
+  terminateOnSuccess?: boolean;
+  cameras?: CameraSpec[];
+  resolution?: number;
+}
+
+export class ActionError extends Error {
+  override name = 'ActionError';
+}
+
+export class VlaEnv {
+  readonly opts: Required<Omit<EnvOptions, 'renderer'>> & { renderer?: FrameRenderer };
+  private simWorld: SimWorld | null = null;
+  private ep: EpisodeSpec | null = null;
+  private steps = 0;
+  private done = false;
+  private poseBuf: PoseBuffer | null = null;
+
+  constructor(opts: EnvOptions) {
+    getTask(opts.suite, opts.task); // fail fast on an unknown task
+    this.opts = { terminateOnSuccess: false, cameras: DEFAULT_CAMERAS, resolution: DEFAULT_RESOLUTION, ...opts };
+  }
+
+  get sim(): SimWorld {
+    if (!this.simWorld) throw new Error('call reset() before using the environment');
+    return this.simWorld;
+  }
+
+  get episode(): EpisodeSpec {
+    if (!this.ep) throw new Error('call reset() before using the environment');
+    return this.ep;
+  }
+
+  /**
+   * Start an episode. `instruction` overrides the sampled one (typed commands);
+   * it must name objects that are in the scene, else InstructionError.
+   */
+  async reset(options: { seed: number; instruction?: string }): Promise<[Observation, { episode: EpisodeSpec }]> {
+    await initPhysics();
+    let ep = sampleEpisode(this.opts.suite, this.opts.task, this.opts.split, options.seed);
+    if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite);
+    this.simWorld?.free();
+    this.simWorld = new SimWorld(ep.layout);
+    this.ep = ep;
+    this.steps = 0;
+    this.done = false;
+    this.poseBuf = null;
+    this.opts.renderer?.setScene(this.simWorld.describe());
+    return [await this.observe(), { episode: ep }];
+  }
+
+  async step(action: ArrayLike<number>): Promise<StepResult> {
+    const sim = this.sim;
+    if (this.done) throw new Error('episode is over: call reset() before step()');
+    const { clipped, a } = clipAction(action);
+    const tcp = sim.tcp();
+    const target = {
+      x: clamp(tcp.x + a[0], TCP_LIMITS.xMin, TCP_LIMITS.xMax),
+      y: clamp(tcp.y + a[1], TCP_LIMITS.yMin, TCP_LIMITS.yMax),
+      z: clamp(tcp.z + a[2], TCP_LIMITS.zMin, TCP_LIMITS.zMax),
+      yaw: wrapAngle(tcp.yaw + a[3]),
+    };
+    sim.control(target, a[4]);
+    this.steps++;
+    if (!sim.isFinite()) throw new Error(`physics blew up at step ${this.steps} (non-finite body position)`);
+    const success = isSuccess(sim, this.episode);
+    const terminated = a[5] > 0.5 || (this.opts.terminateOnSuccess && success);
+    const truncated = !terminated && this.steps >= this.episode.maxSteps;
+    this.done = terminated || truncated;
+    return {
+      obs: await this.observe(),
+      reward: success ? 1 : 0,
+      terminated,
+      truncated,
+      info: { success, step: this.steps, clipped, episode: this.episode },
+    };
+  }
+
+  /** Proprioception without rendering (cheap). */
+  proprio(): Float32Array {
+    const sim = this.sim;
+    const t = sim.tcp();
+    const p = new Float32Array(PROPRIO_DIM);
+    p.set([t.x, t.y, t.z, t.yaw, sim.gap(), sim.gripperCommand]);
+    return p;
+  }
+
+  private async observe(): Promise<Observation> {
+    const images = this.opts.renderer ? await this.opts.renderer.render((this.poseBuf = this.sim.poses(this.poseBuf ?? undefined))) : {};
+    return { images, proprio: this.proprio(), instruction: this.episode.instruction };
+  }
+
+  close(): void {
+    this.simWorld?.free();
+    this.simWorld = null;
+  }
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** Validate and clip an action. NaN/Inf or a wrong length is an error naming the problem. */
+export function clipAction(action: ArrayLike<number>): { a: Float32Array; clipped: boolean } {
+  if (action.length !== ACTION_DIM) throw new ActionError(`action must have ${ACTION_DIM} values (${ACTION_NAMES.join(', ')}), got ${action.length}`);
+  const a = new Float32Array(ACTION_DIM);
+  let clipped = false;
+  for (let i = 0; i < ACTION_DIM; i++) {
+    const v = action[i];
+    if (!Number.isFinite(v)) throw new ActionError(`action[${i}] (${ACTION_NAMES[i]}) is ${v}: actions must be finite numbers`);
+    a[i] = clamp(v, ACTION_LOW[i], ACTION_HIGH[i]);
+    if (a[i] !== Math.fround(v)) clipped = true;
+  }
+  return { a, clipped };
+}
+
+/** Replace an episode's instruction after checking it against the scene. */
+export function withInstruction(ep: EpisodeSpec, instruction: string, suite: SuiteSpec): EpisodeSpec {
+  const task = getTask(suite, ep.task);
+  const parsed = parseInstruction(instruction, suite.colors, [...task.templates.train, ...task.templates.heldout]);
+  const objects = ep.layout.objects.map((o) => o.name);
+  const bowls = ep.layout.bowls.map((b) => b.name);
+  const inScene = `objects: ${objects.join(', ')}; bowls: ${bowls.join(', ')}`;
+  if (!objects.includes(parsed.object)) throw new InstructionError(`there is no ${parsed.object} in the scene (${inScene})`);
+  if (parsed.family !== ep.family) {
+    throw new InstructionError(`"${instruction}" is a ${parsed.family} instruction but task "${ep.task}" is ${ep.family}`);
+  }
+  if (parsed.family === 'pick_place' ? !bowls.includes(parsed.target) : !objects.includes(parsed.target)) {
+    throw new InstructionError(`there is no ${parsed.target} in the scene (${inScene})`);
+  }
+  if (parsed.object === parsed.target) throw new InstructionError(`cannot stack the ${parsed.object} on itself`);
+  return { ...ep, instruction, template: '(typed)', goal: { object: parsed.object, target: parsed.target } };
+}

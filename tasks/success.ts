@@ -1,0 +1,41 @@
+// Success predicates, evaluated on physics state only (never on pixels).
+import { BOWL, OBJECT } from '../sim/config.ts';
+import { quatYaw, type SimWorld } from '../sim/world.ts';
+import type { EpisodeSpec } from './episode.ts';
+
+/** An object counts as placed only once it rests: slower than this (m/s). */
+export const REST_SPEED = 0.05;
+
+export function isSuccess(sim: SimWorld, ep: EpisodeSpec): boolean {
+  return ep.family === 'pick_place' ? inBowl(sim, ep.goal.object, ep.goal.target) : stacked(sim, ep.goal.object, ep.goal.target);
+}
+
+const speed = (v: [number, number, number]) => Math.hypot(v[0], v[1], v[2]);
+
+/** Object centre inside the bowl's inner square, below the rim, at rest, released. */
+export function inBowl(sim: SimWorld, object: string, bowl: string): boolean {
+  const b = sim.layout.bowls.find((x) => x.name === bowl);
+  if (!b) throw new Error(`no bowl named "${bowl}" in this scene`);
+  const s = sim.bodyState(object);
+  const dx = s.pos[0] - b.x, dy = s.pos[1] - b.y;
+  const c = Math.cos(-b.yaw), si = Math.sin(-b.yaw);
+  const lx = c * dx - si * dy, ly = si * dx + c * dy;
+  return Math.abs(lx) < BOWL.innerHalf && Math.abs(ly) < BOWL.innerHalf && s.pos[2] < BOWL.wallHeight + OBJECT.half
+    && speed(s.linvel) < REST_SPEED && !sim.isTouchedByGripper(object);
+}
+
+/** Object resting on top of the base object, centred within 2.5 cm, released; base still upright on the table. */
+export function stacked(sim: SimWorld, object: string, base: string): boolean {
+  const a = sim.bodyState(object), b = sim.bodyState(base);
+  const dxy = Math.hypot(a.pos[0] - b.pos[0], a.pos[1] - b.pos[1]);
+  const dz = a.pos[2] - b.pos[2];
+  const baseUpright = Math.abs(b.pos[2] - OBJECT.half) < 0.005;
+  return dxy < 0.025 && Math.abs(dz - 2 * OBJECT.half) < 0.006 && baseUpright
+    && speed(a.linvel) < REST_SPEED && !sim.isTouchedByGripper(object);
+}
+
+/** Yaw of a body about world z (for experts and analysis). */
+export function bodyYaw(sim: SimWorld, name: string): number {
+  const q = sim.bodyState(name).quat;
+  return quatYaw({ x: q[0], y: q[1], z: q[2], w: q[3] });
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { resolveSuite } from '../../tasks/builtin.ts';
+import { comboLists, sampleEpisode } from '../../tasks/episode.ts';
+import { episodeList, parseSuite, SuiteError, validateSuite } from '../../tasks/suite.ts';
+
+const base = JSON.parse(readFileSync('tasks/suites/tabletop-v1.json', 'utf8'));
+const clone = () => JSON.parse(JSON.stringify(base));
+
+describe('suite files', () => {
+  it('the default suite validates and has the held-out splits', () => {
+    const s = validateSuite(base);
+    expect(Object.keys(s.splits)).toEqual(['train', 'heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_distractors']);
+    expect(s.tasks.map((t) => t.family)).toEqual(['pick_place', 'stack']);
+  });
+
+  it('episode lists are fixed: tasks x seeds in suite order', () => {
+    const s = validateSuite(base);
+    const eps = episodeList(s, 'heldout_layout');
+    expect(eps).toHaveLength(200);
+    expect(eps[0]).toEqual({ task: 'pick_place', seed: 100000 });
+    expect(eps[100]).toEqual({ task: 'stack', seed: 100000 });
+    expect(episodeList(s, 'heldout_layout')).toEqual(eps);
+  });
+
+  const cases: [string, (j: any) => void, RegExp][] = [
+    ['missing name', (j) => delete j.name, /suite\.name: missing/],
+    ['bad version', (j) => (j.version = 'one'), /suite\.version: expected a version/],
+    ['unknown color', (j) => (j.colors[2] = 'mauve'), /suite\.colors\[2\]: unknown color "mauve"/],
+    ['unknown shape', (j) => (j.shapes[0] = 'sphere'), /suite\.shapes\[0\]: unknown shape "sphere"/],
+    ['bad held-out combo', (j) => (j.heldOutCombos[1] = 'pink cube'), /suite\.heldOutCombos\[1\]: "pink cube"/],
+    ['unknown family', (j) => (j.tasks[1].family = 'juggle'), /suite\.tasks\[1\]\.family: expected one of pick_place, stack/],
+    ['template without slot', (j) => (j.tasks[0].templates.train[2] = 'put it somewhere'), /suite\.tasks\[0\]\.templates\.train\[2\]: .* must contain both \{object\} and \{target\}/],
+    ['template slot order', (j) => (j.tasks[0].templates.heldout[0] = 'into the {target} goes the {object}'), /templates\.heldout\[0\]: .* must name \{object\} before \{target\}/],
+    ['color word in template', (j) => (j.tasks[0].templates.train[0] = 'put the red {object} in the {target}'), /templates\.train\[0\]: .* uses "red" outside a slot/],
+    ['no train split', (j) => delete j.splits.train, /suite\.splits\.train: missing/],
+    ['bad seeds', (j) => (j.splits.heldout_layout.seeds = { start: -1, count: 5 }), /suite\.splits\.heldout_layout\.seeds: expected/],
+    ['bad distractors', (j) => (j.splits.train.distractors = [3, 1]), /suite\.splits\.train\.distractors: expected \[min, max\]/],
+    ['bad combos', (j) => (j.splits.train.combos = 'some'), /suite\.splits\.train\.combos: expected "train", "heldout" or "all"/],
+    ['unknown field', (j) => (j.colour = []), /suite\.colour: unknown field/],
+    ['bowls out of range', (j) => (j.bowls = 9), /suite\.bowls: expected an integer from 1 to 4/],
+    ['duplicate task', (j) => (j.tasks[1].name = 'pick_place'), /suite\.tasks: duplicate task name "pick_place"/],
+  ];
+  for (const [what, mutate, msg] of cases) {
+    it(`rejects ${what} with an error naming the field`, () => {
+      const j = clone();
+      mutate(j);
+      expect(() => validateSuite(j)).toThrow(SuiteError);
+      expect(() => validateSuite(j)).toThrow(msg);
+    });
+  }
+
+  it('reports invalid JSON and unknown suites clearly', () => {
+    expect(() => parseSuite('{"name": ', 'my.json')).toThrow(/my\.json: not valid JSON/);
+    expect(() => resolveSuite('nope')).toThrow(/unknown suite "nope"/);
+    expect(() => resolveSuite('missing.json', () => { throw new Error('ENOENT'); })).toThrow(/cannot read suite file "missing\.json": ENOENT/);
+  });
+
+  it('a user-written suite loads and drives episodes', () => {
+    const j = clone();
+    j.name = 'mini';
+    j.colors = ['cyan', 'pink', 'white'];
+    j.heldOutCombos = ['pink prism'];
+    j.tasks = [j.tasks[1]];
+    const s = resolveSuite('mini.json', () => JSON.stringify(j));
+    const ep = sampleEpisode(s, 'stack', 'train', 7);
+    expect(ep.family).toBe('stack');
+    for (const o of ep.layout.objects) expect(['cyan', 'pink', 'white']).toContain(o.color);
+  });
+});
+
+describe('splits', () => {
+  const s = validateSuite(base);
+  const combos = comboLists(s);
+  it('held-out combos never appear in train episodes; the heldout_combo split always moves one', () => {
+    for (const task of ['pick_place', 'stack']) {
+      for (let seed = 0; seed < 200; seed++) {
+        const ep = sampleEpisode(s, task, 'train', seed);
+        for (const o of ep.layout.objects) expect(combos.heldout).not.toContain(o.name);
+        const h = sampleEpisode(s, task, 'heldout_combo', 200000 + seed);
+        expect(combos.heldout).toContain(h.goal.object);
+      }
+    }
+  });
+
+  it('paraphrase split uses only held-out templates; distractor split has 4-5 distractors', () => {
+    const pp = s.tasks[0].templates;
+    for (let seed = 0; seed < 50; seed++) {
+      expect(pp.heldout).toContain(sampleEpisode(s, 'pick_place', 'heldout_paraphrase', 300000 + seed).template);
+      expect(pp.train).toContain(sampleEpisode(s, 'pick_place', 'train', seed).template);
+      const n = sampleEpisode(s, 'pick_place', 'heldout_distractors', 400000 + seed).layout.objects.length - 1;
+      expect(n).toBeGreaterThanOrEqual(4);
+      expect(n).toBeLessThanOrEqual(5);
+    }
+  });
+});
