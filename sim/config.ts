@@ -87,7 +87,7 @@ export type ShapeName = (typeof SHAPES)[number];
 
 /** Default cameras: a fixed scene camera in front of and above the table, and a wrist camera. */
 export const DEFAULT_CAMERAS: CameraSpec[] = [
-  { name: 'scene', mount: 'fixed', position: [0.0, -0.55, 0.5], target: [0, -0.02, 0], fovDeg: 50 },
+  { name: 'scene', mount: 'fixed', position: [0.0, -0.42, 0.56], target: [0, 0.01, 0], fovDeg: 44 },
   { name: 'wrist', mount: 'wrist', position: [0, -0.05, 0.02], target: [0, 0, -0.2], fovDeg: 75 },
 ];
 export const DEFAULT_RESOLUTION = 96;

@@ -5,6 +5,7 @@
 // before `ready` flips to true, which is what HeadlessSession waits for.
 import pkg from '../../package.json';
 import { renderApi } from './api/render.ts';
+import { episodeApi } from './api/episode.ts';
 
 const api = {
   version: pkg.version as string,
@@ -14,6 +15,7 @@ const api = {
     return Object.keys(api).filter((k) => typeof (api as Record<string, unknown>)[k] === 'function');
   },
   ...renderApi,
+  ...episodeApi,
 };
 
 export type VlalabApi = typeof api;

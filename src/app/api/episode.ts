@@ -1,0 +1,93 @@
+// Page API: whole episodes run inside the page (physics + Babylon rendering +
+// readback), so one page.evaluate carries one episode instead of one per step.
+// The same VlaEnv and experts run in Node tests; here a renderer is attached.
+import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, ACTION_DIM } from '../../../sim/config.ts';
+import { VlaEnv } from '../../../sim/env.ts';
+import type { CameraSpec } from '../../../sim/types.ts';
+import type { EpisodeSpec } from '../../../tasks/episode.ts';
+import { createExpert } from '../../../tasks/expert.ts';
+import type { SuiteSpec } from '../../../tasks/suite.ts';
+import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
+import { rendererFor } from '../rendererPool.ts';
+
+export interface ExpertEpisodeArgs {
+  suite: SuiteSpec;
+  task: string;
+  split: string;
+  seed: number;
+  resolution?: number;
+  cameras?: CameraSpec[];
+}
+
+/** One recorded episode. Step t pairs observation t (before acting) with action t. */
+export interface EpisodeWire {
+  episode: EpisodeSpec;
+  steps: number;
+  success: boolean;
+  terminated: boolean;
+  resolution: number;
+  cameras: string[];
+  /** Per camera: base64 of uint8 [steps, H, W, 3] (rows top-down). */
+  frames: Record<string, string>;
+  /** base64 of float32 [steps, PROPRIO_DIM]. */
+  proprio: string;
+  /** base64 of float32 [steps, ACTION_DIM]. */
+  actions: string;
+  /** Final frames (after the last action) per camera, base64 uint8 [H, W, 3]: for videos. */
+  finalFrames: Record<string, string>;
+  /** envMs: time inside env.reset/step (physics + render + readback); totalMs: the whole call. */
+  timing: { envMs: number; totalMs: number };
+}
+
+export const episodeApi = {
+  async runExpertEpisode(args: ExpertEpisodeArgs): Promise<EpisodeWire> {
+    const t0 = performance.now();
+    const res = args.resolution ?? DEFAULT_RESOLUTION;
+    const cameras = args.cameras ?? DEFAULT_CAMERAS;
+    const renderer = rendererFor({ width: res, height: res, cameras });
+    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
+    let envMs = 0;
+    const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+      const s = performance.now();
+      const out = await f();
+      envMs += performance.now() - s;
+      return out;
+    };
+    try {
+      let [obs] = await timed(() => env.reset({ seed: args.seed }));
+      const expert = createExpert(env.episode);
+      const frameSize = res * res * 3;
+      const maxT = env.episode.maxSteps;
+      const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(maxT * frameSize)]));
+      const proprio = new Float32Array(maxT * PROPRIO_DIM);
+      const actions = new Float32Array(maxT * ACTION_DIM);
+      let t = 0;
+      let last;
+      do {
+        for (const c of cameras) frames[c.name].set(obs.images[c.name].data, t * frameSize);
+        proprio.set(obs.proprio, t * PROPRIO_DIM);
+        const a = expert.act(env.sim);
+        actions.set(a, t * ACTION_DIM);
+        last = await timed(() => env.step(a));
+        obs = last.obs;
+        t++;
+      } while (!last.terminated && !last.truncated);
+      const totalMs = performance.now() - t0;
+      return {
+        episode: env.episode,
+        steps: t,
+        success: last.info.success,
+        terminated: last.terminated,
+        resolution: res,
+        cameras: cameras.map((c) => c.name),
+        frames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])),
+        proprio: f32ToB64(proprio.subarray(0, t * PROPRIO_DIM)),
+        actions: f32ToB64(actions.subarray(0, t * ACTION_DIM)),
+        finalFrames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])),
+        timing: { envMs, totalMs },
+      };
+    } finally {
+      env.close();
+    }
+  },
+};

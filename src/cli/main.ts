@@ -1,0 +1,111 @@
+// vlalab command line. Each command lives in its own module; this file only
+// parses arguments and prints results. Errors print one clear line, exit 1.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { collect } from './collect.ts';
+
+type Handler = (args: string[]) => Promise<void>;
+
+const HELP = `vlalab — robot VLA policy simulator with pluggable vision backbones
+
+usage: vlalab <command> [options]      (npm run vlalab -- <command> ...)
+
+commands:
+  collect   record scripted-expert demonstrations for a suite split (headless Chromium)
+  video     dump a recorded episode as PNG frames (+ MP4 when ffmpeg exists)
+  envs      list registered environment ids and suites
+  bench     benchmarks, JSON on stdout
+
+run "vlalab <command> --help" for its options.`;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, help: string) {
+  const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  if ((values as { help?: boolean }).help) {
+    console.log(help);
+    process.exit(0);
+  }
+  return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+function int(v: string | boolean | undefined, name: string, dflt?: number): number {
+  if (v === undefined) {
+    if (dflt === undefined) throw new Error(`--${name} is required`);
+    return dflt;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+const commands: Record<string, Handler> = {
+  async collect(args) {
+    const help = `vlalab collect --suite <name|file.json> --split <split> --episodes N [options]
+  --out DIR            dataset directory (default data/<suite>-<split>)
+  --tasks a,b          only these tasks (default: all tasks of the suite, interleaved)
+  --resolution PX      camera resolution (default 96)
+  --workers K          parallel headless pages (default 1)
+  --video DIR          also dump the first --video-episodes episodes as PNG frames
+  --video-episodes N   how many episodes to dump (default 3)
+  --chromium PATH      Chromium executable (default $VLALAB_CHROMIUM or /usr/bin/chromium)
+Reruns resume: completed episodes in DIR are kept and skipped.`;
+    const { values: v } = parse(args, {
+      suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'train' }, episodes: { type: 'string' },
+      out: { type: 'string' }, tasks: { type: 'string' }, resolution: { type: 'string' }, workers: { type: 'string' },
+      video: { type: 'string' }, 'video-episodes': { type: 'string' }, chromium: { type: 'string' },
+    }, help);
+    const suite = String(v.suite), split = String(v.split);
+    const summary = await collect({
+      suite, split, episodes: int(v.episodes, 'episodes'),
+      out: (v.out as string) ?? `data/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}`,
+      tasks: v.tasks ? String(v.tasks).split(',') : undefined,
+      resolution: int(v.resolution, 'resolution', 96), workers: int(v.workers, 'workers', 1),
+      video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), chromium: v.chromium as string | undefined,
+    });
+    console.log(JSON.stringify(summary, null, 2));
+  },
+
+  async video(args) {
+    const help = `vlalab video --data DIR --episode <task>-<seed> [--out DIR]
+Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffmpeg is on PATH.`;
+    const { values: v } = parse(args, { data: { type: 'string' }, episode: { type: 'string' }, out: { type: 'string' } }, help);
+    if (!v.data || !v.episode) throw new Error('--data and --episode are required (see vlalab video --help)');
+    const { readDatasetInfo, readIndex, readEpisode } = await import('../data/demoStore.ts');
+    const { writeEpisodeVideo } = await import('./video.ts');
+    const info = readDatasetInfo(String(v.data));
+    const entry = readIndex(String(v.data)).find((e) => `${e.task}-${e.seed}` === v.episode);
+    if (!entry) throw new Error(`no episode "${v.episode}" in ${v.data}`);
+    const ep = readEpisode(String(v.data), entry, info);
+    console.log(writeEpisodeVideo(String(v.out ?? 'videos'), ep, null, info.resolution));
+  },
+
+  async envs() {
+    const { listEnvs } = await import('../../sim/registry.ts');
+    const { builtinSuiteNames } = await import('../../tasks/builtin.ts');
+    console.log(JSON.stringify({ envs: listEnvs(), suites: builtinSuiteNames() }, null, 2));
+  },
+
+  async bench(args) {
+    const { runBench } = await import('./bench.ts');
+    await runBench(args);
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return;
+  }
+  const handler = commands[cmd];
+  if (!handler) throw new Error(`unknown command "${cmd}" (commands: ${Object.keys(commands).join(', ')})`);
+  await handler(rest);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    const err = e as Error;
+    console.error(`vlalab: ${err.name && err.name !== 'Error' ? err.name + ': ' : ''}${err.message}`);
+    if (process.env.VLALAB_DEBUG) console.error(err.stack);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,182 @@
+// On-disk demonstration format (Node only). A dataset directory holds:
+//
+//   dataset.json        what was collected: format, suite + version, split, resolution, cameras,
+//                       action/proprio names and bounds. Written once; a rerun must match it.
+//   episodes.jsonl      the index: one JSON line per *completed* episode, appended after its
+//                       file is safely on disk. Readers stream it; a torn last line is ignored.
+//   episodes/<task>-<seed>.safetensors
+//                       one episode: images.<camera> uint8 [T,H,W,3] (rows top-down, RGB),
+//                       proprio float32 [T,P], actions float32 [T,A]; step t pairs observation t
+//                       with action t. __metadata__.episode holds the EpisodeSpec as JSON.
+//
+// Crash safety: each episode file is written to a temp name, fsynced and renamed, and only then
+// indexed; an interrupted run leaves completed episodes intact and a rerun skips them.
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, PROPRIO_NAMES } from '../../sim/config.ts';
+import type { EpisodeSpec } from '../../tasks/episode.ts';
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.ts';
+
+export const DEMO_FORMAT = 'vlalab-demos';
+export const DEMO_FORMAT_VERSION = 1;
+
+export interface DatasetInfo {
+  format: typeof DEMO_FORMAT;
+  formatVersion: number;
+  suite: string;
+  suiteVersion: string;
+  split: string;
+  resolution: number;
+  cameras: string[];
+  actionNames: readonly string[];
+  actionLow: number[];
+  actionHigh: number[];
+  proprioNames: readonly string[];
+}
+
+export interface IndexEntry {
+  file: string;
+  task: string;
+  seed: number;
+  steps: number;
+  success: boolean;
+  instruction: string;
+}
+
+export interface EpisodeData {
+  episode: EpisodeSpec;
+  steps: number;
+  success: boolean;
+  images: Record<string, Uint8Array>;
+  proprio: Float32Array;
+  actions: Float32Array;
+}
+
+export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[] }): DatasetInfo {
+  return {
+    format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...p,
+    actionNames: ACTION_NAMES, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], proprioNames: PROPRIO_NAMES,
+  };
+}
+
+export class DemoWriter {
+  private readonly done = new Set<string>();
+
+  constructor(readonly dir: string, readonly info: DatasetInfo) {
+    mkdirSync(join(dir, 'episodes'), { recursive: true });
+    const infoPath = join(dir, 'dataset.json');
+    if (existsSync(infoPath)) {
+      const old = JSON.parse(readFileSync(infoPath, 'utf8')) as DatasetInfo;
+      for (const k of ['suite', 'suiteVersion', 'split', 'resolution'] as const) {
+        if (old[k] !== info[k]) throw new Error(`${dir} holds a dataset with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(info[k])}: use another --out directory`);
+      }
+      if (old.cameras.join() !== info.cameras.join()) throw new Error(`${dir} holds a dataset with cameras ${old.cameras.join(',')}, not ${info.cameras.join(',')}`);
+    } else {
+      writeFileSync(infoPath, JSON.stringify(info, null, 2) + '\n');
+    }
+    for (const e of readIndex(dir)) this.done.add(key(e.task, e.seed));
+  }
+
+  has(task: string, seed: number): boolean {
+    return this.done.has(key(task, seed));
+  }
+
+  get count(): number {
+    return this.done.size;
+  }
+
+  write(ep: EpisodeData): IndexEntry {
+    const { episode, steps } = ep;
+    const file = `episodes/${episode.task}-${episode.seed}.safetensors`;
+    const res = this.info.resolution;
+    const tensors: Parameters<typeof serializeSafetensors>[0] = {
+      proprio: { dtype: 'F32', shape: [steps, this.info.proprioNames.length], data: ep.proprio },
+      actions: { dtype: 'F32', shape: [steps, this.info.actionNames.length], data: ep.actions },
+    };
+    for (const cam of this.info.cameras) {
+      const data = ep.images[cam];
+      if (!data || data.length !== steps * res * res * 3) throw new Error(`episode ${episode.task}/${episode.seed}: camera "${cam}" has ${data?.length ?? 0} bytes, expected ${steps}x${res}x${res}x3`);
+      tensors[`images.${cam}`] = { dtype: 'U8', shape: [steps, res, res, 3], data };
+    }
+    const bytes = serializeSafetensors(tensors, { episode: JSON.stringify(episode), success: String(ep.success), format: DEMO_FORMAT });
+    const tmp = join(this.dir, `${file}.tmp`);
+    writeDurable(tmp, bytes);
+    renameSync(tmp, join(this.dir, file));
+    const entry: IndexEntry = { file, task: episode.task, seed: episode.seed, steps, success: ep.success, instruction: episode.instruction };
+    appendDurable(join(this.dir, 'episodes.jsonl'), JSON.stringify(entry) + '\n');
+    this.done.add(key(episode.task, episode.seed));
+    return entry;
+  }
+}
+
+const key = (task: string, seed: number) => `${task}\u0000${seed}`;
+
+function writeDurable(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function appendDurable(path: string, line: string): void {
+  // A torn previous line (crash mid-append) would glue onto this one: start on a fresh line.
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
+    if (text.length > 0 && !text.endsWith('\n')) line = '\n' + line;
+  }
+  appendFileSync(path, line);
+  const fd = openSync(path, 'r+');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+/** Completed episodes of a dataset directory; malformed lines (a torn tail) are skipped. */
+export function readIndex(dir: string): IndexEntry[] {
+  const path = join(dir, 'episodes.jsonl');
+  if (!existsSync(path)) return [];
+  const out: IndexEntry[] = [];
+  const seen = new Set<string>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let e: IndexEntry;
+    try { e = JSON.parse(line) as IndexEntry; } catch { continue; }
+    if (typeof e.file !== 'string' || typeof e.seed !== 'number' || seen.has(key(e.task, e.seed))) continue;
+    seen.add(key(e.task, e.seed));
+    out.push(e);
+  }
+  return out;
+}
+
+export function readDatasetInfo(dir: string): DatasetInfo {
+  const path = join(dir, 'dataset.json');
+  if (!existsSync(path)) throw new Error(`${dir} is not a vlalab dataset (no dataset.json)`);
+  const info = JSON.parse(readFileSync(path, 'utf8')) as DatasetInfo;
+  if (info.format !== DEMO_FORMAT) throw new Error(`${path}: format is ${JSON.stringify(info.format)}, expected "${DEMO_FORMAT}"`);
+  if (info.formatVersion > DEMO_FORMAT_VERSION) throw new Error(`${path}: format version ${info.formatVersion} is newer than this vlalab (${DEMO_FORMAT_VERSION})`);
+  return info;
+}
+
+/** Load one episode file back into typed arrays. */
+export function readEpisode(dir: string, entry: IndexEntry, info: DatasetInfo): EpisodeData {
+  const path = join(dir, entry.file);
+  const st = parseSafetensors(new Uint8Array(readFileSync(path)));
+  const get = (name: string) => {
+    const t = st.tensors.get(name);
+    if (!t) throw new Error(`${path}: missing tensor "${name}"`);
+    return t;
+  };
+  const images: Record<string, Uint8Array> = {};
+  for (const cam of info.cameras) images[cam] = get(`images.${cam}`).data as Uint8Array;
+  const metaEp = st.metadata.episode;
+  if (!metaEp) throw new Error(`${path}: missing __metadata__.episode`);
+  return {
+    episode: JSON.parse(metaEp) as EpisodeSpec,
+    steps: get('actions').shape[0],
+    success: st.metadata.success === 'true',
+    images,
+    proprio: get('proprio').data as Float32Array,
+    actions: get('actions').data as Float32Array,
+  };
+}
