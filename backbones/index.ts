@@ -1,0 +1,21 @@
+// Backbone entry point: importing this module registers every backbone.
+import './efficientnet.ts';
+import './vit.ts';
+
+export * from './registry.ts';
+export { EfficientNet, type EfficientNetConfig, efficientNetParamCount, efficientNetLayout, makeDivisible, B0_BLOCKS } from './efficientnet.ts';
+export { ViT, type ViTConfig, vitParamCount, interpolatePosEmbed, bilinearResizeMatrix, linearResizeMatrix } from './vit.ts';
+export { SigLipLoss, type SigLipLossConfig } from './siglip.ts';
+export {
+  importWeights,
+  exportWeights,
+  importSafetensors,
+  exportSafetensors,
+  expectedNames,
+  WeightImportError,
+  type WeightLayout,
+  type Checkpoint,
+  type CheckpointTensor,
+  type ImportOptions,
+  type ExportOptions,
+} from './import.ts';

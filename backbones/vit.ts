@@ -1,0 +1,400 @@
+// Vision Transformer (Dosovitskiy et al., arXiv:2010.11929) in the timm layout,
+// with the SigLIP (Zhai et al., arXiv:2303.15343) variant: no class token,
+// attention-pool ("MAP") head, tanh-GELU — the vision tower OpenVLA
+// (arXiv:2406.09246) fuses with DINOv2.
+//   patch embedding: non-overlapping p x p patches -> linear (== conv, stride p)
+//   + learned position embeddings, bilinearly resized when the input grid
+//     differs from the pretraining grid
+//   [+ class token]
+//   depth x pre-norm transformer blocks, final LayerNorm
+//   pooled = class token | mean of patch tokens ('gap') | attention pool ('map')
+//   tokens = the patch tokens [B, N, C] (optionally TokenLearner-reduced).
+import * as tf from '@tensorflow/tfjs';
+import { type GeluKind, ParamStore, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
+import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
+import {
+  type TokenLearnerConfig,
+  type TokenLearnerParams,
+  addTokenLearner,
+  tokenLearner,
+  tokenLearnerFlops,
+  tokenLearnerParamCount,
+} from './tokenlearner.ts';
+import { type BlockParams, addBlock, block, blockFlops, blockParamCount } from './transformer.ts';
+
+export type ViTConfig = {
+  /** Pretraining resolution (square); the position-embedding grid is imgSize / patchSize. */
+  imgSize: number;
+  /** Patch size p (the patch embedding is a p x p conv with stride p). */
+  patchSize: number;
+  /** Token width C. */
+  dim: number;
+  /** Number of transformer blocks. */
+  depth: number;
+  /** Attention heads (dim must be divisible). */
+  heads: number;
+  /** MLP hidden width = mlpRatio * dim. */
+  mlpRatio: number;
+  /** Prepend a learned class token (timm ViT); SigLIP has none. */
+  classToken: boolean;
+  /** Pooled output: class token, global average of patch tokens, or attention pool (SigLIP). */
+  pool: 'token' | 'gap' | 'map';
+  /** LayerNorm epsilon (timm / SigLIP: 1e-6). */
+  lnEps: number;
+  /** GELU flavour: exact 'erf' (timm ViT) or 'tanh' (SigLIP). */
+  gelu: GeluKind;
+  /** Classifier classes on the pooled output (0 = none). */
+  numClasses: number;
+  /** If > 0: reduce the patch tokens to this many with TokenLearner (pooled is unaffected). */
+  tokenLearnerTokens: number;
+  /** Hidden width of the TokenLearner MLP. */
+  tokenLearnerHidden: number;
+  /** Per-channel normalization applied to [0,1] RGB inside the backbone. */
+  mean: number[];
+  std: number[];
+  /** Seed for weight initialization. */
+  seed: number;
+};
+
+// ---------------------------------------------------------------------------
+// Position-embedding interpolation.
+
+/**
+ * 1-D linear resampling matrix R [out, in] with half-pixel centers (PyTorch
+ * F.interpolate(mode='bilinear', align_corners=False), no antialias):
+ *   src = max((dst + 0.5) * in / out - 0.5, 0); i0 = floor(src); i1 = min(i0 + 1, in - 1)
+ *   R[dst, i0] += 1 - (src - i0); R[dst, i1] += src - i0.
+ * in == out gives the identity.
+ */
+export function linearResizeMatrix(inSize: number, outSize: number): Float32Array {
+  const R = new Float32Array(outSize * inSize);
+  const scale = inSize / outSize;
+  for (let d = 0; d < outSize; d++) {
+    const src = Math.max((d + 0.5) * scale - 0.5, 0);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const l = src - i0;
+    R[d * inSize + i0] += 1 - l;
+    R[d * inSize + i1] += l;
+  }
+  return R;
+}
+
+/** 2-D bilinear resampling matrix M [oh*ow, ih*iw] = Ry (x) Rx (row-major grids). */
+export function bilinearResizeMatrix(inGrid: [number, number], outGrid: [number, number]): Float32Array {
+  const [ih, iw] = inGrid;
+  const [oh, ow] = outGrid;
+  const Ry = linearResizeMatrix(ih, oh);
+  const Rx = linearResizeMatrix(iw, ow);
+  const M = new Float32Array(oh * ow * ih * iw);
+  for (let y = 0; y < oh; y++)
+    for (let x = 0; x < ow; x++)
+      for (let yy = 0; yy < ih; yy++) {
+        const wy = Ry[y * ih + yy];
+        if (wy === 0) continue;
+        for (let xx = 0; xx < iw; xx++) M[(y * ow + x) * ih * iw + yy * iw + xx] = wy * Rx[x * iw + xx];
+      }
+  return M;
+}
+
+/** Resize patch position embeddings [ih*iw, C] -> [oh*ow, C] (identity if the grid is unchanged). */
+export function interpolatePosEmbed(pos: tf.Tensor2D, inGrid: [number, number], outGrid: [number, number]): tf.Tensor2D {
+  if (inGrid[0] === outGrid[0] && inGrid[1] === outGrid[1]) return pos.clone();
+  return tf.tidy(() => {
+    const M = tf.tensor2d(bilinearResizeMatrix(inGrid, outGrid), [outGrid[0] * outGrid[1], inGrid[0] * inGrid[1]]);
+    return mm(M, pos); // [oh*ow, ih*iw] @ [ih*iw, C] -> [oh*ow, C]
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Parameter accounting.
+
+function mlpDimOf(cfg: ViTConfig): number {
+  return Math.round(cfg.dim * cfg.mlpRatio);
+}
+
+function gridOf(cfg: ViTConfig): number {
+  return Math.floor(cfg.imgSize / cfg.patchSize);
+}
+
+function mapHeadParamCount(C: number, H: number): number {
+  return C + (C * C + C) + (C * 2 * C + 2 * C) + (C * C + C) + 2 * C + (C * H + H) + (H * C + C);
+}
+
+function tlConfig(cfg: ViTConfig): TokenLearnerConfig {
+  return { numTokens: cfg.tokenLearnerTokens, hidden: cfg.tokenLearnerHidden, attention: 'softmax' };
+}
+
+/** Analytic trainable parameter count (matches paramCount() of a built model). */
+export function vitParamCount(cfg: ViTConfig): number {
+  const C = cfg.dim;
+  const H = mlpDimOf(cfg);
+  const g = gridOf(cfg);
+  const p = cfg.patchSize;
+  let n = p * p * 3 * C + C; // patch embedding
+  n += (g * g + (cfg.classToken ? 1 : 0)) * C; // position embeddings
+  if (cfg.classToken) n += C;
+  n += cfg.depth * blockParamCount(C, H);
+  n += 2 * C; // final norm
+  if (cfg.pool === 'map') n += mapHeadParamCount(C, H);
+  if (cfg.tokenLearnerTokens > 0) n += tokenLearnerParamCount(C, tlConfig(cfg));
+  if (cfg.numClasses > 0) n += C * cfg.numClasses + cfg.numClasses;
+  return n;
+}
+
+interface MapHeadParams {
+  latent: tf.Variable; // [1, C] learned probe
+  qW: tf.Variable; // [C, C]
+  qB: tf.Variable;
+  kvW: tf.Variable; // [C, 2C], columns k | v
+  kvB: tf.Variable;
+  projW: tf.Variable; // [C, C]
+  projB: tf.Variable;
+  normG: tf.Variable;
+  normB: tf.Variable;
+  fc1W: tf.Variable; // [C, H]
+  fc1B: tf.Variable;
+  fc2W: tf.Variable; // [H, C]
+  fc2B: tf.Variable;
+}
+
+export class ViT implements VisionBackbone {
+  readonly name: string;
+  readonly config: ViTConfig;
+  readonly outputDim: number;
+  readonly textDim = 0;
+  private readonly store: ParamStore;
+  private readonly patchW: tf.Variable; // [p*p*3, C], rows ordered (ph, pw, rgb)
+  private readonly patchB: tf.Variable;
+  private readonly pos: tf.Variable; // [(1 +) g*g, C]; row 0 is the class token's when classToken
+  private readonly cls: tf.Variable | null; // [1, C]
+  private readonly blocks: BlockParams[];
+  private readonly normG: tf.Variable;
+  private readonly normB: tf.Variable;
+  private readonly map: MapHeadParams | null;
+  private readonly tl: TokenLearnerParams | null;
+  private readonly head: { w: tf.Variable; b: tf.Variable } | null;
+
+  constructor(config: ViTConfig, name = 'vit') {
+    if (config.dim % config.heads !== 0) throw new Error(`${name}: dim ${config.dim} not divisible by heads ${config.heads}`);
+    if (config.pool === 'token' && !config.classToken) throw new Error(`${name}: pool 'token' needs classToken`);
+    this.name = name;
+    this.config = config;
+    this.outputDim = config.dim;
+    const C = config.dim;
+    const H = mlpDimOf(config);
+    const g = gridOf(config);
+    const p = config.patchSize;
+    const s = (this.store = new ParamStore('vit', config.seed));
+    this.patchW = s.add('patch_embed.w', [p * p * 3, C], truncNormal(Math.sqrt(1 / (p * p * 3))));
+    this.patchB = s.add('patch_embed.b', [C], zeros);
+    this.cls = config.classToken ? s.add('cls_token', [1, C], normal(1e-6)) : null;
+    this.pos = s.add('pos_embed', [g * g + (config.classToken ? 1 : 0), C], truncNormal(0.02));
+    const init = { std: 0.02, residStd: 0.02 };
+    this.blocks = Array.from({ length: config.depth }, (_, i) => addBlock(s, `blocks.${i}`, C, H, init));
+    this.normG = s.add('norm.g', [C], ones);
+    this.normB = s.add('norm.b', [C], zeros);
+    this.map =
+      config.pool === 'map'
+        ? {
+            latent: s.add('map.latent', [1, C], truncNormal(Math.sqrt(1 / C))),
+            qW: s.add('map.q.w', [C, C], truncNormal(0.02)),
+            qB: s.add('map.q.b', [C], zeros),
+            kvW: s.add('map.kv.w', [C, 2 * C], truncNormal(0.02)),
+            kvB: s.add('map.kv.b', [2 * C], zeros),
+            projW: s.add('map.proj.w', [C, C], truncNormal(0.02)),
+            projB: s.add('map.proj.b', [C], zeros),
+            normG: s.add('map.norm.g', [C], ones),
+            normB: s.add('map.norm.b', [C], zeros),
+            fc1W: s.add('map.mlp.fc1.w', [C, H], truncNormal(0.02)),
+            fc1B: s.add('map.mlp.fc1.b', [H], zeros),
+            fc2W: s.add('map.mlp.fc2.w', [H, C], truncNormal(0.02)),
+            fc2B: s.add('map.mlp.fc2.b', [C], zeros),
+          }
+        : null;
+    this.tl = config.tokenLearnerTokens > 0 ? addTokenLearner(s, 'tokenlearner', C, tlConfig(config)) : null;
+    this.head =
+      config.numClasses > 0
+        ? { w: s.add('head.w', [C, config.numClasses], truncNormal(0.02)), b: s.add('head.b', [config.numClasses], zeros) }
+        : null;
+  }
+
+  /** Patch grid (gh, gw) for an H x W input. */
+  grid(H: number, W: number): [number, number] {
+    const p = this.config.patchSize;
+    return [Math.floor(H / p), Math.floor(W / p)];
+  }
+
+  /** Patch position embeddings for an input grid, [gh*gw, C]. */
+  patchPosEmbed(grid: [number, number]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const g = gridOf(this.config);
+      const off = this.cls ? 1 : 0;
+      const patchPos = this.pos.slice([off, 0], [g * g, this.config.dim]) as tf.Tensor2D;
+      return interpolatePosEmbed(patchPos, [g, g], grid);
+    });
+  }
+
+  private attentionPool(x: tf.Tensor3D): tf.Tensor2D {
+    const m = this.map as MapHeadParams;
+    const [B, N, C] = x.shape;
+    const nh = this.config.heads;
+    const hs = C / nh;
+    const q = linear(m.latent, m.qW, m.qB) // [1,C] -> [1,C]
+      .reshape([1, nh, 1, hs]) // [1,C] -> [1,nh,1,hs]
+      .tile([B, 1, 1, 1]) as tf.Tensor4D; // -> [B,nh,1,hs]
+    const kv = linear(x, m.kvW, m.kvB).reshape([B, N, 2, nh, hs]).transpose([2, 0, 3, 1, 4]); // [B,N,2C] -> [2,B,nh,N,hs]
+    const [k, v] = tf.unstack(kv, 0) as tf.Tensor4D[];
+    const att = tf.softmax(bmm(q, k, false, true).mul(1 / Math.sqrt(hs)), -1) as tf.Tensor4D; // [B,nh,1,N]
+    const o = bmm(att, v).transpose([0, 2, 1, 3]).reshape([B, 1, C]); // [B,nh,1,hs] -> [B,1,C]
+    let h = linear(o, m.projW, m.projB);
+    h = h.add(linear(gelu(linear(layerNorm(h, m.normG, m.normB, this.config.lnEps), m.fc1W, m.fc1B), this.config.gelu), m.fc2W, m.fc2B));
+    return h.reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
+  }
+
+  forward(images: tf.Tensor4D, _textEmb: tf.Tensor2D | null, _training: boolean, opts: ForwardOptions = {}): BackboneOutput {
+    const cfg = this.config;
+    const [B, Himg, Wimg] = images.shape;
+    const p = cfg.patchSize;
+    if (Himg % p !== 0 || Wimg % p !== 0) throw new Error(`${this.name}: input ${Himg}x${Wimg} not divisible by patch ${p}`);
+    return tf.tidy(() => {
+      const C = cfg.dim;
+      const [gh, gw] = this.grid(Himg, Wimg);
+      const N = gh * gw;
+      const x0 = normalizeImages(images, cfg.mean, cfg.std);
+      const patches = x0
+        .reshape([B, gh, p, gw, p, 3]) // [B,H,W,3] -> [B,gh,p,gw,p,3]
+        .transpose([0, 1, 3, 2, 4, 5]) // -> [B,gh,gw,p,p,3]
+        .reshape([B * N, p * p * 3]) as tf.Tensor2D; // -> [B*N, p*p*3]
+      let x = mm(patches, this.patchW as tf.Tensor2D)
+        .add(this.patchB)
+        .reshape([B, N, C]) // [B*N,C] -> [B,N,C]
+        .add(this.patchPosEmbed([gh, gw])) as tf.Tensor3D;
+      if (this.cls) {
+        const c = this.cls.add(this.pos.slice([0, 0], [1, C])).reshape([1, 1, C]).tile([B, 1, 1]); // [1,C] -> [B,1,C]
+        x = tf.concat([c, x], 1) as tf.Tensor3D; // -> [B,1+N,C]
+      }
+      const attention: tf.Tensor4D[] = [];
+      for (const b of this.blocks) {
+        const r = block(x, b, { nHead: cfg.heads, eps: cfg.lnEps, gelu: cfg.gelu, returnAttention: opts.returnAttention });
+        x = r.x;
+        if (r.attention) attention.push(r.attention);
+      }
+      x = layerNorm(x, this.normG, this.normB, cfg.lnEps) as tf.Tensor3D;
+      const off = this.cls ? 1 : 0;
+      const patchTokens = x.slice([0, off, 0], [B, N, C]) as tf.Tensor3D; // [B,off+N,C] -> [B,N,C]
+      let pooled: tf.Tensor2D;
+      if (cfg.pool === 'token') pooled = x.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
+      else if (cfg.pool === 'gap') pooled = patchTokens.mean(1) as tf.Tensor2D;
+      else pooled = this.attentionPool(patchTokens);
+      const tokens = this.tl ? tokenLearner(patchTokens, this.tl).tokens : patchTokens;
+      const out: BackboneOutput = { tokens, pooled };
+      if (this.head) out.logits = linear(pooled, this.head.w, this.head.b) as tf.Tensor2D;
+      if (opts.returnAttention) out.attention = attention;
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as BackboneOutput;
+  }
+
+  outputTokens(H: number, W: number): number {
+    if (this.tl) return this.config.tokenLearnerTokens;
+    const [gh, gw] = this.grid(H, W);
+    return gh * gw;
+  }
+
+  paramCount(): number {
+    return this.store.paramCount();
+  }
+
+  flopsPerFrame(H: number, W: number): number {
+    const cfg = this.config;
+    const C = cfg.dim;
+    const Hm = mlpDimOf(cfg);
+    const [gh, gw] = this.grid(H, W);
+    const N = gh * gw;
+    const T = N + (this.cls ? 1 : 0);
+    const p = cfg.patchSize;
+    let f = 2 * N * p * p * 3 * C;
+    if (N !== gridOf(cfg) ** 2) f += 2 * N * gridOf(cfg) ** 2 * C; // position-embedding resize
+    f += cfg.depth * blockFlops(T, C, Hm);
+    if (cfg.pool === 'map') f += 2 * (C * C + N * 2 * C * C + 2 * N * C + C * C + 2 * C * Hm);
+    if (this.tl) f += tokenLearnerFlops(N, C, tlConfig(cfg));
+    if (cfg.numClasses > 0) f += 2 * C * cfg.numClasses;
+    return f;
+  }
+
+  namedWeights(): Record<string, tf.Variable> {
+    return this.store.named;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.trainable();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Presets.
+
+const HALF = [0.5, 0.5, 0.5];
+
+function preset(p: Partial<ViTConfig>): ViTConfig {
+  return {
+    imgSize: 96,
+    patchSize: 8,
+    dim: 128,
+    depth: 5,
+    heads: 4,
+    mlpRatio: 4,
+    classToken: true,
+    pool: 'token',
+    lnEps: 1e-6,
+    gelu: 'erf',
+    numClasses: 0,
+    tokenLearnerTokens: 0,
+    tokenLearnerHidden: 64,
+    mean: HALF,
+    std: HALF,
+    seed: 0,
+    ...p,
+  };
+}
+
+function registerVit(name: string, cfg: ViTConfig, description: string, tags: string[] = []): void {
+  register<ViTConfig>(name, {
+    defaults: cfg,
+    create: (c, n) => new ViT(c, n),
+    countParams: vitParamCount,
+    description,
+    tags: ['transformer', ...tags],
+  });
+}
+
+// Small CPU-trainable variants (96 px, 8 px patches -> 12x12 = 144 tokens).
+registerVit('vit_tiny_patch8_96', preset({}), 'ViT, 5 blocks, C=128, class token'); // 1.04M params
+registerVit(
+  'siglip_tiny_patch8_96',
+  preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh' }),
+  'SigLIP-style ViT: no class token, MAP head, tanh GELU',
+); // 1.03M params
+registerVit(
+  'vit_tiny_patch16_64_tl8',
+  preset({ imgSize: 64, patchSize: 16, dim: 96, depth: 4, heads: 3, pool: 'gap', classToken: false, tokenLearnerTokens: 8, tokenLearnerHidden: 32 }),
+  'very cheap ViT at 64 px, 16 patch tokens reduced to 8 by TokenLearner',
+); // 0.53M params
+
+// Published shapes.
+registerVit(
+  'vit_base_patch16_224',
+  preset({ imgSize: 224, patchSize: 16, dim: 768, depth: 12, heads: 12, numClasses: 1000 }),
+  'timm vit_base_patch16_224',
+  ['published'],
+); // 86,567,656 params
+registerVit(
+  'siglip_base_patch16_224',
+  preset({ imgSize: 224, patchSize: 16, dim: 768, depth: 12, heads: 12, classToken: false, pool: 'map', gelu: 'tanh' }),
+  'HF google/siglip-base-patch16-224 vision tower',
+  ['published'],
+); // 92,884,224 params

@@ -1,0 +1,368 @@
+// GPT-style causal transformer decoder over action tokens (nanoGPT layout;
+// RT-1 arXiv:2212.06817 decodes discretized actions from image+text tokens with
+// a decoder-only transformer; OpenVLA arXiv:2406.09246 predicts action bins as
+// tokens of a causal LM after the visual and language prefix).
+//
+// Sequence (length Tp + A):
+//   prefix:  vision tokens (linear Cv -> C) | language tokens (linear Dt -> C) | proprio token (linear P -> C)
+//   actions: a_0 .. a_{A-1}, A = chunk * actionDim, token j is for dimension d = j % actionDim,
+//            embedded with that dimension's own rows of one table [actionDim * bins, C]
+// every position adds a learned position embedding wpe[t] and a segment
+// (type) embedding (vision / language / proprio / action).
+// Attention is causal over the whole sequence; padded language tokens are
+// masked as keys. The hidden state at position Tp-1+j predicts a_j (logits
+// over `bins`); teacher forcing feeds a_0..a_{A-2}.
+// Decoding: greedy or temperature sampling, with a KV cache (each new token
+// attends to cached keys/values of all earlier positions).
+import * as tf from '@tensorflow/tfjs';
+import { ParamStore, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
+import { type BlockParams, type KV, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
+
+export type GptConfig = {
+  /** Transformer blocks. */
+  nLayer: number;
+  /** Attention heads. */
+  nHead: number;
+  /** Model width C. */
+  nEmbd: number;
+  /** MLP hidden = mlpRatio * C (nanoGPT: 4). */
+  mlpRatio: number;
+  /** Bins per action dimension (output vocabulary). */
+  bins: number;
+  /** Action dimensions per step. */
+  actionDim: number;
+  /** Action steps predicted per call (A = chunk * actionDim tokens). */
+  chunk: number;
+  /** Maximum prefix length (vision + language + proprio tokens). */
+  maxPrefix: number;
+  /** Width of incoming vision tokens (0 = no vision input). */
+  visionDim: number;
+  /** Width of incoming language tokens (0 = no language input). */
+  textDim: number;
+  /** Proprioceptive state size (0 = no proprio token). */
+  proprioDim: number;
+  /** Residual / attention dropout rate in training. */
+  dropout: number;
+  /** Seed for weight initialization. */
+  seed: number;
+};
+
+export const GPT_DEFAULTS: GptConfig = {
+  nLayer: 2,
+  nHead: 4,
+  nEmbd: 128,
+  mlpRatio: 4,
+  bins: 256,
+  actionDim: 6,
+  chunk: 1,
+  maxPrefix: 64,
+  visionDim: 0,
+  textDim: 0,
+  proprioDim: 0,
+  dropout: 0,
+  seed: 0,
+};
+
+const SEG_VISION = 0;
+const SEG_TEXT = 1;
+const SEG_PROPRIO = 2;
+const SEG_ACTION = 3;
+
+/** Conditioning inputs (all owned by the caller). */
+export interface GptPrefixInputs {
+  vision?: tf.Tensor3D | null; // [B,Nv,Cv]
+  text?: tf.Tensor3D | null; // [B,L,Dt]
+  textMask?: tf.Tensor2D | null; // [B,L], 1 = token
+  proprio?: tf.Tensor2D | null; // [B,P]
+}
+
+export interface Prefix {
+  x: tf.Tensor3D; // [B,Tp,C] embedded prefix (positions / segments added)
+  keyMask: tf.Tensor2D; // [B,Tp]
+}
+
+export interface DecodeOptions {
+  /** 0 = greedy (argmax); > 0 samples from softmax(logits / temperature). */
+  temperature?: number;
+  /** Seed for sampling. */
+  seed?: number;
+  /** Use the KV cache (default true); false recomputes the full sequence each step. */
+  useCache?: boolean;
+}
+
+export interface DecodeResult {
+  /** Tokens [B][A]. */
+  tokens: number[][];
+  /** Logits of every step, [B,A,bins] (owned by the caller). */
+  logits: tf.Tensor3D;
+}
+
+export class Gpt {
+  readonly config: GptConfig;
+  private readonly store: ParamStore;
+  private readonly visW: tf.Variable | null;
+  private readonly visB: tf.Variable | null;
+  private readonly txtW: tf.Variable | null;
+  private readonly txtB: tf.Variable | null;
+  private readonly propW: tf.Variable | null;
+  private readonly propB: tf.Variable | null;
+  private readonly wteAction: tf.Variable; // [actionDim * bins, C]
+  private readonly wpe: tf.Variable; // [maxPrefix + A, C]
+  private readonly wseg: tf.Variable; // [4, C]
+  private readonly blocks: BlockParams[];
+  private readonly lnG: tf.Variable;
+  private readonly lnB: tf.Variable;
+  private readonly headW: tf.Variable; // [C, bins]
+  private readonly headB: tf.Variable; // [bins]
+
+  constructor(config: Partial<GptConfig> = {}) {
+    const c = (this.config = { ...GPT_DEFAULTS, ...config });
+    if (c.nEmbd % c.nHead !== 0) throw new Error(`Gpt: nEmbd ${c.nEmbd} not divisible by nHead ${c.nHead}`);
+    const s = (this.store = new ParamStore('gpt', c.seed));
+    const C = c.nEmbd;
+    const H = Math.round(C * c.mlpRatio);
+    const std = 0.02;
+    const lin = (key: string, inDim: number) =>
+      inDim > 0 ? [s.add(`${key}.w`, [inDim, C], normal(std)), s.add(`${key}.b`, [C], zeros)] : [null, null];
+    [this.visW, this.visB] = lin('vision_proj', c.visionDim);
+    [this.txtW, this.txtB] = lin('text_proj', c.textDim);
+    [this.propW, this.propB] = lin('proprio_proj', c.proprioDim);
+    this.wteAction = s.add('wte_action', [c.actionDim * c.bins, C], normal(std));
+    this.wpe = s.add('wpe', [c.maxPrefix + this.numActionTokens, C], normal(std));
+    this.wseg = s.add('wseg', [4, C], normal(std));
+    // nanoGPT: residual projections get std 0.02 / sqrt(2 * nLayer)
+    const init = { std, residStd: std / Math.sqrt(2 * c.nLayer) };
+    this.blocks = Array.from({ length: c.nLayer }, (_, i) => addBlock(s, `h.${i}`, C, H, init));
+    this.lnG = s.add('ln_f.g', [C], ones);
+    this.lnB = s.add('ln_f.b', [C], zeros);
+    this.headW = s.add('lm_head.w', [C, c.bins], normal(std));
+    this.headB = s.add('lm_head.b', [c.bins], zeros);
+  }
+
+  /** A = chunk * actionDim. */
+  get numActionTokens(): number {
+    return this.config.chunk * this.config.actionDim;
+  }
+
+  static countParams(config: Partial<GptConfig> = {}): number {
+    const c = { ...GPT_DEFAULTS, ...config };
+    const C = c.nEmbd;
+    const H = Math.round(C * c.mlpRatio);
+    const lin = (d: number) => (d > 0 ? d * C + C : 0);
+    return (
+      lin(c.visionDim) + lin(c.textDim) + lin(c.proprioDim) +
+      c.actionDim * c.bins * C + (c.maxPrefix + c.chunk * c.actionDim) * C + 4 * C +
+      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins
+    );
+  }
+
+  /** 2 x multiply-adds of a teacher-forced forward with a Tp-token prefix (input projections included). */
+  flops(prefixLen: number, inputs: { vision?: [number, number]; textLen?: number } = {}): number {
+    const c = this.config;
+    const C = c.nEmbd;
+    const T = prefixLen + this.numActionTokens - 1;
+    let f = c.nLayer * blockFlops(T, C, Math.round(C * c.mlpRatio));
+    f += 2 * this.numActionTokens * C * c.bins;
+    if (inputs.vision) f += 2 * inputs.vision[0] * inputs.vision[1] * C;
+    if (inputs.textLen) f += 2 * inputs.textLen * c.textDim * C;
+    if (c.proprioDim) f += 2 * c.proprioDim * C;
+    return f;
+  }
+
+  private segment(i: number): tf.Tensor {
+    return this.wseg.slice([i, 0], [1, this.config.nEmbd]); // [4,C] -> [1,C]
+  }
+
+  /** Embed the conditioning prefix: [B,Tp,C] with positions 0..Tp-1, and its key mask. */
+  embedPrefix(inp: GptPrefixInputs): Prefix {
+    return tf.tidy(() => {
+      const c = this.config;
+      const parts: tf.Tensor3D[] = [];
+      const masks: tf.Tensor2D[] = [];
+      let B = -1;
+      if (inp.vision) {
+        if (!this.visW) throw new Error('Gpt: vision tokens given but visionDim = 0');
+        B = inp.vision.shape[0];
+        parts.push(linear(inp.vision, this.visW, this.visB).add(this.segment(SEG_VISION)) as tf.Tensor3D); // [B,Nv,Cv] -> [B,Nv,C]
+        masks.push(tf.ones([B, inp.vision.shape[1]]));
+      }
+      if (inp.text) {
+        if (!this.txtW) throw new Error('Gpt: text tokens given but textDim = 0');
+        B = inp.text.shape[0];
+        parts.push(linear(inp.text, this.txtW, this.txtB).add(this.segment(SEG_TEXT)) as tf.Tensor3D); // [B,L,Dt] -> [B,L,C]
+        masks.push(inp.textMask ? inp.textMask.toFloat() : tf.ones([B, inp.text.shape[1]]));
+      }
+      if (inp.proprio) {
+        if (!this.propW) throw new Error('Gpt: proprio given but proprioDim = 0');
+        B = inp.proprio.shape[0];
+        const p = linear(inp.proprio, this.propW, this.propB).add(this.segment(SEG_PROPRIO)); // [B,P] -> [B,C]
+        parts.push(p.reshape([B, 1, c.nEmbd]) as tf.Tensor3D); // [B,C] -> [B,1,C]
+        masks.push(tf.ones([B, 1]));
+      }
+      if (parts.length === 0) throw new Error('Gpt: empty prefix');
+      const x = tf.concat(parts, 1) as tf.Tensor3D; // -> [B,Tp,C]
+      const Tp = x.shape[1];
+      if (Tp > c.maxPrefix) throw new Error(`Gpt: prefix length ${Tp} > maxPrefix ${c.maxPrefix}`);
+      return {
+        x: x.add(this.wpe.slice([0, 0], [Tp, c.nEmbd])) as tf.Tensor3D,
+        keyMask: tf.concat(masks, 1) as tf.Tensor2D,
+      } as unknown as tf.TensorContainer;
+    }) as unknown as Prefix;
+  }
+
+  /** Embed action tokens tokens[:, j] placed at action index start+j (sequence position Tp+start+j). */
+  embedActions(tokens: tf.Tensor2D, start: number, Tp: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const c = this.config;
+      const [B, n] = tokens.shape;
+      const offs = tf.tensor2d(
+        Array.from({ length: n }, (_, j) => ((start + j) % c.actionDim) * c.bins),
+        [1, n],
+        'int32',
+      );
+      const ids = tokens.toInt().add(offs); // row of dimension d: d * bins + token
+      const e = embed(this.wteAction, ids); // [B,n] -> [B,n,C]
+      const pos = this.wpe.slice([Tp + start, 0], [n, c.nEmbd]);
+      return e.add(pos).add(this.segment(SEG_ACTION)).reshape([B, n, c.nEmbd]) as tf.Tensor3D; // [B,n,C] (static rank)
+    });
+  }
+
+  /** Run the blocks on x [B,T,C]; returns final-normed hidden states and the new caches. */
+  private run(x: tf.Tensor3D, keyMask: tf.Tensor2D, past: KV[] | null, training: boolean): { h: tf.Tensor3D; present: KV[] } {
+    const c = this.config;
+    const present: KV[] = [];
+    let h = x;
+    this.blocks.forEach((b, i) => {
+      const r = block(h, b, { nHead: c.nHead, eps: 1e-5, gelu: 'tanh', causal: true, keyMask, past: past ? past[i] : null });
+      h = training && c.dropout > 0 ? (tf.dropout(r.x, c.dropout) as tf.Tensor3D) : r.x;
+      present.push(r.present);
+    });
+    return { h: layerNorm(h, this.lnG, this.lnB, 1e-5) as tf.Tensor3D, present };
+  }
+
+  private logitsOf(h: tf.Tensor3D): tf.Tensor3D {
+    return linear(h, this.headW, this.headB) as tf.Tensor3D; // [B,n,C] -> [B,n,bins]
+  }
+
+  /**
+   * Teacher-forced logits for every action token: [B, A, bins].
+   * actionTokens [B, A] int; the last token is not fed (nothing to predict after it).
+   */
+  forward(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = false): tf.Tensor3D {
+    return tf.tidy(() => {
+      const A = this.numActionTokens;
+      const [B, n] = actionTokens.shape;
+      if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
+      const pre = this.embedPrefix(inp);
+      const Tp = pre.x.shape[1];
+      let x = pre.x;
+      let mask = pre.keyMask;
+      if (A > 1) {
+        const fed = actionTokens.slice([0, 0], [B, A - 1]) as tf.Tensor2D; // a_0 .. a_{A-2}
+        x = tf.concat([x, this.embedActions(fed, 0, Tp)], 1) as tf.Tensor3D; // [B,Tp+A-1,C]
+        mask = tf.concat([mask, tf.ones([B, A - 1])], 1) as tf.Tensor2D;
+      }
+      const { h } = this.run(x, mask, null, training);
+      const hA = h.slice([0, Tp - 1, 0], [B, A, this.config.nEmbd]) as tf.Tensor3D; // positions Tp-1 .. Tp+A-2
+      return this.logitsOf(hA);
+    });
+  }
+
+  /** Mean cross-entropy over the action-token positions only. */
+  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true): tf.Scalar {
+    return tf.tidy(() => {
+      const logits = this.forward(inp, actionTokens, training); // [B,A,bins]
+      const logp = tf.logSoftmax(logits, -1);
+      const onehot = tf.oneHot(actionTokens.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
+      return logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+    });
+  }
+
+  private pick(logits: Float32Array, bins: number, temperature: number, rng: () => number): number {
+    if (temperature <= 0) {
+      let best = 0;
+      for (let i = 1; i < bins; i++) if (logits[i] > logits[best]) best = i;
+      return best;
+    }
+    let m = -Infinity;
+    for (let i = 0; i < bins; i++) m = Math.max(m, logits[i] / temperature);
+    const p = new Float64Array(bins);
+    let z = 0;
+    for (let i = 0; i < bins; i++) z += p[i] = Math.exp(logits[i] / temperature - m);
+    let r = rng() * z;
+    for (let i = 0; i < bins; i++) if ((r -= p[i]) <= 0) return i;
+    return bins - 1;
+  }
+
+  /** Autoregressive decoding of the A action tokens. */
+  decode(inp: GptPrefixInputs, opts: DecodeOptions = {}): DecodeResult {
+    const c = this.config;
+    const A = this.numActionTokens;
+    const temperature = opts.temperature ?? 0;
+    const rng = mulberry32(opts.seed ?? 0);
+    const useCache = opts.useCache ?? true;
+    const pre = this.embedPrefix(inp);
+    const B = pre.x.shape[0];
+    const Tp = pre.x.shape[1];
+    const tokens: number[][] = Array.from({ length: B }, () => []);
+    const stepLogits: tf.Tensor2D[] = [];
+    let cache: KV[] | null = null;
+    const choose = (last: tf.Tensor2D) => {
+      const data = last.dataSync() as Float32Array;
+      for (let b = 0; b < B; b++) tokens[b].push(this.pick(data.subarray(b * c.bins, (b + 1) * c.bins), c.bins, temperature, rng));
+    };
+    try {
+      for (let j = 0; j < A; j++) {
+        const res = tf.tidy(() => {
+          let x: tf.Tensor3D;
+          let mask: tf.Tensor2D;
+          let past: KV[] | null = null;
+          if (j === 0) {
+            x = pre.x;
+            mask = pre.keyMask;
+          } else if (useCache) {
+            const prev = tf.tensor2d(tokens.map((t) => [t[j - 1]]), [B, 1], 'int32');
+            x = this.embedActions(prev, j - 1, Tp); // [B,1,C]
+            mask = tf.concat([pre.keyMask, tf.ones([B, j])], 1) as tf.Tensor2D;
+            past = cache;
+          } else {
+            const fed = tf.tensor2d(tokens.map((t) => t.slice(0, j)), [B, j], 'int32');
+            x = tf.concat([pre.x, this.embedActions(fed, 0, Tp)], 1) as tf.Tensor3D;
+            mask = tf.concat([pre.keyMask, tf.ones([B, j])], 1) as tf.Tensor2D;
+          }
+          const { h, present } = this.run(x, mask, past, false);
+          const T = h.shape[1];
+          const last = this.logitsOf(h.slice([0, T - 1, 0], [B, 1, c.nEmbd]) as tf.Tensor3D).reshape([B, c.bins]) as tf.Tensor2D; // [B,1,bins] -> [B,bins]
+          return { last, present: useCache ? present : [] } as unknown as tf.TensorContainer;
+        }) as unknown as { last: tf.Tensor2D; present: KV[] };
+        if (cache) for (const kv of cache) tf.dispose([kv.k, kv.v]);
+        cache = useCache ? res.present : null;
+        if (!useCache) for (const kv of res.present) tf.dispose([kv.k, kv.v]);
+        stepLogits.push(res.last);
+        choose(res.last);
+      }
+      const logits = tf.tidy(() => tf.stack(stepLogits, 1) as tf.Tensor3D); // A x [B,bins] -> [B,A,bins]
+      return { tokens, logits };
+    } finally {
+      if (cache) for (const kv of cache as KV[]) tf.dispose([kv.k, kv.v]);
+      tf.dispose(stepLogits);
+      tf.dispose([pre.x, pre.keyMask]);
+    }
+  }
+
+  namedWeights(): Record<string, tf.Variable> {
+    return this.store.named;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.trainable();
+  }
+
+  paramCount(): number {
+    return this.store.paramCount();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

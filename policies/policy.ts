@@ -1,0 +1,336 @@
+// VlaPolicy: vision backbone (by registry name) + instruction encoder + GPT
+// action decoder + action tokenizer, with a LeRobot-style policy contract:
+//   reset()                       clear the queued action chunk
+//   selectAction(obs)             next action (predicts a chunk when the queue is empty)
+//   predictActionChunk(obs)       chunkLength actions
+//   computeLoss(batch)            teacher-forced cross-entropy over action tokens
+//
+// Data flow for one observation (B = batch, K = cameras):
+//   instruction -> TextTokenizer -> InstructionEncoder -> {embedding [B,D], tokens [B,L,D]}
+//   images[cam] uint8 RGB -> float [0,1] -> resize to imageSize -> (blind: zeros)
+//   backbone(images [B*K,S,S,3], FiLM text embedding)  -> tokens [B*K,N,C] -> [B, K*N, C]
+//   GPT prefix = vision tokens | (language tokens if useTextTokens) | (proprio token if proprioDim > 0)
+//   GPT decodes chunkLength * actionDim tokens -> ActionTokenizer.detokenize -> actions.
+// 'efficientnet-film' follows RT-1 (arXiv:2212.06817: language enters only
+// through FiLM, the transformer sees image tokens); 'vit-siglip' follows
+// OpenVLA (arXiv:2406.09246: SigLIP patch tokens + language tokens in a
+// causal decoder).
+import * as tf from '@tensorflow/tfjs';
+import { create as createBackbone, getPreset, type VisionBackbone } from '../backbones/index.ts';
+import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
+import { Gpt } from './gpt.ts';
+import { InstructionEncoder } from './textEncoder.ts';
+import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
+
+/** RGB frame, uint8, row-major, rows top-down, length width*height*3 (sim/types.ts Frame). */
+export interface RgbFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface PolicyObservation {
+  images: Record<string, RgbFrame>;
+  proprio: Float32Array;
+  instruction: string;
+}
+
+/** A training batch. Tensors are owned by the caller. */
+export interface PolicyBatch {
+  /** Per camera: [B,H,W,3] float32 in [0,1]. */
+  images: Record<string, tf.Tensor4D>;
+  /** [B, proprioDim] (required when proprioDim > 0). */
+  proprio?: tf.Tensor2D | null;
+  instructions: string[];
+  /** B target chunks, each chunkLength * actionDim continuous values (step-major). */
+  actions: ArrayLike<number>[];
+}
+
+export type VlaPolicyConfig = {
+  /** Backbone registry name (backbones/index.ts). */
+  backbone: string;
+  /** Overrides of the backbone preset (textDim is set from `textDim` for FiLM backbones). */
+  backboneOverrides: Record<string, unknown>;
+  /** Cameras used, in this order (each must be in obs.images). */
+  cameras: string[];
+  /** Square input resolution for the backbone (0 = the preset's nominal size). */
+  imageSize: number;
+  /** Replace every image by zeros (vision ablation baseline). */
+  blind: boolean;
+  /** Word vocabulary for the instruction tokenizer. */
+  vocab: string[];
+  /** Instruction length in tokens, including [BOS]/[EOS]. */
+  maxTextLen: number;
+  /** Instruction encoder width D (also the FiLM conditioning size). */
+  textDim: number;
+  /** Instruction encoder transformer blocks (0 = mean-pool MLP). */
+  textDepth: number;
+  textHeads: number;
+  /** Feed the language tokens into the GPT prefix (OpenVLA) in addition to FiLM. */
+  useTextTokens: boolean;
+  gptLayers: number;
+  gptHeads: number;
+  gptDim: number;
+  gptMlpRatio: number;
+  /** Dropout in the GPT during training. */
+  dropout: number;
+  /** Proprioceptive state size (0 = not used). */
+  proprioDim: number;
+  /** Action dimensions (sim default 6: dx, dy, dz, dyaw, gripper, terminate; no semantics assumed). */
+  actionDim: number;
+  /** Bins per action dimension. */
+  bins: number;
+  /** Per-dimension tokenizer bounds. */
+  actionLow: number[];
+  actionHigh: number[];
+  /** Actions predicted per decoder call; selectAction replays the chunk. */
+  chunkLength: number;
+  /** Decoding temperature (0 = greedy). */
+  temperature: number;
+  seed: number;
+};
+
+export const POLICY_DEFAULTS: VlaPolicyConfig = {
+  backbone: 'efficientnet_film_s_96',
+  backboneOverrides: {},
+  cameras: ['scene'],
+  imageSize: 0,
+  blind: false,
+  vocab: DEFAULT_VOCAB,
+  maxTextLen: 16,
+  textDim: 64,
+  textDepth: 1,
+  textHeads: 4,
+  useTextTokens: false,
+  gptLayers: 4,
+  gptHeads: 4,
+  gptDim: 128,
+  gptMlpRatio: 4,
+  dropout: 0,
+  proprioDim: 6,
+  actionDim: 6,
+  bins: 256,
+  actionLow: [-1, -1, -1, -1, -1, -1],
+  actionHigh: [1, 1, 1, 1, 1, 1],
+  chunkLength: 1,
+  temperature: 0,
+  seed: 0,
+};
+
+/** uint8 RGB frames (same size) -> [B,H,W,3] float32 in [0,1]. */
+export function framesToTensor(frames: RgbFrame[]): tf.Tensor4D {
+  const { width, height } = frames[0];
+  const buf = new Float32Array(frames.length * width * height * 3);
+  frames.forEach((f, b) => {
+    if (f.width !== width || f.height !== height) throw new Error('framesToTensor: frames differ in size');
+    if (f.data.length !== width * height * 3) throw new Error(`framesToTensor: expected ${width * height * 3} bytes, got ${f.data.length}`);
+    const off = b * width * height * 3;
+    for (let i = 0; i < f.data.length; i++) buf[off + i] = f.data[i] / 255;
+  });
+  return tf.tensor4d(buf, [frames.length, height, width, 3]);
+}
+
+export class VlaPolicy {
+  readonly config: VlaPolicyConfig;
+  readonly backbone: VisionBackbone;
+  readonly textTokenizer: TextTokenizer;
+  readonly textEncoder: InstructionEncoder;
+  readonly gpt: Gpt;
+  actionTokenizer: ActionTokenizer;
+  readonly imageSize: number;
+  private queue: Float32Array[] = [];
+  private calls = 0;
+
+  constructor(config: Partial<VlaPolicyConfig> = {}) {
+    const c = (this.config = { ...POLICY_DEFAULTS, ...structuredClone(config) });
+    if (c.actionLow.length !== c.actionDim || c.actionHigh.length !== c.actionDim) {
+      throw new Error(`VlaPolicy: actionLow/actionHigh must have actionDim = ${c.actionDim} entries`);
+    }
+    if (c.cameras.length === 0) throw new Error('VlaPolicy: at least one camera');
+    const preset = getPreset(c.backbone);
+    const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };
+    if ('textDim' in preset && preset.film !== false && bbOverrides.film !== false) bbOverrides.textDim = c.textDim;
+    this.backbone = createBackbone(c.backbone, bbOverrides);
+    const nominal = (this.backbone.config.inputSize ?? this.backbone.config.imgSize) as number;
+    this.imageSize = c.imageSize > 0 ? c.imageSize : nominal;
+    this.textTokenizer = new TextTokenizer(c.vocab);
+    this.textEncoder = new InstructionEncoder({
+      vocabSize: this.textTokenizer.vocabSize,
+      maxLen: c.maxTextLen,
+      dim: c.textDim,
+      depth: c.textDepth,
+      heads: c.textHeads,
+      mlpRatio: 2,
+      seed: c.seed + 1,
+    });
+    const visionTokens = c.cameras.length * this.backbone.outputTokens(this.imageSize, this.imageSize);
+    this.gpt = new Gpt({
+      nLayer: c.gptLayers,
+      nHead: c.gptHeads,
+      nEmbd: c.gptDim,
+      mlpRatio: c.gptMlpRatio,
+      bins: c.bins,
+      actionDim: c.actionDim,
+      chunk: c.chunkLength,
+      maxPrefix: visionTokens + (c.useTextTokens ? c.maxTextLen : 0) + (c.proprioDim > 0 ? 1 : 0),
+      visionDim: this.backbone.outputDim,
+      textDim: c.useTextTokens ? c.textDim : 0,
+      proprioDim: c.proprioDim,
+      dropout: c.dropout,
+      seed: c.seed + 2,
+    });
+    this.actionTokenizer = new ActionTokenizer({ bins: c.bins, low: c.actionLow, high: c.actionHigh });
+  }
+
+  /** Refit the action bounds from data (OpenVLA 1st/99th percentiles by default). */
+  fitActionBounds(actions: ArrayLike<number>[], q = 0.01): void {
+    const per = actions.flatMap((a) => {
+      const rows: number[][] = [];
+      for (let i = 0; i + this.config.actionDim <= a.length; i += this.config.actionDim) rows.push(Array.from({ length: this.config.actionDim }, (_, d) => a[i + d]));
+      return rows;
+    });
+    const { low, high } = fitQuantileBounds(per, q);
+    this.config.actionLow = low;
+    this.config.actionHigh = high;
+    this.actionTokenizer = new ActionTokenizer({ bins: this.config.bins, low, high });
+  }
+
+  reset(): void {
+    this.queue = [];
+  }
+
+  /** Encode the prefix inputs; everything returned is owned by the caller. */
+  private encode(images: Record<string, tf.Tensor4D>, proprio: tf.Tensor2D | null, instructions: string[], training: boolean) {
+    const c = this.config;
+    const B = instructions.length;
+    return tf.tidy(() => {
+      const { ids, mask } = this.textTokenizer.encodeBatch(instructions, c.maxTextLen);
+      const text = this.textEncoder.forward(tf.tensor2d(ids, [B, c.maxTextLen], 'int32'), tf.tensor2d(mask, [B, c.maxTextLen]));
+      const S = this.imageSize;
+      const imgs = c.cameras.map((cam) => {
+        const im = images[cam];
+        if (!im) throw new Error(`VlaPolicy: camera '${cam}' missing (have: ${Object.keys(images).join(', ') || 'none'})`);
+        if (im.shape[0] !== B) throw new Error(`VlaPolicy: camera '${cam}' batch ${im.shape[0]} != ${B}`);
+        let x = im.shape[1] === S && im.shape[2] === S ? im : tf.image.resizeBilinear(im, [S, S], false, true);
+        if (c.blind) x = tf.zerosLike(x);
+        return x;
+      });
+      const K = c.cameras.length;
+      const allImgs = K === 1 ? imgs[0] : (tf.concat(imgs, 0) as tf.Tensor4D); // K x [B,S,S,3] -> [K*B,S,S,3]
+      const film = this.backbone.textDim > 0 ? (K === 1 ? text.embedding : (tf.tile(text.embedding, [K, 1]) as tf.Tensor2D)) : null;
+      const out = this.backbone.forward(allImgs, film, training);
+      const [, N, C] = out.tokens.shape;
+      const vision = out.tokens
+        .reshape([K, B, N, C]) // [K*B,N,C] -> [K,B,N,C]
+        .transpose([1, 0, 2, 3]) // -> [B,K,N,C]
+        .reshape([B, K * N, C]) as tf.Tensor3D; // -> [B,K*N,C]
+      if (c.proprioDim > 0) {
+        if (!proprio) throw new Error('VlaPolicy: proprio required (proprioDim > 0)');
+        if (proprio.shape[1] !== c.proprioDim) throw new Error(`VlaPolicy: proprio has ${proprio.shape[1]} dims, expected ${c.proprioDim}`);
+      }
+      return {
+        vision,
+        text: c.useTextTokens ? text.tokens : null,
+        textMask: c.useTextTokens ? text.mask : null,
+        proprio: c.proprioDim > 0 ? proprio!.clone() : null,
+      } as unknown as tf.TensorContainer;
+    }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null };
+  }
+
+  /** Teacher-forced loss (call inside optimizer.minimize / tf.variableGrads). */
+  computeLoss(batch: PolicyBatch, training = true): tf.Scalar {
+    const c = this.config;
+    const B = batch.instructions.length;
+    if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
+    const A = c.chunkLength * c.actionDim;
+    const tok = new Int32Array(B * A);
+    batch.actions.forEach((a, b) => {
+      if (a.length !== A) throw new Error(`VlaPolicy: action chunk has ${a.length} values, expected ${A}`);
+      tok.set(this.actionTokenizer.tokenize(a), b * A);
+    });
+    return tf.tidy(() => {
+      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
+      return this.gpt.loss(enc, tf.tensor2d(tok, [B, A], 'int32'), training);
+    });
+  }
+
+  /** Build a batch from raw observations + target chunks (tensors owned by the caller). */
+  collate(observations: PolicyObservation[], actions: ArrayLike<number>[]): PolicyBatch {
+    const images: Record<string, tf.Tensor4D> = {};
+    for (const cam of this.config.cameras) images[cam] = framesToTensor(observations.map((o) => this.frameOf(o, cam)));
+    const P = this.config.proprioDim;
+    const proprio = P > 0 ? tf.tensor2d(Float32Array.from(observations.flatMap((o) => Array.from(o.proprio.subarray(0, P)))), [observations.length, P]) : null;
+    return { images, proprio, instructions: observations.map((o) => o.instruction), actions };
+  }
+
+  private frameOf(obs: PolicyObservation, cam: string): RgbFrame {
+    const f = obs.images[cam];
+    if (!f) throw new Error(`VlaPolicy: camera '${cam}' missing (have: ${Object.keys(obs.images).join(', ') || 'none'})`);
+    return f;
+  }
+
+  /** Predict chunkLength actions for one observation. */
+  predictActionChunk(obs: PolicyObservation): Float32Array[] {
+    const c = this.config;
+    if (c.proprioDim > 0 && obs.proprio.length < c.proprioDim) throw new Error(`VlaPolicy: proprio has ${obs.proprio.length} dims, expected ${c.proprioDim}`);
+    const frames = c.cameras.map((cam) => this.frameOf(obs, cam)); // validate before allocating
+    const images: Record<string, tf.Tensor4D> = {};
+    c.cameras.forEach((cam, i) => (images[cam] = framesToTensor([frames[i]])));
+    const proprio = c.proprioDim > 0 ? tf.tensor2d(obs.proprio.subarray(0, c.proprioDim), [1, c.proprioDim]) : null;
+    let enc: ReturnType<VlaPolicy['encode']> | null = null;
+    try {
+      enc = this.encode(images, proprio, [obs.instruction], false);
+      const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
+      res.logits.dispose();
+      const flat = this.actionTokenizer.detokenize(res.tokens[0]);
+      return Array.from({ length: c.chunkLength }, (_, k) => Float32Array.from(flat.slice(k * c.actionDim, (k + 1) * c.actionDim)));
+    } finally {
+      const owned: (tf.Tensor | null)[] = [...Object.values(images), proprio];
+      if (enc) owned.push(enc.vision, enc.text, enc.textMask, enc.proprio);
+      tf.dispose(owned.filter((t): t is tf.Tensor => t != null));
+    }
+  }
+
+  /** Next action; predicts a new chunk when the queue is empty (LeRobot `select_action`). */
+  selectAction(obs: PolicyObservation): Float32Array {
+    if (this.queue.length === 0) this.queue = this.predictActionChunk(obs);
+    return this.queue.shift()!;
+  }
+
+  namedWeights(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {};
+    const add = (prefix: string, w: Record<string, tf.Variable>) => {
+      for (const [k, v] of Object.entries(w)) out[`${prefix}.${k}`] = v;
+    };
+    add('backbone', this.backbone.namedWeights());
+    add('text', this.textEncoder.namedWeights());
+    add('gpt', this.gpt.namedWeights());
+    return out;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.backbone.trainableVariables(), ...this.textEncoder.trainableVariables(), ...this.gpt.trainableVariables()];
+  }
+
+  paramCount(): { backbone: number; text: number; gpt: number; total: number } {
+    const backbone = this.backbone.paramCount();
+    const text = this.textEncoder.paramCount();
+    const gpt = this.gpt.paramCount();
+    return { backbone, text, gpt, total: backbone + text + gpt };
+  }
+
+  /** Plain-data state (config incl. vocab and action bounds) to rebuild the policy; weights via namedWeights(). */
+  toJSON(): { config: VlaPolicyConfig } {
+    return { config: structuredClone(this.config) };
+  }
+
+  static fromJSON(state: { config: VlaPolicyConfig }): VlaPolicy {
+    return new VlaPolicy(state.config);
+  }
+
+  dispose(): void {
+    this.backbone.dispose();
+    this.textEncoder.dispose();
+    this.gpt.dispose();
+  }
+}

@@ -1,0 +1,36 @@
+// Policy registry: named presets of VlaPolicyConfig.
+//   'efficientnet-film': RT-1 style (arXiv:2212.06817) — FiLM-EfficientNet + TokenLearner (8 tokens/camera),
+//                        language only through FiLM, GPT decoder over action tokens.
+//   'vit-siglip':        OpenVLA style (arXiv:2406.09246) — SigLIP-style ViT patch tokens + language
+//                        tokens in the causal decoder.
+// Any preset takes overrides, e.g. createPolicy('efficientnet-film', { blind: true }) zeros the images.
+import { POLICY_DEFAULTS, VlaPolicy, type VlaPolicyConfig } from './policy.ts';
+
+export const POLICY_PRESETS: Record<string, Partial<VlaPolicyConfig>> = {
+  'efficientnet-film': {
+    backbone: 'efficientnet_film_s_96',
+    useTextTokens: false,
+  },
+  'vit-siglip': {
+    backbone: 'siglip_tiny_patch8_96',
+    useTextTokens: true,
+  },
+};
+
+export function listPolicies(): string[] {
+  return Object.keys(POLICY_PRESETS).sort();
+}
+
+/** Resolved config of a preset with overrides (unknown fields rejected). */
+export function policyConfig(name: string, overrides: Partial<VlaPolicyConfig> = {}): VlaPolicyConfig {
+  const preset = POLICY_PRESETS[name];
+  if (!preset) throw new Error(`unknown policy '${name}'. Registered: ${listPolicies().join(', ')}`);
+  for (const k of Object.keys(overrides)) {
+    if (!(k in POLICY_DEFAULTS)) throw new Error(`policy '${name}': unknown config field '${k}'`);
+  }
+  return structuredClone({ ...POLICY_DEFAULTS, ...preset, ...overrides });
+}
+
+export function createPolicy(name: string, overrides: Partial<VlaPolicyConfig> = {}): VlaPolicy {
+  return new VlaPolicy(policyConfig(name, overrides));
+}

@@ -1,0 +1,126 @@
+// Small instruction encoder (stand-in for RT-1's Universal Sentence Encoder /
+// OpenVLA's Llama tokens, trained from scratch here):
+//   x = wte[ids] + wpe[0..L)                                     [B,L,D]
+//   depth > 0: pre-norm transformer blocks (bidirectional, padding keys masked)
+//   tokens = LN(x)                                               [B,L,D]
+//   embedding = masked mean of tokens over valid positions       [B,D]
+//   depth == 0: embedding additionally goes through a 2-layer GELU MLP (residual)
+// The class is InstructionEncoder (not TextEncoder, which is a DOM/Node global).
+import * as tf from '@tensorflow/tfjs';
+import { ParamStore, embed, gelu, layerNorm, linear, normal, ones, truncNormal, zeros } from '../backbones/nn.ts';
+import { type BlockParams, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
+
+export type TextEncoderConfig = {
+  /** Vocabulary size (tokenizer.vocabSize). */
+  vocabSize: number;
+  /** Maximum sequence length (position table size). */
+  maxLen: number;
+  /** Width D of tokens and of the sentence embedding. */
+  dim: number;
+  /** Transformer blocks (0 = embeddings + mean-pool MLP). */
+  depth: number;
+  /** Attention heads (dim divisible). */
+  heads: number;
+  /** MLP hidden width = mlpRatio * dim. */
+  mlpRatio: number;
+  /** Seed for weight initialization. */
+  seed: number;
+};
+
+export const TEXT_ENCODER_DEFAULTS: TextEncoderConfig = { vocabSize: 64, maxLen: 16, dim: 64, depth: 1, heads: 4, mlpRatio: 2, seed: 0 };
+
+export interface TextEncoding {
+  /** Sentence embedding [B,D]. */
+  embedding: tf.Tensor2D;
+  /** Per-token features [B,L,D]. */
+  tokens: tf.Tensor3D;
+  /** Valid-token mask [B,L] (1 = token, 0 = padding). */
+  mask: tf.Tensor2D;
+}
+
+export class InstructionEncoder {
+  readonly config: TextEncoderConfig;
+  private readonly store: ParamStore;
+  private readonly wte: tf.Variable;
+  private readonly wpe: tf.Variable;
+  private readonly blocks: BlockParams[];
+  private readonly lnG: tf.Variable;
+  private readonly lnB: tf.Variable;
+  private readonly mlp: { fc1W: tf.Variable; fc1B: tf.Variable; fc2W: tf.Variable; fc2B: tf.Variable } | null;
+
+  constructor(config: Partial<TextEncoderConfig> = {}) {
+    const c = (this.config = { ...TEXT_ENCODER_DEFAULTS, ...config });
+    if (c.dim % c.heads !== 0) throw new Error(`InstructionEncoder: dim ${c.dim} not divisible by heads ${c.heads}`);
+    const s = (this.store = new ParamStore('text', c.seed));
+    const H = Math.round(c.dim * c.mlpRatio);
+    this.wte = s.add('wte', [c.vocabSize, c.dim], normal(0.02));
+    this.wpe = s.add('wpe', [c.maxLen, c.dim], normal(0.02));
+    const init = { std: 0.02, residStd: 0.02 / Math.sqrt(2 * Math.max(1, c.depth)) };
+    this.blocks = Array.from({ length: c.depth }, (_, i) => addBlock(s, `blocks.${i}`, c.dim, H, init));
+    this.lnG = s.add('ln_f.g', [c.dim], ones);
+    this.lnB = s.add('ln_f.b', [c.dim], zeros);
+    this.mlp =
+      c.depth === 0
+        ? {
+            fc1W: s.add('pool_mlp.fc1.w', [c.dim, H], truncNormal(0.02)),
+            fc1B: s.add('pool_mlp.fc1.b', [H], zeros),
+            fc2W: s.add('pool_mlp.fc2.w', [H, c.dim], truncNormal(0.02)),
+            fc2B: s.add('pool_mlp.fc2.b', [c.dim], zeros),
+          }
+        : null;
+  }
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  /** ids: int32 [B,L] (L <= maxLen), mask: float [B,L]. */
+  forward(ids: tf.Tensor2D, mask: tf.Tensor2D): TextEncoding {
+    const c = this.config;
+    const [B, L] = ids.shape;
+    if (L > c.maxLen) throw new Error(`InstructionEncoder: sequence length ${L} > maxLen ${c.maxLen}`);
+    return tf.tidy(() => {
+      let x = embed(this.wte, ids).add(this.wpe.slice([0, 0], [L, c.dim])) as tf.Tensor3D; // [B,L] -> [B,L,D]
+      for (const b of this.blocks) x = block(x, b, { nHead: c.heads, eps: 1e-5, gelu: 'tanh', keyMask: mask }).x;
+      const tokens = layerNorm(x, this.lnG, this.lnB, 1e-5) as tf.Tensor3D;
+      const m3 = mask.reshape([B, L, 1]); // [B,L] -> [B,L,1]
+      let embedding = tokens.mul(m3).sum(1).div(m3.sum(1).maximum(1)) as tf.Tensor2D; // masked mean -> [B,D]
+      if (this.mlp) {
+        const h = linear(gelu(linear(embedding, this.mlp.fc1W, this.mlp.fc1B), 'tanh'), this.mlp.fc2W, this.mlp.fc2B);
+        embedding = embedding.add(h) as tf.Tensor2D;
+      }
+      return { embedding, tokens, mask: mask.clone() } as unknown as tf.TensorContainer;
+    }) as unknown as TextEncoding;
+  }
+
+  paramCount(): number {
+    return this.store.paramCount();
+  }
+
+  static countParams(config: Partial<TextEncoderConfig> = {}): number {
+    const c = { ...TEXT_ENCODER_DEFAULTS, ...config };
+    const H = Math.round(c.dim * c.mlpRatio);
+    let n = c.vocabSize * c.dim + c.maxLen * c.dim + c.depth * blockParamCount(c.dim, H) + 2 * c.dim;
+    if (c.depth === 0) n += c.dim * H + H + H * c.dim + c.dim;
+    return n;
+  }
+
+  /** 2 x multiply-adds for one sequence of length L (embedding lookups not counted). */
+  flops(L: number): number {
+    const c = this.config;
+    const H = Math.round(c.dim * c.mlpRatio);
+    return c.depth * blockFlops(L, c.dim, H) + (c.depth === 0 ? 4 * c.dim * H : 0);
+  }
+
+  namedWeights(): Record<string, tf.Variable> {
+    return this.store.named;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.trainable();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

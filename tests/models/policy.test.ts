@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
+import { createPolicy, listPolicies, policyConfig } from '../../policies/registry.ts';
+import { useCpu } from './helpers.ts';
+
+beforeAll(useCpu);
+
+const low = [-0.025, -0.025, -0.025, -0.25, 0, 0];
+const high = [0.025, 0.025, 0.025, 0.25, 1, 1];
+const small = {
+  backbone: 'efficientnet_film_xs_64',
+  imageSize: 32,
+  textDim: 16,
+  textHeads: 2,
+  gptLayers: 1,
+  gptHeads: 2,
+  gptDim: 32,
+  bins: 32,
+  actionLow: low,
+  actionHigh: high,
+  cameras: ['scene', 'wrist'],
+};
+
+function frame(w: number, h: number, seed: number) {
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed * 97) % 256;
+  return { width: w, height: h, data };
+}
+
+function obs(seed: number, instruction = 'put the red cube in the blue bowl'): PolicyObservation {
+  return {
+    images: { scene: frame(40, 40, seed), wrist: frame(32, 32, seed + 1) },
+    proprio: Float32Array.from([0.1, -0.1, 0.2, 0, 0.04, seed % 2]),
+    instruction,
+  };
+}
+
+describe('VlaPolicy', () => {
+  it('registry: presets, overrides, unknown fields', () => {
+    expect(listPolicies()).toEqual(['efficientnet-film', 'vit-siglip']);
+    expect(policyConfig('vit-siglip').useTextTokens).toBe(true);
+    expect(policyConfig('efficientnet-film', { blind: true }).blind).toBe(true);
+    expect(() => policyConfig('efficientnet-film', { nope: 1 } as never)).toThrow(/unknown config field/);
+    expect(() => createPolicy('rt-2')).toThrow(/unknown policy/);
+  });
+
+  it('selectAction / predictActionChunk / reset with action chunks (efficientnet-film, 2 cameras)', () => {
+    const before = tf.memory().numTensors;
+    const p = createPolicy('efficientnet-film', { ...small, chunkLength: 3 });
+    expect(p.backbone.textDim).toBe(16); // FiLM conditioned on the instruction encoder
+    const n0 = tf.memory().numTensors;
+    const chunk = p.predictActionChunk(obs(1));
+    expect(chunk.length).toBe(3);
+    for (const a of chunk) {
+      expect(a).toBeInstanceOf(Float32Array);
+      expect(a.length).toBe(6);
+      a.forEach((v, d) => expect(v >= low[d] && v <= high[d]).toBe(true));
+    }
+    expect(tf.memory().numTensors).toBe(n0); // no leak per call
+    let calls = 0;
+    const orig = p.predictActionChunk.bind(p);
+    p.predictActionChunk = (o) => {
+      calls++;
+      return orig(o);
+    };
+    for (let i = 0; i < 4; i++) p.selectAction(obs(i));
+    expect(calls).toBe(2); // chunk of 3 -> steps 0..2 from the first, step 3 from the second
+    p.reset();
+    p.selectAction(obs(5));
+    expect(calls).toBe(3);
+    expect(() => p.predictActionChunk({ ...obs(1), images: { scene: frame(32, 32, 1) } })).toThrow(/camera 'wrist' missing/);
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computeLoss is finite and training reduces it; namedWeights keys are stable', () => {
+    const n0 = tf.memory().numTensors;
+    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'] });
+    const q = createPolicy('efficientnet-film', { ...small, cameras: ['scene'] });
+    const keys = Object.keys(p.namedWeights());
+    expect(keys).toEqual(Object.keys(q.namedWeights()));
+    expect(keys.some((k) => k.startsWith('backbone.blocks.0.film.'))).toBe(true);
+    expect(keys).toContain('gpt.wte_action');
+    expect(keys).toContain('text.wte');
+    q.dispose();
+    const observations = [obs(1), obs(2, 'stack the green cube on the red cube')];
+    const actions = [
+      [0.01, -0.02, 0, 0.1, 1, 0],
+      [-0.02, 0.02, 0.01, -0.2, 0, 1],
+    ];
+    const batch = p.collate(observations, actions);
+    const opt = tf.train.adam(3e-3);
+    const l0 = tf.tidy(() => p.computeLoss(batch, false).dataSync()[0]);
+    expect(Number.isFinite(l0)).toBe(true);
+    expect(l0).toBeGreaterThan(Math.log(32) * 0.7);
+    let l = l0;
+    for (let i = 0; i < 10; i++) {
+      const v = opt.minimize(() => p.computeLoss(batch), true, p.trainableVariables())!;
+      l = v.dataSync()[0];
+      v.dispose();
+    }
+    expect(l).toBeLessThan(0.7 * l0);
+    opt.dispose();
+    tf.dispose([...Object.values(batch.images), batch.proprio!]);
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it("blind: the image content does not matter", () => {
+    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], blind: true });
+    const a = p.collate([obs(1)], [[0, 0, 0, 0, 1, 0]]);
+    const b = p.collate([obs(7)], [[0, 0, 0, 0, 1, 0]]);
+    const la = tf.tidy(() => p.computeLoss(a, false).dataSync()[0]);
+    const lb = tf.tidy(() => p.computeLoss(b, false).dataSync()[0]);
+    expect(la).toBe(lb);
+    tf.dispose([a.images.scene, a.proprio!, b.images.scene, b.proprio!]);
+    p.dispose();
+  });
+
+  it('vit-siglip: patch + language tokens in the prefix; config JSON round trip; fitted action bounds', () => {
+    const p = createPolicy('vit-siglip', {
+      ...small,
+      backbone: 'siglip_tiny_patch8_96',
+      backboneOverrides: { depth: 1 },
+      cameras: ['scene'],
+      actionDim: 4,
+      actionLow: [-1, -1, -1, 0],
+      actionHigh: [1, 1, 1, 1],
+    });
+    expect(p.gpt.config.maxPrefix).toBe(16 + 16 + 1); // 4x4 patches at 32 px + 16 text tokens + proprio
+    const a = p.selectAction(obs(3));
+    expect(a.length).toBe(4);
+    const state = JSON.parse(JSON.stringify(p.toJSON()));
+    const r = VlaPolicy.fromJSON(state);
+    expect(Object.keys(r.namedWeights())).toEqual(Object.keys(p.namedWeights()));
+    r.dispose();
+    p.fitActionBounds(Array.from({ length: 101 }, (_, i) => [i / 100, -i / 100, 0.5, i % 2]));
+    expect(p.actionTokenizer.low[0]).toBeCloseTo(0.01, 10);
+    expect(p.config.actionHigh[1]).toBeCloseTo(-0.01, 10);
+    p.dispose();
+  });
+});
