@@ -11,11 +11,12 @@
 //
 // Crash safety: each episode file is written to a temp name, fsynced and renamed, and only then
 // indexed; an interrupted run leaves completed episodes intact and a rerun skips them.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, PROPRIO_NAMES } from '../../sim/config.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.ts';
+import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 
 export const DEMO_FORMAT = 'vlalab-demos';
 export const DEMO_FORMAT_VERSION = 1;
@@ -103,7 +104,7 @@ export class DemoWriter {
     writeDurable(tmp, bytes);
     renameSync(tmp, join(this.dir, file));
     const entry: IndexEntry = { file, task: episode.task, seed: episode.seed, steps, success: ep.success, instruction: episode.instruction };
-    appendDurable(join(this.dir, 'episodes.jsonl'), JSON.stringify(entry) + '\n');
+    appendJsonl(join(this.dir, 'episodes.jsonl'), entry);
     this.done.add(key(episode.task, episode.seed));
     return entry;
   }
@@ -121,32 +122,19 @@ function writeDurable(path: string, bytes: Uint8Array): void {
   }
 }
 
-function appendDurable(path: string, line: string): void {
-  // A torn previous line (crash mid-append) would glue onto this one: start on a fresh line.
-  if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8');
-    if (text.length > 0 && !text.endsWith('\n')) line = '\n' + line;
-  }
-  appendFileSync(path, line);
-  const fd = openSync(path, 'r+');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
-}
-
 /** Completed episodes of a dataset directory; malformed lines (a torn tail) are skipped. */
 export function readIndex(dir: string): IndexEntry[] {
-  const path = join(dir, 'episodes.jsonl');
-  if (!existsSync(path)) return [];
-  const out: IndexEntry[] = [];
   const seen = new Set<string>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let e: IndexEntry;
-    try { e = JSON.parse(line) as IndexEntry; } catch { continue; }
-    if (typeof e.file !== 'string' || typeof e.seed !== 'number' || seen.has(key(e.task, e.seed))) continue;
-    seen.add(key(e.task, e.seed));
-    out.push(e);
-  }
-  return out;
+  const isEntry = (v: unknown): v is IndexEntry => {
+    const e = v as IndexEntry;
+    return typeof e === 'object' && e !== null && typeof e.file === 'string' && typeof e.task === 'string' && typeof e.seed === 'number';
+  };
+  return readJsonl(join(dir, 'episodes.jsonl'), isEntry).filter((e) => {
+    const k = key(e.task, e.seed);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 export function readDatasetInfo(dir: string): DatasetInfo {

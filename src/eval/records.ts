@@ -1,0 +1,83 @@
+// Per-episode evaluation records (one JSONL line each, LeRobot eval_info
+// style, plus latency parts) and the deterministic episode list they cover.
+import { appendJsonl, readJsonl } from '../io/jsonl.ts';
+import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
+
+export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
+export type LatencyPart = (typeof LATENCY_PARTS)[number];
+export type StepLatency = Record<LatencyPart, number>;
+
+export interface EpisodeRecord {
+  suite: string;
+  suiteVersion: string;
+  split: string;
+  task: string;
+  seed: number;
+  instruction: string;
+  /** Policy label in the comparison: a checkpoint/name, "expert" or "<policy>+blind". */
+  policy: string;
+  backbone: string;
+  /** tfjs backend that ran inference ("none" for the scripted expert). */
+  backend: string;
+  success: boolean;
+  steps: number;
+  terminated: boolean;
+  /** Set when the episode failed for a reason other than the task: exception, NaN action, physics blow-up. */
+  failure?: { kind: string; message: string };
+  /** Per-step latency, warm-up steps excluded (reported separately). */
+  latency: StepLatency[];
+  warmup: StepLatency[];
+  wallMs: number;
+}
+
+export const recordKey = (r: { policy: string; task: string; seed: number }) => `${r.policy}\u0000${r.task}\u0000${r.seed}`;
+
+export function isRecord(v: unknown): v is EpisodeRecord {
+  const r = v as EpisodeRecord;
+  return typeof r === 'object' && r !== null && typeof r.policy === 'string' && typeof r.task === 'string'
+    && typeof r.seed === 'number' && typeof r.success === 'boolean' && Array.isArray(r.latency);
+}
+
+/** Records of a run file, first occurrence of each (policy, task, seed) kept. */
+export function readRecords(path: string): EpisodeRecord[] {
+  const seen = new Set<string>();
+  return readJsonl(path, isRecord).filter((r) => {
+    const k = recordKey(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function appendRecord(path: string, r: EpisodeRecord): void {
+  appendJsonl(path, r);
+}
+
+export interface EpisodeRef {
+  task: string;
+  seed: number;
+}
+
+/** The fixed episode list of a split, optionally the first n (interleaved by task so a prefix is balanced). */
+export function evalEpisodes(suite: SuiteSpec, split: string, n?: number): EpisodeRef[] {
+  const all = episodeList(suite, split);
+  const tasks = suite.tasks.map((t) => t.name);
+  const perTask = tasks.map((t) => all.filter((e) => e.task === t));
+  const interleaved: EpisodeRef[] = [];
+  for (let i = 0; i < Math.max(...perTask.map((l) => l.length)); i++) for (const l of perTask) if (i < l.length) interleaved.push(l[i]);
+  return n === undefined ? interleaved : interleaved.slice(0, n);
+}
+
+/** Parse "i/n" (0-based shard index i of n). */
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  if (!m) throw new Error(`--shard must look like i/n (e.g. 0/4), got "${s}"`);
+  const index = Number(m[1]), count = Number(m[2]);
+  if (count < 1 || index >= count) throw new Error(`--shard ${s}: need 0 <= i < n`);
+  return { index, count };
+}
+
+/** Deterministic slice: every n-th episode starting at i, so shards stay balanced across tasks. */
+export function shardEpisodes<T>(list: readonly T[], shard: { index: number; count: number }): T[] {
+  return list.filter((_, j) => j % shard.count === shard.index);
+}

@@ -1,0 +1,111 @@
+// Evaluation outputs in the run directory: summary.json, results.csv and a
+// self-contained report.html (inline SVG charts, no external assets) with the
+// per-backbone table, success rates with Wilson 95% intervals per task and
+// overall, and latency percentiles per part.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
+import type { PolicySummary } from './summary.ts';
+
+export interface RunMeta {
+  [key: string]: unknown;
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+
+export function writeOutputs(dir: string, records: EpisodeRecord[], summary: PolicySummary[], meta: RunMeta): void {
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ meta, policies: summary }, null, 2) + '\n');
+  writeFileSync(join(dir, 'results.csv'), toCsv(records));
+  writeFileSync(join(dir, 'report.html'), toHtml(summary, meta));
+}
+
+export function toCsv(records: EpisodeRecord[]): string {
+  const cols = ['suite', 'suiteVersion', 'split', 'task', 'seed', 'policy', 'backbone', 'backend', 'success', 'steps', 'terminated', 'failure', 'instruction',
+    ...LATENCY_PARTS.map((p) => `${p}_p50`)];
+  const q = (v: unknown) => {
+    const s = v === undefined || v === null ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const med = (xs: number[]) => {
+    if (!xs.length) return '';
+    const s = [...xs].sort((a, b) => a - b);
+    return ((s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2).toFixed(3);
+  };
+  const rows = records.map((r) => [r.suite, r.suiteVersion, r.split, r.task, r.seed, r.policy, r.backbone, r.backend, r.success, r.steps, r.terminated,
+    r.failure ? `${r.failure.kind}: ${r.failure.message}` : '', r.instruction, ...LATENCY_PARTS.map((p) => med(r.latency.map((l) => l[p])))].map(q).join(','));
+  return [cols.join(','), ...rows].join('\n') + '\n';
+}
+
+/** Horizontal bars with CI whiskers: one group per label, one bar per series. */
+function ciChart(title: string, groups: string[], series: { name: string; values: ({ p: number; lo: number; hi: number } | undefined)[] }[]): string {
+  const barH = 14, gap = 10, left = 170, width = 620, plotW = width - left - 20;
+  const groupH = series.length * barH + gap;
+  const height = 40 + groups.length * groupH + 20;
+  const x = (v: number) => left + v * plotW;
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui,sans-serif" font-size="11">`;
+  svg += `<text x="${left}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`;
+  for (let t = 0; t <= 10; t += 2) svg += `<line x1="${x(t / 10)}" y1="26" x2="${x(t / 10)}" y2="${height - 18}" stroke="#ddd"/><text x="${x(t / 10)}" y="${height - 5}" text-anchor="middle">${t * 10}%</text>`;
+  groups.forEach((g, gi) => {
+    const y0 = 30 + gi * groupH;
+    svg += `<text x="${left - 6}" y="${y0 + (series.length * barH) / 2 + 4}" text-anchor="end">${esc(g)}</text>`;
+    series.forEach((s, si) => {
+      const v = s.values[gi];
+      if (!v) return;
+      const y = y0 + si * barH;
+      svg += `<rect x="${left}" y="${y}" width="${v.p * plotW}" height="${barH - 3}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(s.name)}: ${(100 * v.p).toFixed(1)}% [${(100 * v.lo).toFixed(1)}, ${(100 * v.hi).toFixed(1)}]</title></rect>`;
+      const yc = y + (barH - 3) / 2;
+      svg += `<line x1="${x(v.lo)}" y1="${yc}" x2="${x(v.hi)}" y2="${yc}" stroke="#222"/><line x1="${x(v.lo)}" y1="${yc - 3}" x2="${x(v.lo)}" y2="${yc + 3}" stroke="#222"/><line x1="${x(v.hi)}" y1="${yc - 3}" x2="${x(v.hi)}" y2="${yc + 3}" stroke="#222"/>`;
+    });
+  });
+  return svg + '</svg>';
+}
+
+/** Grouped bars of latency percentiles per part, log-free linear axis. */
+function latencyChart(summary: PolicySummary[]): string {
+  const parts = LATENCY_PARTS.filter((p) => summary.some((s) => s.latency[p]));
+  const rows = summary.filter((s) => s.latency.totalMs);
+  if (!rows.length) return '<p>No latency data (scripted policies only).</p>';
+  const maxV = Math.max(...rows.flatMap((s) => parts.map((p) => s.latency[p]?.p99 ?? 0)), 1);
+  const left = 100, width = 620, plotW = width - left - 20, barH = 12, groupH = rows.length * 3 * barH + 12;
+  const height = 40 + parts.length * groupH + 20;
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui,sans-serif" font-size="11">`;
+  svg += `<text x="${left}" y="16" font-size="13" font-weight="bold">Latency per control step (ms): p50 / p95 / p99, warm-up excluded</text>`;
+  parts.forEach((part, pi) => {
+    const y0 = 30 + pi * groupH;
+    svg += `<text x="${left - 6}" y="${y0 + groupH / 2}" text-anchor="end">${esc(part.replace('Ms', ''))}</text>`;
+    rows.forEach((s, si) => {
+      const l = s.latency[part];
+      if (!l) return;
+      (['p50', 'p95', 'p99'] as const).forEach((q, qi) => {
+        const y = y0 + (si * 3 + qi) * barH;
+        svg += `<rect x="${left}" y="${y}" width="${(l[q] / maxV) * plotW}" height="${barH - 2}" fill="${PALETTE[si % PALETTE.length]}" opacity="${1 - qi * 0.3}"><title>${esc(s.policy)} ${part} ${q}: ${l[q].toFixed(2)} ms</title></rect>`;
+        svg += `<text x="${left + (l[q] / maxV) * plotW + 3}" y="${y + barH - 3}" font-size="9">${l[q].toFixed(1)}</text>`;
+      });
+    });
+  });
+  return svg + '</svg>';
+}
+
+export function toHtml(summary: PolicySummary[], meta: RunMeta): string {
+  const tasks = [...new Set(summary.flatMap((s) => Object.keys(s.perTask)))];
+  const fmtP = (i: { p: number; lo: number; hi: number; k: number; n: number }) => `${(100 * i.p).toFixed(1)}% <small>[${(100 * i.lo).toFixed(1)}, ${(100 * i.hi).toFixed(1)}] (${i.k}/${i.n})</small>`;
+  const num = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+  const table = `<table><tr><th>policy</th><th>backbone</th><th>backend</th><th>episodes</th><th>success (95% Wilson CI)</th>${tasks.map((t) => `<th>${esc(t)}</th>`).join('')}
+<th>total p50 / p95 / p99 ms</th><th>control Hz</th><th>params</th><th>GFLOPs / frame</th><th>failures</th></tr>
+${summary.map((s) => `<tr><td>${esc(s.policy)}</td><td>${esc(s.backbone)}</td><td>${esc(s.backend)}</td><td>${s.episodes}</td><td>${fmtP(s.success)}</td>${tasks.map((t) => `<td>${s.perTask[t] ? fmtP(s.perTask[t]) : '-'}</td>`).join('')}
+<td>${num(s.latency.totalMs?.p50)} / ${num(s.latency.totalMs?.p95)} / ${num(s.latency.totalMs?.p99)}</td><td>${num(s.controlHz)}</td><td>${s.params === undefined ? '-' : (s.params / 1e6).toFixed(2) + 'M'}</td>
+<td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${esc(Object.entries(s.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`).join('\n')}</table>`;
+  const series = summary.map((s) => ({ name: s.policy, values: [s.success, ...tasks.map((t) => s.perTask[t])] }));
+  return `<!doctype html><html><head><meta charset="utf-8"><title>vlalab evaluation</title>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}small{color:#666}.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}pre{background:#f7f7f7;padding:8px;overflow:auto}</style></head><body>
+<h1>vlalab evaluation</h1>
+<p>${esc(meta.suite)} v${esc(meta.suiteVersion)}, split <b>${esc(meta.split)}</b>. Success rates with 95% Wilson score intervals; latency percentiles exclude warm-up steps.</p>
+<div class="legend">${summary.map((s, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(s.policy)}</span>`).join('')}</div>
+${table}
+${ciChart('Success rate (95% Wilson CI)', ['overall', ...tasks], series)}
+${latencyChart(summary)}
+<h2>Run metadata</h2><pre>${esc(JSON.stringify(meta, null, 2))}</pre>
+</body></html>
+`;
+}

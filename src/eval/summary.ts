@@ -1,0 +1,78 @@
+// Aggregate evaluation records into the comparison table: success rate with
+// Wilson 95% intervals (overall and per task), latency percentiles per part
+// (warm-up excluded), control rate, and model cost.
+import { LATENCY_PARTS, type EpisodeRecord, type LatencyPart } from './records.ts';
+import { summarizeLatency, wilson, type Interval, type LatencySummary } from './stats.ts';
+
+export interface PolicyInfo {
+  policy: string;
+  backbone: string;
+  params?: number;
+  flopsPerFrame?: number;
+}
+
+export interface PolicySummary extends PolicyInfo {
+  backend: string;
+  episodes: number;
+  success: Interval;
+  perTask: Record<string, Interval>;
+  failures: Record<string, number>;
+  latency: Partial<Record<LatencyPart, LatencySummary>>;
+  warmupTotalMs: LatencySummary;
+  /** Control steps per second implied by the median total step latency. */
+  controlHz: number;
+  meanSteps: number;
+}
+
+export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): PolicySummary[] {
+  const byPolicy = new Map<string, EpisodeRecord[]>();
+  for (const r of records) byPolicy.set(r.policy, [...(byPolicy.get(r.policy) ?? []), r]);
+  return [...byPolicy.entries()].map(([policy, rs]) => {
+    const info = infos.find((i) => i.policy === policy);
+    const tasks = [...new Set(rs.map((r) => r.task))];
+    const count = (xs: EpisodeRecord[]) => xs.filter((r) => r.success).length;
+    const failures: Record<string, number> = {};
+    for (const r of rs) if (r.failure) failures[r.failure.kind] = (failures[r.failure.kind] ?? 0) + 1;
+    const latency: Partial<Record<LatencyPart, LatencySummary>> = {};
+    for (const part of LATENCY_PARTS) {
+      const values = rs.flatMap((r) => r.latency.map((l) => l[part])).filter((v) => Number.isFinite(v));
+      if (values.length) latency[part] = summarizeLatency(values);
+    }
+    const total = latency.totalMs;
+    return {
+      policy,
+      backbone: info?.backbone ?? rs[0].backbone,
+      params: info?.params,
+      flopsPerFrame: info?.flopsPerFrame,
+      backend: [...new Set(rs.map((r) => r.backend))].join('+'),
+      episodes: rs.length,
+      success: wilson(count(rs), rs.length),
+      perTask: Object.fromEntries(tasks.map((t) => {
+        const ts = rs.filter((r) => r.task === t);
+        return [t, wilson(count(ts), ts.length)];
+      })),
+      failures,
+      latency,
+      warmupTotalMs: summarizeLatency(rs.flatMap((r) => r.warmup.map((l) => l.totalMs))),
+      controlHz: total && total.p50 > 0 ? 1000 / total.p50 : Number.NaN,
+      meanSteps: rs.reduce((a, r) => a + r.steps, 0) / rs.length,
+    };
+  });
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ms = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
+
+/** Plain-text comparison table for the terminal. */
+export function formatTable(rows: PolicySummary[]): string {
+  const header = ['policy', 'backbone', 'backend', 'episodes', 'success [95% CI]', 'p50 total ms', 'p95 total ms', 'Hz', 'params'];
+  const lines = rows.map((r) => [
+    r.policy, r.backbone, r.backend, String(r.episodes),
+    `${pct(r.success.p)} [${pct(r.success.lo)}, ${pct(r.success.hi)}]`,
+    ms(r.latency.totalMs?.p50), ms(r.latency.totalMs?.p95), Number.isFinite(r.controlHz) ? r.controlHz.toFixed(1) : '-',
+    r.params === undefined ? '-' : `${(r.params / 1e6).toFixed(2)}M`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
