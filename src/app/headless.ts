@@ -6,6 +6,7 @@
 import pkg from '../../package.json';
 import { renderApi } from './api/render.ts';
 import { episodeApi } from './api/episode.ts';
+import { infoApi } from './api/info.ts';
 
 const api = {
   version: pkg.version as string,
@@ -16,6 +17,7 @@ const api = {
   },
   ...renderApi,
   ...episodeApi,
+  ...infoApi,
 };
 
 export type VlalabApi = typeof api;

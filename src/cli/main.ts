@@ -12,6 +12,8 @@ usage: vlalab <command> [options]      (npm run vlalab -- <command> ...)
 commands:
   collect   record scripted-expert demonstrations for a suite split (headless Chromium)
   video     dump a recorded episode as PNG frames (+ MP4 when ffmpeg exists)
+  eval      evaluate policies on a suite split (success with 95% CI, latency), resumable, shardable
+  merge     combine sharded eval runs into one report
   envs      list registered environment ids and suites
   bench     benchmarks, JSON on stdout
 
@@ -75,6 +77,51 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
     if (!entry) throw new Error(`no episode "${v.episode}" in ${v.data}`);
     const ep = readEpisode(String(v.data), entry, info);
     console.log(writeEpisodeVideo(String(v.out ?? 'videos'), ep, null, info.resolution));
+  },
+
+  async eval(args) {
+    const help = `vlalab eval --policy <checkpoint-dir|name|expert|blind:X> [--policy ...] --suite <name|file.json> --split <split> [options]
+  --episodes N      the first N episodes of the split's fixed list (tasks interleaved; default: all)
+  --workers K       parallel headless pages (default 1)
+  --backend B       tfjs backend in the inference worker: auto|webgpu|webgl|wasm|cpu (default auto)
+  --out DIR         run directory (default runs/<suite>-<split>); rerunning resumes from DIR/episodes.jsonl
+  --shard i/n       run only every n-th episode starting at i (0-based): one job of a job array
+  --no-baselines    skip the scripted-expert and blind (image zeroed) baselines
+  --terminate-on-success   end episodes when the task succeeds (default: the policy must terminate)
+  --resolution PX   camera resolution (default 96)
+  --chromium PATH   Chromium executable
+Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
+    const { values: v } = parse(args, {
+      policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'heldout_layout' },
+      episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
+      'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
+    }, help);
+    const policies = (v.policy as unknown as string[] | undefined) ?? [];
+    if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
+    const { runEval } = await import('../eval/runner.ts');
+    const { parseShard } = await import('../eval/records.ts');
+    const suite = String(v.suite), split = String(v.split);
+    const r = await runEval({
+      policies, suite, split, episodes: v.episodes === undefined ? undefined : int(v.episodes, 'episodes'), workers: int(v.workers, 'workers', 1),
+      backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
+      terminateOnSuccess: Boolean(v['terminate-on-success']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
+      out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
+    });
+    console.log(r.table);
+    console.log(`\nreport: ${r.dir}/report.html`);
+  },
+
+  async merge(args) {
+    const help = `vlalab merge --out DIR RUN_DIR [RUN_DIR ...]
+Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and report.`;
+    const { values: v, positionals } = parse(args, { out: { type: 'string' } }, help);
+    if (!v.out || positionals.length === 0) throw new Error('usage: vlalab merge --out DIR RUN_DIR [RUN_DIR ...]');
+    const { mergeRuns } = await import('../eval/merge.ts');
+    const { readRecords } = await import('../eval/records.ts');
+    const { summarize, formatTable } = await import('../eval/summary.ts');
+    const r = mergeRuns(positionals, String(v.out));
+    console.log(formatTable(summarize(readRecords(`${v.out}/episodes.jsonl`))));
+    console.log(`\nmerged ${r.records} episodes (${r.duplicates} duplicates dropped) into ${v.out}/report.html`);
   },
 
   async envs() {

@@ -17,6 +17,8 @@ export interface ExpertEpisodeArgs {
   seed: number;
   resolution?: number;
   cameras?: CameraSpec[];
+  /** Record frames/proprio/actions (collection). False: outcome only (evaluation baselines). Default true. */
+  record?: boolean;
 }
 
 /** One recorded episode. Step t pairs observation t (before acting) with action t. */
@@ -58,13 +60,14 @@ export const episodeApi = {
       const expert = createExpert(env.episode);
       const frameSize = res * res * 3;
       const maxT = env.episode.maxSteps;
-      const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(maxT * frameSize)]));
+      const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(args.record === false ? 0 : maxT * frameSize)]));
       const proprio = new Float32Array(maxT * PROPRIO_DIM);
       const actions = new Float32Array(maxT * ACTION_DIM);
+      const record = args.record ?? true;
       let t = 0;
       let last;
       do {
-        for (const c of cameras) frames[c.name].set(obs.images[c.name].data, t * frameSize);
+        if (record) for (const c of cameras) frames[c.name].set(obs.images[c.name].data, t * frameSize);
         proprio.set(obs.proprio, t * PROPRIO_DIM);
         const a = expert.act(env.sim);
         actions.set(a, t * ACTION_DIM);
@@ -80,10 +83,10 @@ export const episodeApi = {
         terminated: last.terminated,
         resolution: res,
         cameras: cameras.map((c) => c.name),
-        frames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])),
+        frames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])) : {},
         proprio: f32ToB64(proprio.subarray(0, t * PROPRIO_DIM)),
         actions: f32ToB64(actions.subarray(0, t * ACTION_DIM)),
-        finalFrames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])),
+        finalFrames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])) : {},
         timing: { envMs, totalMs },
       };
     } finally {

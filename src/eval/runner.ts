@@ -1,0 +1,155 @@
+// `vlalab eval`: run a suite split's fixed episode list for each policy (plus
+// the scripted-expert upper bound and a blind, image-zeroed baseline per
+// policy) in K headless pages, policy inference in a Web Worker. Every finished
+// episode is appended to DIR/episodes.jsonl at once, so an interrupted run
+// resumes without redoing or losing episodes; a failing episode is recorded
+// with its reason and the run goes on.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { resolveSuite } from '../../tasks/builtin.ts';
+import type { SuiteSpec } from '../../tasks/suite.ts';
+import type { EpisodeWire } from '../app/api/episode.ts';
+import { Progress } from '../cli/progress.ts';
+import { HeadlessSession } from '../runtime/session.ts';
+import { evalMeta } from './meta.ts';
+import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef, type StepLatency } from './records.ts';
+import { writeOutputs } from './report.ts';
+import { formatTable, summarize, type PolicyInfo } from './summary.ts';
+
+export interface PolicySpec {
+  /** Label in records and reports. */
+  label: string;
+  kind: 'expert' | 'policy';
+  /** Checkpoint directory (served to the page) or registry name (untrained). */
+  checkpoint?: string;
+  name?: string;
+  blind?: boolean;
+}
+
+export interface EvalOptions {
+  policies: string[];
+  suite: string;
+  split: string;
+  episodes?: number;
+  workers?: number;
+  backend?: string;
+  out: string;
+  shard?: { index: number; count: number };
+  baselines?: boolean;
+  resolution?: number;
+  chromium?: string;
+  quiet?: boolean;
+  /** Stop the episode once the task succeeds (LIBERO-style); default false: the policy must terminate. */
+  terminateOnSuccess?: boolean;
+}
+
+/** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
+export interface PolicyEpisodeWire {
+  episode: EpisodeWire['episode'];
+  success: boolean;
+  steps: number;
+  terminated: boolean;
+  failure?: { kind: string; message: string };
+  latency: StepLatency[];
+  warmup: StepLatency[];
+  backend: string;
+  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number };
+  backendInfo?: Record<string, unknown>;
+}
+
+/** "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the image. */
+export function parsePolicySpec(arg: string): PolicySpec {
+  if (arg === 'expert') return { label: 'expert', kind: 'expert' };
+  const blind = arg.startsWith('blind:');
+  const target = blind ? arg.slice('blind:'.length) : arg;
+  const isDir = existsSync(target) && statSync(target).isDirectory();
+  if (isDir && !existsSync(join(target, 'config.json'))) throw new Error(`${target} is not a checkpoint directory (no config.json)`);
+  const base = isDir ? basename(resolve(target)) : target;
+  return { label: blind ? `${base}+blind` : base, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind };
+}
+
+/** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
+export function policyPlan(args: string[], baselines: boolean): PolicySpec[] {
+  const specs = args.map(parsePolicySpec);
+  if (baselines) {
+    if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
+    for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
+  }
+  const dup = specs.find((s, i) => specs.findIndex((x) => x.label === s.label) !== i);
+  if (dup) throw new Error(`two policies are labelled "${dup.label}": give checkpoints distinct directory names`);
+  return specs;
+}
+
+export async function runEval(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
+  const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
+  const specs = policyPlan(o.policies, o.baselines ?? true);
+  let episodes = evalEpisodes(suite, o.split, o.episodes);
+  if (o.shard) episodes = shardEpisodes(episodes, o.shard);
+  mkdirSync(o.out, { recursive: true });
+  const file = join(o.out, 'episodes.jsonl');
+  const done = new Set(readRecords(file).map(recordKey));
+  const jobs = specs.flatMap((spec) => episodes.map((ep) => ({ spec, ep }))).filter((j) => !done.has(recordKey({ policy: j.spec.label, ...j.ep })));
+  const total = specs.length * episodes.length;
+  const progress = new Progress(`eval ${suite.name}/${o.split}`, total, total - jobs.length);
+  if (!o.quiet && total > jobs.length) process.stderr.write(`resuming: ${total - jobs.length} of ${total} episodes already in ${file}\n`);
+  const infos = new Map<string, PolicyInfo>();
+  const mounts: Record<string, string> = {};
+  specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
+  const sessions: HeadlessSession[] = [];
+  let stopping = false, finished = total - jobs.length, succeeded = 0;
+  const onSigint = () => { stopping = true; process.stderr.write('\ninterrupted: finishing episodes in flight; rerun the same command to resume\n'); };
+  process.once('SIGINT', onSigint);
+  let meta: Record<string, unknown> = {};
+  try {
+    const workers = Math.max(1, Math.min(o.workers ?? 1, jobs.length || 1));
+    for (let i = 0; i < workers; i++) sessions.push(await HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' }));
+    meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs });
+    let next = 0;
+    await Promise.all(sessions.map(async (session) => {
+      while (!stopping && next < jobs.length) {
+        const job = jobs[next++];
+        const specIndex = specs.indexOf(job.spec);
+        const r = await runOne(session, suite, o, job.spec, specIndex, job.ep);
+        appendRecord(file, r.record);
+        if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
+        finished++;
+        if (r.record.success) succeeded++;
+        if (!o.quiet) progress.update(finished, `${job.spec.label} success ${succeeded}/${finished - (total - jobs.length)}`);
+      }
+    }));
+  } finally {
+    process.off('SIGINT', onSigint);
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+  const records = readRecords(file).filter((r) => r.split === o.split && episodes.some((e) => e.task === r.task && e.seed === r.seed));
+  const summary = summarize(records, [...infos.values()]);
+  writeOutputs(o.out, records, summary, meta);
+  return { dir: o.out, records, table: formatTable(summary) };
+}
+
+async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, spec: PolicySpec, specIndex: number, ep: EpisodeRef): Promise<{ record: EpisodeRecord; info?: PolicyInfo }> {
+  const t0 = Date.now();
+  const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label };
+  try {
+    if (spec.kind === 'expert') {
+      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false });
+      return {
+        record: { ...base, instruction: w.episode.instruction, backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, latency: [], warmup: [], wallMs: Date.now() - t0 },
+        info: { policy: spec.label, backbone: 'scripted' },
+      };
+    }
+    const policy = spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/` } : { name: spec.name };
+    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
+      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
+      terminateOnSuccess: o.terminateOnSuccess ?? false,
+    });
+    const backbone = w.policyInfo?.backbone ?? 'unknown';
+    return {
+      record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
+      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame },
+    };
+  } catch (e) {
+    // The page call itself failed (e.g. the browser died): record it and go on.
+    return { record: { ...base, instruction: '', backbone: 'unknown', backend: o.backend ?? 'auto', success: false, steps: 0, terminated: false, failure: { kind: 'exception', message: (e as Error).message.slice(0, 500) }, latency: [], warmup: [], wallMs: Date.now() - t0 } };
+  }
+}
