@@ -1,0 +1,55 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mergeRuns } from '../../src/eval/merge.ts';
+import { readRecords } from '../../src/eval/records.ts';
+import { parsePolicySpec, policyPlan, runEval } from '../../src/eval/runner.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vlalab-evalrun-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const outcome = (path: string) => readRecords(path).map((r) => `${r.policy}|${r.task}|${r.seed}|${r.success}|${r.steps}`).sort();
+
+describe('eval runner (headless Chromium, scripted expert)', () => {
+  it('plans baselines and labels', () => {
+    expect(policyPlan(['vit-siglip'], true).map((s) => s.label)).toEqual(['expert', 'vit-siglip', 'vit-siglip+blind']);
+    expect(policyPlan(['expert'], false).map((s) => s.label)).toEqual(['expert']);
+    expect(parsePolicySpec('blind:efficientnet-film')).toMatchObject({ label: 'efficientnet-film+blind', blind: true, name: 'efficientnet-film' });
+    expect(() => parsePolicySpec(dir)).toThrow(/not a checkpoint directory \(no config\.json\)/);
+  });
+
+  const full = join(dir, 'full');
+  it('writes records, summary, CSV and report; resumes after a crash without duplicates or losses', async () => {
+    const r = await runEval({ policies: ['expert'], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 6, out: full, quiet: true });
+    expect(r.records).toHaveLength(6);
+    const before = outcome(join(full, 'episodes.jsonl'));
+    expect(readFileSync(join(full, 'results.csv'), 'utf8').split('\n')[0]).toMatch(/^suite,suiteVersion,split,task,seed,policy/);
+    const summary = JSON.parse(readFileSync(join(full, 'summary.json'), 'utf8'));
+    expect(summary.meta.versions.chromium).toBeTruthy();
+    expect(summary.meta.machine.gitCommit === null || typeof summary.meta.machine.gitCommit === 'string').toBe(true);
+    expect(summary.policies[0].success.n).toBe(6);
+    // Crash: keep 3 records and a torn fourth line, as a killed run would leave it.
+    const resumed = join(dir, 'resumed');
+    const lines = readFileSync(join(full, 'episodes.jsonl'), 'utf8').split('\n').filter(Boolean);
+    rmSync(resumed, { recursive: true, force: true });
+    mkdirSync(resumed);
+    writeFileSync(join(resumed, 'episodes.jsonl'), lines.slice(0, 3).join('\n') + '\n' + lines[3].slice(0, 40));
+    const r2 = await runEval({ policies: ['expert'], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 6, out: resumed, quiet: true });
+    expect(r2.records).toHaveLength(6);
+    expect(outcome(join(resumed, 'episodes.jsonl'))).toEqual(before);
+  });
+
+  it('sharded runs merged equal the unsharded run on the same episode list', async () => {
+    const shards = [0, 1, 2].map((i) => join(dir, `shard${i}`));
+    for (const [i, d] of shards.entries()) {
+      await runEval({ policies: ['expert'], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 6, out: d, shard: { index: i, count: 3 }, quiet: true });
+      expect(readRecords(join(d, 'episodes.jsonl'))).toHaveLength(2);
+    }
+    const merged = join(dir, 'merged');
+    expect(mergeRuns(shards, merged).records).toBe(6);
+    expect(outcome(join(merged, 'episodes.jsonl'))).toEqual(outcome(join(full, 'episodes.jsonl')));
+    const a = JSON.parse(readFileSync(join(merged, 'summary.json'), 'utf8')).policies[0].success;
+    const b = JSON.parse(readFileSync(join(full, 'summary.json'), 'utf8')).policies[0].success;
+    expect(a).toEqual(b);
+  });
+});
