@@ -41,6 +41,8 @@ export interface EvalOptions {
   quiet?: boolean;
   /** Stop the episode once the task succeeds (LIBERO-style); default false: the policy must terminate. */
   terminateOnSuccess?: boolean;
+  /** Called after each recorded episode (tests use it to kill a browser mid-run). */
+  afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
 }
 
 /** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
@@ -103,18 +105,30 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
   try {
     const workers = Math.max(1, Math.min(o.workers ?? 1, jobs.length || 1));
     for (let i = 0; i < workers; i++) sessions.push(await HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' }));
+
     meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs });
     let next = 0;
-    await Promise.all(sessions.map(async (session) => {
+    const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
+    await Promise.all(sessions.map(async (_, slot) => {
+      let restarts = 0;
       while (!stopping && next < jobs.length) {
         const job = jobs[next++];
         const specIndex = specs.indexOf(job.spec);
-        const r = await runOne(session, suite, o, job.spec, specIndex, job.ep);
+        let r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep);
+        // A dead browser is not the policy's failure: reopen and run the episode again.
+        while (!sessions[slot].browser.isConnected() && restarts < 3 && !stopping) {
+          restarts++;
+          process.stderr.write(`\nbrowser ${slot} died (${r.record.failure?.message ?? 'disconnected'}); restarting it (${restarts}/3)\n`);
+          await sessions[slot].close().catch(() => undefined);
+          sessions[slot] = await open();
+          r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep);
+        }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
         finished++;
         if (r.record.success) succeeded++;
         if (!o.quiet) progress.update(finished, `${job.spec.label} success ${succeeded}/${finished - (total - jobs.length)}`);
+        await o.afterEpisode?.(finished, sessions[slot]);
       }
     }));
   } finally {

@@ -39,6 +39,18 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     expect(outcome(join(resumed, 'episodes.jsonl'))).toEqual(before);
   });
 
+  it('a browser killed mid-run is restarted; no episode is lost or recorded as a failure', async () => {
+    const out = join(dir, 'killed');
+    let killed = false;
+    const r = await runEval({
+      policies: ['expert'], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 6, out, quiet: true,
+      afterEpisode: async (n, session) => { if (n === 2 && !killed) { killed = true; await session.browser.close(); } },
+    });
+    expect(killed).toBe(true);
+    expect(r.records.filter((x) => x.failure)).toEqual([]);
+    expect(outcome(join(out, 'episodes.jsonl'))).toEqual(outcome(join(full, 'episodes.jsonl')));
+  });
+
   it('sharded runs merged equal the unsharded run on the same episode list', async () => {
     const shards = [0, 1, 2].map((i) => join(dir, `shard${i}`));
     for (const [i, d] of shards.entries()) {
