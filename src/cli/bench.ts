@@ -3,6 +3,7 @@
 //   sim      physics steps/s (bare Rapier step of an episode scene) and env control steps/s without rendering (Node)
 //   render   env control steps/s with Babylon rendering + readback at the default resolution, in headless Chromium
 //   collect  expert demonstrations recorded per minute, end to end (Chromium -> safetensors on disk)
+//   models   per policy: params, FLOPs/frame, inference latency p50/p95 on wasm and cpu, training images/s (Node)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { HeadlessSession } from '../runtime/session.ts';
 import { collect } from './collect.ts';
 import { machineInfo } from './machine.ts';
 
-const SECTIONS = ['sim', 'render', 'collect'] as const;
+const SECTIONS = ['sim', 'render', 'collect', 'models'] as const;
 
 export async function benchSim(episodes = 20) {
   await initPhysics();
@@ -92,6 +93,7 @@ export async function runBench(args: string[]): Promise<void> {
     if (s === 'sim') out.sim = await benchSim(Math.max(4, Math.round(20 * q)));
     if (s === 'render') out.render = await benchRenderLoop(Math.max(2, Math.round(6 * q)));
     if (s === 'collect') out.collect = await benchCollect(Math.max(4, Math.round(12 * q)));
+    if (s === 'models') out.models = await (await import('./benchModels.ts')).benchModels(Boolean(values.quick));
   }
   console.log(JSON.stringify(out, null, 2));
 }
