@@ -12,7 +12,7 @@ import type { EpisodeWire } from '../app/api/episode.ts';
 import { Progress } from '../cli/progress.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { evalMeta } from './meta.ts';
-import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef, type StepLatency } from './records.ts';
+import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { writeOutputs } from './report.ts';
 import { formatTable, summarize, type PolicyInfo } from './summary.ts';
 
@@ -46,18 +46,11 @@ export interface EvalOptions {
 }
 
 /** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
-export interface PolicyEpisodeWire {
+export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'terminated' | 'failure' | 'latency' | 'warmup' | 'backend'> & {
   episode: EpisodeWire['episode'];
-  success: boolean;
-  steps: number;
-  terminated: boolean;
-  failure?: { kind: string; message: string };
-  latency: StepLatency[];
-  warmup: StepLatency[];
-  backend: string;
   policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number };
   backendInfo?: Record<string, unknown>;
-}
+};
 
 /** "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the image. */
 export function parsePolicySpec(arg: string): PolicySpec {
