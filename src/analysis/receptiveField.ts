@@ -30,8 +30,8 @@ export interface ErfResult {
 export function effectiveReceptiveField(f: (x: tf.Tensor4D) => tf.Tensor4D, height: number, width: number, channels = 3, mass = 0.95, input?: tf.Tensor4D): ErfResult {
   const x = input ?? tf.fill([1, height, width, channels], 0.5) as tf.Tensor4D;
   const g = tf.tidy(() => {
-    const grad = tf.grad((inp: tf.Tensor4D) => {
-      const y = f(inp);
+    const grad = tf.grad((inp: tf.Tensor) => {
+      const y = f(inp as tf.Tensor4D);
       const [, h, w] = y.shape;
       return y.slice([0, Math.floor((h - 1) / 2), Math.floor((w - 1) / 2), 0], [1, 1, 1, -1]).sum();
     })(x);
