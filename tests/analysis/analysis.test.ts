@@ -53,3 +53,25 @@ describe('receptive fields', () => {
     expect(erf.map[4 * 9 + 4] / erf.map[2 * 9 + 2]).toBeCloseTo(9, 5); // (3*3) / (1*1)
   });
 });
+
+describe('cost vs resolution', () => {
+  it('least squares recovers a line', async () => {
+    const { linearFit } = await import('../../src/analysis/resolution.ts');
+    const [a, k] = linearFit([1, 2, 3, 4], [3, 5, 7, 9]); // y = 1 + 2x
+    expect(a).toBeCloseTo(1, 10);
+    expect(k).toBeCloseTo(2, 10);
+  });
+  it('CNN FLOPs scale with the pixel count; ViT attention share grows with the patch count', async () => {
+    const { costVsResolution } = await import('../../src/analysis/resolution.ts');
+    const rows = costVsResolution(['efficientnet_film_xs_64', 'vit_tiny_patch16_64_tl8'], [32, 64], 1);
+    const cnn = rows.filter((r) => r.family === 'cnn');
+    const vit = rows.filter((r) => r.family === 'transformer');
+    // 4x the pixels: within 15% of 4x the FLOPs (padding and the fixed-size head break exactness).
+    expect(cnn[1].flops / cnn[0].flops).toBeGreaterThan(3.4);
+    expect(cnn[1].flops / cnn[0].flops).toBeLessThan(4.6);
+    expect(vit[1].attentionShare!).toBeGreaterThan(vit[0].attentionShare!);
+    expect(vit[1].patches).toBe(16);
+    for (const r of vit) expect(r.predictedFlops / r.flops).toBeGreaterThan(0.9);
+    for (const r of rows) expect(r.latencyP50Ms).toBeGreaterThan(0);
+  });
+});

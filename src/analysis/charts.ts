@@ -1,0 +1,77 @@
+// Small, dependency-free SVG line charts for analysis reports (self-contained HTML).
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export interface Series {
+  name: string;
+  points: [number, number][];
+  /** Optional error bars: [lo, hi] per point. */
+  errors?: [number, number][];
+  dashed?: boolean;
+  color?: number;
+}
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logX?: boolean;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+  yMin?: number;
+  yMax?: number;
+}
+
+function ticks(lo: number, hi: number, log: boolean): number[] {
+  if (log) {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of [1, 2, 5]) out.push(m * 10 ** e);
+    return out.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
+  }
+  const step = 10 ** Math.floor(Math.log10((hi - lo) / 5 || 1));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= 6) ?? step * 10;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / nice) * nice; t <= hi + 1e-9; t += nice) out.push(+t.toPrecision(6));
+  return out;
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 1e9 ? `${+(v / 1e9).toPrecision(3)}G` : Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+
+export function lineChart(o: LineChartOptions): string {
+  const W = o.width ?? 560, H = o.height ?? 340, L = 70, R = 150, T = 34, B = 46;
+  const all = o.series.flatMap((s) => [...s.points, ...(s.errors ?? []).map((e, i) => [s.points[i][0], e[0]] as [number, number]), ...(s.errors ?? []).map((e, i) => [s.points[i][0], e[1]] as [number, number])]);
+  if (!all.length) return `<p>${esc(o.title)}: no data</p>`;
+  const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [o.yMin ?? Math.min(...ys), o.yMax ?? Math.max(...ys)];
+  if (x0 === x1) { x0 -= 1; x1 += 1; }
+  if (y0 === y1) { y0 = o.logY ? y0 / 2 : y0 - 1; y1 = o.logY ? y1 * 2 : y1 + 1; }
+  if (!o.logY && o.yMin === undefined && y0 > 0) y0 = 0;
+  const tx = (v: number) => (o.logX ? Math.log(v / x0) / Math.log(x1 / x0) : (v - x0) / (x1 - x0));
+  const ty = (v: number) => (o.logY ? Math.log(v / y0) / Math.log(y1 / y0) : (v - y0) / (y1 - y0));
+  const px = (v: number) => L + tx(v) * (W - L - R), py = (v: number) => H - B - ty(v) * (H - T - B);
+  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="system-ui,sans-serif" font-size="11">`;
+  s += `<text x="${L}" y="18" font-size="13" font-weight="bold">${esc(o.title)}</text>`;
+  for (const t of ticks(x0, x1, !!o.logX)) s += `<line x1="${px(t)}" y1="${T}" x2="${px(t)}" y2="${H - B}" stroke="#eee"/><text x="${px(t)}" y="${H - B + 14}" text-anchor="middle">${fmt(t)}</text>`;
+  for (const t of ticks(y0, y1, !!o.logY)) s += `<line x1="${L}" y1="${py(t)}" x2="${W - R}" y2="${py(t)}" stroke="#eee"/><text x="${L - 5}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`;
+  s += `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`;
+  s += `<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`;
+  o.series.forEach((se, i) => {
+    const c = PALETTE[(se.color ?? i) % PALETTE.length];
+    const pts = [...se.points].sort((a, b) => a[0] - b[0]);
+    s += `<polyline fill="none" stroke="${c}" stroke-width="2" ${se.dashed ? 'stroke-dasharray="5 4"' : ''} points="${pts.map((p) => `${px(p[0])},${py(p[1])}`).join(' ')}"/>`;
+    se.points.forEach((p, j) => {
+      const e = se.errors?.[j];
+      if (e) s += `<line x1="${px(p[0])}" y1="${py(e[0])}" x2="${px(p[0])}" y2="${py(e[1])}" stroke="${c}"/>`;
+      if (!se.dashed) s += `<circle cx="${px(p[0])}" cy="${py(p[1])}" r="3" fill="${c}"><title>${esc(se.name)}: (${fmt(p[0])}, ${fmt(p[1])})</title></circle>`;
+    });
+    s += `<line x1="${W - R + 10}" y1="${T + 10 + i * 16}" x2="${W - R + 30}" y2="${T + 10 + i * 16}" stroke="${c}" stroke-width="2" ${se.dashed ? 'stroke-dasharray="5 4"' : ''}/><text x="${W - R + 34}" y="${T + 14 + i * 16}">${esc(se.name)}</text>`;
+  });
+  return s + '</svg>';
+}
+
+export function htmlPage(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}pre{background:#f7f7f7;padding:8px;overflow:auto}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>\n`;
+}
