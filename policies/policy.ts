@@ -130,6 +130,19 @@ export function framesToTensor(frames: RgbFrame[]): tf.Tensor4D {
   return tf.tensor4d(buf, [frames.length, height, width, 3]);
 }
 
+/** GPT prefix inputs for one observation (VlaPolicy.encodeObservation). */
+export interface PolicyEncoding {
+  vision: tf.Tensor3D;
+  text: tf.Tensor3D | null;
+  textMask: tf.Tensor2D | null;
+  proprio: tf.Tensor2D | null;
+}
+
+export function disposeEncoding(enc: PolicyEncoding): void {
+  const owned: (tf.Tensor | null)[] = [enc.vision, enc.text, enc.textMask, enc.proprio];
+  tf.dispose(owned.filter((t): t is tf.Tensor => t != null));
+}
+
 export class VlaPolicy {
   readonly config: VlaPolicyConfig;
   readonly backbone: VisionBackbone;
@@ -237,8 +250,8 @@ export class VlaPolicy {
     }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null };
   }
 
-  /** Teacher-forced loss (call inside optimizer.minimize / tf.variableGrads). */
-  computeLoss(batch: PolicyBatch, training = true): tf.Scalar {
+  /** Target action tokens of a batch, row-major [B, chunkLength * actionDim]. */
+  actionTokens(batch: PolicyBatch): Int32Array {
     const c = this.config;
     const B = batch.instructions.length;
     if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
@@ -248,9 +261,26 @@ export class VlaPolicy {
       if (a.length !== A) throw new Error(`VlaPolicy: action chunk has ${a.length} values, expected ${A}`);
       tok.set(this.actionTokenizer.tokenize(a), b * A);
     });
+    return tok;
+  }
+
+  /** Teacher-forced loss (call inside optimizer.minimize / tf.variableGrads). */
+  computeLoss(batch: PolicyBatch, training = true): tf.Scalar {
+    const tok = this.actionTokens(batch);
+    const B = batch.instructions.length;
     return tf.tidy(() => {
       const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
-      return this.gpt.loss(enc, tf.tensor2d(tok, [B, A], 'int32'), training);
+      return this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training);
+    });
+  }
+
+  /** Teacher-forced logits [B, A, bins] (owned by the caller): validation loss and token accuracy in one pass. */
+  actionLogits(batch: PolicyBatch, training = false): tf.Tensor3D {
+    const tok = this.actionTokens(batch);
+    const B = batch.instructions.length;
+    return tf.tidy(() => {
+      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
+      return this.gpt.forward(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training);
     });
   }
 
@@ -269,25 +299,41 @@ export class VlaPolicy {
     return f;
   }
 
-  /** Predict chunkLength actions for one observation. */
-  predictActionChunk(obs: PolicyObservation): Float32Array[] {
+  /**
+   * Stage 1 of predictActionChunk: observation -> GPT prefix inputs (image
+   * upload, vision backbone, instruction encoder). The caller owns the result
+   * (disposeEncoding). Split out so inference can be timed per part.
+   */
+  encodeObservation(obs: PolicyObservation): PolicyEncoding {
     const c = this.config;
     if (c.proprioDim > 0 && obs.proprio.length < c.proprioDim) throw new Error(`VlaPolicy: proprio has ${obs.proprio.length} dims, expected ${c.proprioDim}`);
     const frames = c.cameras.map((cam) => this.frameOf(obs, cam)); // validate before allocating
     const images: Record<string, tf.Tensor4D> = {};
     c.cameras.forEach((cam, i) => (images[cam] = framesToTensor([frames[i]])));
     const proprio = c.proprioDim > 0 ? tf.tensor2d(obs.proprio.subarray(0, c.proprioDim), [1, c.proprioDim]) : null;
-    let enc: ReturnType<VlaPolicy['encode']> | null = null;
     try {
-      enc = this.encode(images, proprio, [obs.instruction], false);
-      const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
-      res.logits.dispose();
-      const flat = this.actionTokenizer.detokenize(res.tokens[0]);
-      return Array.from({ length: c.chunkLength }, (_, k) => Float32Array.from(flat.slice(k * c.actionDim, (k + 1) * c.actionDim)));
+      return this.encode(images, proprio, [obs.instruction], false);
     } finally {
-      const owned: (tf.Tensor | null)[] = [...Object.values(images), proprio];
-      if (enc) owned.push(enc.vision, enc.text, enc.textMask, enc.proprio);
-      tf.dispose(owned.filter((t): t is tf.Tensor => t != null));
+      tf.dispose([...Object.values(images), ...(proprio ? [proprio] : [])]);
+    }
+  }
+
+  /** Stage 2: decode one chunk of actions from an encoding (which stays the caller's). */
+  decodeChunk(enc: PolicyEncoding): Float32Array[] {
+    const c = this.config;
+    const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
+    res.logits.dispose();
+    const flat = this.actionTokenizer.detokenize(res.tokens[0]);
+    return Array.from({ length: c.chunkLength }, (_, k) => Float32Array.from(flat.slice(k * c.actionDim, (k + 1) * c.actionDim)));
+  }
+
+  /** Predict chunkLength actions for one observation. */
+  predictActionChunk(obs: PolicyObservation): Float32Array[] {
+    const enc = this.encodeObservation(obs);
+    try {
+      return this.decodeChunk(enc);
+    } finally {
+      disposeEncoding(enc);
     }
   }
 
@@ -295,6 +341,27 @@ export class VlaPolicy {
   selectAction(obs: PolicyObservation): Float32Array {
     if (this.queue.length === 0) this.queue = this.predictActionChunk(obs);
     return this.queue.shift()!;
+  }
+
+  /**
+   * selectAction with the two parts timed apart (ms; both 0 when the action
+   * came from the queue). Awaiting the vision tokens adds one GPU sync point:
+   * on async backends (webgl/webgpu) the encoder's work would otherwise be
+   * counted in the decoder's first readback.
+   */
+  async selectActionTimed(obs: PolicyObservation): Promise<{ action: Float32Array; backboneMs: number; decoderMs: number; inferred: boolean }> {
+    if (this.queue.length > 0) return { action: this.queue.shift()!, backboneMs: 0, decoderMs: 0, inferred: false };
+    const t0 = performance.now();
+    const enc = this.encodeObservation(obs);
+    let t1 = t0;
+    try {
+      await enc.vision.data();
+      t1 = performance.now();
+      this.queue = this.decodeChunk(enc);
+    } finally {
+      disposeEncoding(enc);
+    }
+    return { action: this.queue.shift()!, backboneMs: t1 - t0, decoderMs: performance.now() - t1, inferred: true };
   }
 
   namedWeights(): Record<string, tf.Variable> {

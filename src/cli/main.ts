@@ -12,6 +12,7 @@ usage: vlalab <command> [options]      (npm run vlalab -- <command> ...)
 commands:
   collect   record scripted-expert demonstrations for a suite split (headless Chromium)
   video     dump a recorded episode as PNG frames (+ MP4 when ffmpeg exists)
+  train     behavior-cloning training of a policy on recorded demos (resumable checkpoints)
   eval      evaluate policies on a suite split (success with 95% CI, latency), resumable, shardable
   merge     combine sharded eval runs into one report
   envs      list registered environment ids and suites
@@ -77,6 +78,74 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
     if (!entry) throw new Error(`no episode "${v.episode}" in ${v.data}`);
     const ep = readEpisode(String(v.data), entry, info);
     console.log(writeEpisodeVideo(String(v.out ?? 'videos'), ep, null, info.resolution));
+  },
+
+  async train(args) {
+    const help = `vlalab train --policy efficientnet-film|vit-siglip [--data DIR] [--out DIR] [options]
+  --data DIR          demo dataset from "vlalab collect" (default data/tabletop-train)
+  --out DIR           checkpoint directory (default checkpoints/<policy>)
+  --epochs N          passes over the training steps (default: the policy's training preset)
+  --steps N           stop after N optimizer steps (caps --epochs; the LR schedule spans the run)
+  --batch B           batch size (default 32)
+  --lr X              peak learning rate (AdamW, linear warmup then cosine decay)
+  --warmup N          warmup steps (default 5% of the run, at most 500)
+  --val-fraction F    episodes held out for validation (default 0.1)
+  --val-samples N     validation steps evaluated per epoch (default 1024)
+  --save-every N      also checkpoint every N steps (default 200; 0 = epoch ends only)
+  --seed S            data split, order, augmentation and init seed (default 0)
+  --backend B         wasm|cpu (default wasm)
+  --image-size PX     policy input resolution (default: the training preset)
+  --cameras a,b       cameras fed to the policy (default: the policy preset, scene)
+  --blind             zero the images (vision ablation)
+  --set key=value     any other policy config field (value as JSON), repeatable
+  --no-augment        no random shift / color jitter
+  --f16               store the final weights as F16 (half size)
+  --keep-optimizer    keep optimizer.safetensors in the final checkpoint
+  --resume            continue the run in --out from its last checkpoint (exactly)
+Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a checkpoint.`;
+    const { values: v } = parse(args, {
+      policy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
+      batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, 'val-fraction': { type: 'string' }, 'val-samples': { type: 'string' },
+      'save-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
+      blind: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'no-augment': { type: 'boolean' }, f16: { type: 'boolean' },
+      'keep-optimizer': { type: 'boolean' }, resume: { type: 'boolean' },
+    }, help);
+    if (!v.policy) throw new Error('--policy is required (see vlalab train --help)');
+    const opt = (name: string) => (v[name] === undefined ? undefined : int(v[name], name));
+    const num = (name: string) => {
+      if (v[name] === undefined) return undefined;
+      const x = Number(v[name]);
+      if (!Number.isFinite(x) || x < 0) throw new Error(`--${name} must be a non-negative number, got "${v[name]}"`);
+      return x;
+    };
+    const backend = (v.backend as string | undefined) ?? undefined;
+    if (backend !== undefined && backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}"`);
+    const overrides: Record<string, unknown> = {};
+    for (const kv of (v.set as unknown as string[] | undefined) ?? []) {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new Error(`--set expects key=value, got "${kv}"`);
+      const raw = kv.slice(i + 1);
+      try { overrides[kv.slice(0, i)] = JSON.parse(raw); } catch { overrides[kv.slice(0, i)] = raw; }
+    }
+    if (v['image-size'] !== undefined) overrides.imageSize = int(v['image-size'], 'image-size');
+    if (v.cameras !== undefined) overrides.cameras = String(v.cameras).split(',');
+    if (v.blind) overrides.blind = true;
+    const train: Record<string, number> = {};
+    for (const [flag, key] of [['epochs', 'epochs'], ['steps', 'maxSteps'], ['warmup', 'warmupSteps'], ['val-samples', 'valMaxSamples'], ['save-every', 'saveEverySteps']] as const) {
+      const x = opt(flag);
+      if (x !== undefined) train[key] = x;
+    }
+    if (num('lr') !== undefined) train.lr = num('lr')!;
+    const { runTrain } = await import('../train/node.ts');
+    const policy = String(v.policy);
+    const summary = await runTrain({
+      policy, data: (v.data as string) ?? 'data/tabletop-train', out: (v.out as string) ?? `checkpoints/${policy}`, resume: Boolean(v.resume),
+      batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), backend: backend as 'wasm' | 'cpu' | undefined,
+      f16: v.f16 ? true : undefined, keepOptimizer: Boolean(v['keep-optimizer']), train,
+      augment: v['no-augment'] ? { shift: 0, brightness: 0, contrast: 0, saturation: 0 } : undefined,
+      policyOverrides: Object.keys(overrides).length ? overrides : undefined,
+    });
+    console.log(JSON.stringify(summary, null, 2));
   },
 
   async eval(args) {

@@ -1,0 +1,247 @@
+// Policy checkpoints: save in Node, load in Node (fs) and in the browser (fetch).
+//
+// A checkpoint is a directory:
+//   config.json           {format: "vlalab-checkpoint", formatVersion: 1,
+//                          policy: {name, backbone, config (VlaPolicy.toJSON().config: every
+//                                   field incl. the text vocabulary and action bounds/bins), params},
+//                          tokenizers: {text: {vocab}, action: {bins, low, high}}  (copies, checked on load),
+//                          weights: {file, dtype, tensors},
+//                          dataset: {...} | null, training: {args, state} | null,
+//                          vlalab: {version, gitCommit, tfjs}, createdAt}
+//   weights.safetensors   every VlaPolicy.namedWeights() entry (incl. BN running stats) under
+//                          its stable key, F32 (or F16 with { f16: true }: half the size)
+//   optimizer.safetensors training only, ignored by the loader, deleted from the final
+//                          (shipped) checkpoint: AdamW moments "m.<key>" / "v.<key>", a copy
+//                          of the weights "w.<key>" (F32) and the trainer state as JSON in
+//                          __metadata__.state. Self-contained on purpose: it is one file,
+//                          renamed atomically, so a crash while saving can never pair
+//                          weights and moments from different steps.
+//   metrics.jsonl         one line per epoch (written by the trainer)
+// Files are written to "<name>.tmp", fsynced and renamed, config.json last.
+//
+// The loader rebuilds the policy from config.json alone, then requires the
+// weights to match it exactly: missing, unexpected and shape-mismatched names
+// are listed in one CheckpointError (e.g. config edited to another backbone),
+// as are unreadable files (truncated safetensors, bad JSON, HTTP errors).
+import * as tf from '@tensorflow/tfjs';
+import pkg from '../../package.json';
+import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
+import { type ParsedSafetensors, parseSafetensors, tensorsToSafetensors } from '../io/safetensors.ts';
+import { isNode } from '../tf/backend.ts';
+
+export const CHECKPOINT_FORMAT = 'vlalab-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'weights.safetensors';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const METRICS_FILE = 'metrics.jsonl';
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+export interface CheckpointConfig {
+  format: typeof CHECKPOINT_FORMAT;
+  formatVersion: number;
+  policy: { name: string; backbone: string; config: VlaPolicyConfig; params: Record<string, number> };
+  tokenizers: { text: { vocab: string[] }; action: { bins: number; low: number[]; high: number[] } };
+  weights: { file: string; dtype: 'F32' | 'F16'; tensors: number };
+  dataset: Record<string, unknown> | null;
+  training: Record<string, unknown> | null;
+  vlalab: { version: string; gitCommit: string | null; tfjs: string };
+  createdAt: string;
+}
+
+export interface SaveExtra {
+  /** Registry preset the policy was built from (e.g. 'efficientnet-film'). */
+  policyName?: string;
+  dataset?: Record<string, unknown> | null;
+  training?: Record<string, unknown> | null;
+  gitCommit?: string | null;
+  /** Store weights as F16 (half size; not for resuming). */
+  f16?: boolean;
+  /** Resume state for optimizer.safetensors (omit for a shipped checkpoint: a stale file is removed). */
+  optimizer?: { tensors: Record<string, tf.Tensor>; metadata: Record<string, string> };
+  /** String metadata for the weights file header (e.g. the step). */
+  stamp?: Record<string, string>;
+}
+
+/** The files of a checkpoint in memory (file name -> bytes). Browser-safe. */
+export async function checkpointFiles(policy: VlaPolicy, extra: SaveExtra = {}): Promise<Record<string, Uint8Array>> {
+  const named = policy.namedWeights();
+  const dtype = extra.f16 ? 'F16' : 'F32';
+  const stamp = { format: CHECKPOINT_FORMAT, ...(extra.stamp ?? {}) };
+  const c = policy.config;
+  const config: CheckpointConfig = {
+    format: CHECKPOINT_FORMAT,
+    formatVersion: CHECKPOINT_VERSION,
+    policy: { name: extra.policyName ?? c.backbone, backbone: c.backbone, config: policy.toJSON().config, params: policy.paramCount() },
+    tokenizers: { text: policy.textTokenizer.toJSON(), action: policy.actionTokenizer.toJSON() },
+    weights: { file: WEIGHTS_FILE, dtype, tensors: Object.keys(named).length },
+    dataset: extra.dataset ?? null,
+    training: extra.training ?? null,
+    vlalab: { version: pkg.version, gitCommit: extra.gitCommit ?? null, tfjs: tf.version.tfjs },
+    createdAt: new Date().toISOString(),
+  };
+  const files: Record<string, Uint8Array> = {
+    [WEIGHTS_FILE]: await tensorsToSafetensors(named, { floatDtype: dtype, metadata: stamp }),
+  };
+  if (extra.optimizer) files[OPTIMIZER_FILE] = await tensorsToSafetensors(extra.optimizer.tensors, { metadata: { format: CHECKPOINT_FORMAT, ...extra.optimizer.metadata } });
+  files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n');
+  return files;
+}
+
+// A variable specifier keeps bundlers from pulling Node builtins into browser builds.
+async function nodeFs(): Promise<typeof import('node:fs/promises')> {
+  const spec = 'node:fs/promises';
+  return (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
+}
+
+const joinPath = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+
+/** Write a checkpoint directory (Node). Returns the config written. */
+export async function saveCheckpoint(dir: string, policy: VlaPolicy, extra: SaveExtra = {}): Promise<CheckpointConfig> {
+  if (!isNode()) throw new Error('saveCheckpoint writes files and runs in Node; in the browser use checkpointFiles()');
+  const fs = await nodeFs();
+  const files = await checkpointFiles(policy, extra);
+  await fs.mkdir(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) { // config.json is last
+    const tmp = joinPath(dir, `${name}.tmp`);
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, joinPath(dir, name));
+  }
+  if (!extra.optimizer) await fs.rm(joinPath(dir, OPTIMIZER_FILE), { force: true });
+  return JSON.parse(new TextDecoder().decode(files[CONFIG_FILE])) as CheckpointConfig;
+}
+
+/** A checkpoint location: a directory (Node), a URL prefix (fetch), or the files themselves. */
+export type CheckpointSource = string | { config: string | CheckpointConfig; weights: Uint8Array | ArrayBuffer };
+
+// In the browser every location is fetched; in Node only explicit URLs are.
+const useFetch = (s: string) => !isNode() || /^(https?|blob|data):/i.test(s);
+
+/** Read one file of a checkpoint (Node fs or fetch); null when it does not exist and optional. */
+export async function readCheckpointFile(src: string, name: string, optional = false): Promise<Uint8Array | null> {
+  const where = joinPath(src, name);
+  if (useFetch(src)) {
+    let res: Response;
+    try {
+      res = await fetch(where);
+    } catch (e) {
+      throw new CheckpointError(`cannot fetch ${where}: ${(e as Error).message}`);
+    }
+    if (res.status === 404 && optional) return null;
+    if (!res.ok) throw new CheckpointError(`cannot fetch ${where}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  const fs = await nodeFs();
+  try {
+    return new Uint8Array(await fs.readFile(where));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (optional) return null;
+      throw new CheckpointError(`${where} does not exist${name === CONFIG_FILE ? ' (not a vlalab checkpoint directory)' : ''}`);
+    }
+    throw new CheckpointError(`cannot read ${where}: ${(e as Error).message}`);
+  }
+}
+
+/** Parse and check config.json. */
+export function parseConfig(text: string | CheckpointConfig, where = CONFIG_FILE): CheckpointConfig {
+  let c: CheckpointConfig;
+  try {
+    c = typeof text === 'string' ? (JSON.parse(text) as CheckpointConfig) : text;
+  } catch (e) {
+    throw new CheckpointError(`${where} is not valid JSON (${(e as Error).message})`);
+  }
+  if (c?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${where}: format is ${JSON.stringify(c?.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  if (!(c.formatVersion <= CHECKPOINT_VERSION)) throw new CheckpointError(`${where}: format version ${c.formatVersion} is newer than this vlalab reads (${CHECKPOINT_VERSION})`);
+  if (!c.policy?.config || typeof c.policy.config.backbone !== 'string') throw new CheckpointError(`${where}: missing policy.config`);
+  const pc = c.policy.config;
+  const a = c.tokenizers?.action;
+  if (a && (a.bins !== pc.bins || a.low.join() !== pc.actionLow.join() || a.high.join() !== pc.actionHigh.join())) {
+    throw new CheckpointError(`${where}: tokenizers.action disagrees with policy.config (bins/actionLow/actionHigh)`);
+  }
+  if (c.tokenizers?.text && c.tokenizers.text.vocab.join() !== pc.vocab.join()) throw new CheckpointError(`${where}: tokenizers.text.vocab disagrees with policy.config.vocab`);
+  return c;
+}
+
+const list = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
+
+/** Copy parsed weights into the policy; nothing is assigned unless every name and shape matches. */
+export function applyWeights(policy: VlaPolicy, parsed: ParsedSafetensors, where = WEIGHTS_FILE): void {
+  const named = policy.namedWeights();
+  const missing = Object.keys(named).filter((k) => !parsed.tensors.has(k));
+  const unexpected = [...parsed.tensors.keys()].filter((k) => !(k in named));
+  const shape = Object.keys(named).filter((k) => parsed.tensors.has(k) && parsed.tensors.get(k)!.shape.join() !== named[k].shape.join())
+    .map((k) => `${k} [${parsed.tensors.get(k)!.shape}] vs [${named[k].shape}]`);
+  const dtype = [...parsed.tensors].filter(([k, t]) => k in named && !['F32', 'F16', 'BF16'].includes(t.dtype)).map(([k, t]) => `${k} (${t.dtype})`);
+  if (missing.length || unexpected.length || shape.length || dtype.length) {
+    const parts = [
+      missing.length && `missing ${missing.length}: ${list(missing)}`,
+      unexpected.length && `unexpected ${unexpected.length}: ${list(unexpected)}`,
+      shape.length && `shape mismatch ${shape.length} (file vs policy): ${list(shape)}`,
+      dtype.length && `not float: ${list(dtype)}`,
+    ].filter(Boolean);
+    throw new CheckpointError(`${where} does not match the policy built from config.json (backbone ${policy.config.backbone}): ${parts.join('; ')}`);
+  }
+  for (const [k, v] of Object.entries(named)) {
+    const t = parsed.tensors.get(k)!;
+    tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, 'float32')));
+  }
+}
+
+/** Parse safetensors bytes, turning format errors into a CheckpointError naming the file. */
+export function parseWeights(bytes: Uint8Array, where: string): ParsedSafetensors {
+  // A plain Uint8Array view: the codec copies tensors with .slice(), which on a Node Buffer is a view, not a copy.
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return parseSafetensors(plain);
+  } catch (e) {
+    throw new CheckpointError(`${where} is corrupt or truncated (${(e as Error).message})`);
+  }
+}
+
+/** Rebuild a policy from a checkpoint and load its weights. */
+export async function loadCheckpoint(src: CheckpointSource): Promise<{ policy: VlaPolicy; config: CheckpointConfig }> {
+  const label = typeof src === 'string' ? src : '(in-memory checkpoint)';
+  let configText: string | CheckpointConfig;
+  let weightBytes: Uint8Array;
+  if (typeof src === 'string') {
+    configText = new TextDecoder().decode((await readCheckpointFile(src, CONFIG_FILE))!);
+  } else {
+    configText = src.config;
+  }
+  const config = parseConfig(configText, typeof src === 'string' ? joinPath(src, CONFIG_FILE) : CONFIG_FILE);
+  if (typeof src === 'string') weightBytes = (await readCheckpointFile(src, config.weights?.file ?? WEIGHTS_FILE))!;
+  else weightBytes = src.weights instanceof Uint8Array ? src.weights : new Uint8Array(src.weights);
+  const where = typeof src === 'string' ? joinPath(src, config.weights?.file ?? WEIGHTS_FILE) : WEIGHTS_FILE;
+  const parsed = parseWeights(weightBytes, where);
+  let policy: VlaPolicy;
+  try {
+    policy = VlaPolicy.fromJSON({ config: config.policy.config });
+  } catch (e) {
+    throw new CheckpointError(`${label}: cannot build the policy described by config.json: ${(e as Error).message}`);
+  }
+  try {
+    applyWeights(policy, parsed, where);
+  } catch (e) {
+    policy.dispose();
+    throw e;
+  }
+  return { policy, config };
+}
+
+/** Rebuild a policy from a checkpoint directory (Node), URL prefix (browser) or in-memory files. */
+export async function loadPolicy(src: CheckpointSource): Promise<VlaPolicy> {
+  return (await loadCheckpoint(src)).policy;
+}

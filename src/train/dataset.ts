@@ -1,0 +1,237 @@
+// Streaming behavior-cloning dataset over a demo directory (src/data/demoStore.ts format).
+//
+// - Step index: every (episode, t) of the *successful* episodes; step t pairs
+//   observation t with the action chunk a_t .. a_{t+chunk-1} (padded with the
+//   episode's last action, i.e. "terminate" repeated).
+// - Train/validation split by episode (never by step: neighbouring frames are
+//   near-duplicates, a step split would leak), from a seeded permutation.
+// - Epoch order: a windowed shuffle (a shuffle buffer, as tf.data / WebDataset
+//   do): the train episodes are permuted, cut into windows of `windowEpisodes`,
+//   and the steps inside each window are permuted. Only the episodes of the
+//   current window need to be in memory, so a small LRU cache of decoded
+//   episodes suffices (the full 600-episode set is ~1.4 GB of frames).
+// - Randomness is a pure function of (seed, epoch, batch index): a resumed run
+//   reproduces the same batches and augmentations without saving RNG state.
+//
+// Browser-safe: episodes come from an EpisodeSource (Node: src/train/node.ts reads the
+// directory; a browser can fetch). Only types are imported from demoStore.
+import { Rng } from '../../sim/rng.ts';
+import type { DatasetInfo, EpisodeData, IndexEntry } from '../data/demoStore.ts';
+import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } from './augment.ts';
+
+export interface EpisodeSource {
+  readonly info: DatasetInfo;
+  readonly index: IndexEntry[];
+  /** A path or URL, recorded in checkpoints. */
+  readonly location: string;
+  load(entry: IndexEntry): EpisodeData | Promise<EpisodeData>;
+}
+
+export interface DatasetOptions {
+  /** Cameras to deliver, in policy order. */
+  cameras: string[];
+  batchSize: number;
+  seed: number;
+  /** Fraction of successful episodes held out for validation (at least one when > 0). */
+  valFraction: number;
+  /** Actions per target chunk (policy chunkLength). */
+  chunkLength: number;
+  augment: AugmentConfig;
+  /** Episodes per shuffle window. */
+  windowEpisodes: number;
+  /** Decoded episodes kept in memory (LRU); should exceed windowEpisodes. */
+  cacheEpisodes: number;
+}
+
+export const DATASET_DEFAULTS: Omit<DatasetOptions, 'cameras'> = {
+  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128,
+};
+
+/** A step: index into DemoDataset.episodes and the time step. */
+export interface StepRef {
+  episode: number;
+  t: number;
+}
+
+/** Host-side batch; images are float32 [B,H,W,3] in [0,1]. */
+export interface RawBatch {
+  height: number;
+  width: number;
+  images: Record<string, Float32Array>;
+  proprio: Float32Array;
+  proprioDim: number;
+  actions: Float32Array[];
+  instructions: string[];
+  refs: StepRef[];
+}
+
+interface Cached {
+  steps: number;
+  instruction: string;
+  images: Record<string, Uint8Array>;
+  proprio: Float32Array;
+  actions: Float32Array;
+}
+
+/** Hash integers into one uint32 seed (splitmix32-style mixing). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = (h ^ (p >>> 0)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+const SPLIT_SALT = 0x5b1; // different streams for split, order and augmentation
+const ORDER_SALT = 0x0de;
+const AUG_SALT = 0xa06;
+
+export class DemoDataset {
+  readonly opts: DatasetOptions;
+  readonly info: DatasetInfo;
+  /** Successful episodes (index order); StepRef.episode indexes this. */
+  readonly episodes: IndexEntry[];
+  readonly trainEpisodes: number[];
+  readonly valEpisodes: number[];
+  readonly trainSteps: StepRef[];
+  readonly valSteps: StepRef[];
+  private readonly cache = new Map<number, Cached>();
+  private orderCache: { epoch: number; order: StepRef[] } | null = null;
+  stats = { loads: 0, hits: 0 };
+
+  constructor(readonly source: EpisodeSource, opts: Partial<DatasetOptions> & { cameras: string[] }) {
+    const o = (this.opts = { ...DATASET_DEFAULTS, ...opts });
+    this.info = source.info;
+    for (const cam of o.cameras) {
+      if (!this.info.cameras.includes(cam)) throw new Error(`dataset ${source.location} has no camera '${cam}' (cameras: ${this.info.cameras.join(', ')})`);
+    }
+    if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${o.valFraction}`);
+    if (!(o.batchSize >= 1)) throw new Error(`batchSize must be >= 1, got ${o.batchSize}`);
+    this.episodes = source.index.filter((e) => e.success && e.steps > 0);
+    const n = this.episodes.length;
+    const nVal = o.valFraction > 0 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
+    if (n - nVal < 1) throw new Error(`dataset ${source.location}: ${n} successful episodes, too few for a validation fraction of ${o.valFraction}`);
+    const perm = new Rng(mixSeed(o.seed, SPLIT_SALT)).shuffle(this.episodes.map((_, i) => i));
+    this.valEpisodes = perm.slice(0, nVal).sort((a, b) => a - b);
+    this.trainEpisodes = perm.slice(nVal).sort((a, b) => a - b);
+    this.trainSteps = this.trainEpisodes.flatMap((e) => this.stepsOf(e));
+    this.valSteps = this.valEpisodes.flatMap((e) => this.stepsOf(e));
+    if (this.trainSteps.length < o.batchSize) throw new Error(`dataset ${source.location}: ${this.trainSteps.length} training steps, fewer than one batch of ${o.batchSize}`);
+  }
+
+  private stepsOf(e: number): StepRef[] {
+    return Array.from({ length: this.episodes[e].steps }, (_, t) => ({ episode: e, t }));
+  }
+
+  /** Full batches per epoch (the remainder is dropped so every step has the same shapes). */
+  get batchesPerEpoch(): number {
+    return Math.floor(this.trainSteps.length / this.opts.batchSize);
+  }
+
+  /** Instructions of the training episodes (for the text vocabulary). */
+  trainInstructions(): string[] {
+    return this.trainEpisodes.map((e) => this.episodes[e].instruction);
+  }
+
+  /** The epoch's step order (windowed shuffle). */
+  epochOrder(epoch: number): StepRef[] {
+    if (this.orderCache?.epoch === epoch) return this.orderCache.order;
+    const rng = new Rng(mixSeed(this.opts.seed, ORDER_SALT, epoch));
+    const eps = rng.shuffle(this.trainEpisodes);
+    const order: StepRef[] = [];
+    for (let w = 0; w < eps.length; w += this.opts.windowEpisodes) {
+      order.push(...rng.shuffle(eps.slice(w, w + this.opts.windowEpisodes).flatMap((e) => this.stepsOf(e))));
+    }
+    this.orderCache = { epoch, order };
+    return order;
+  }
+
+  /** Training batch `i` of `epoch`, augmented. */
+  async trainBatch(epoch: number, i: number): Promise<RawBatch> {
+    if (i < 0 || i >= this.batchesPerEpoch) throw new Error(`batch ${i} out of range [0, ${this.batchesPerEpoch})`);
+    const B = this.opts.batchSize;
+    const refs = this.epochOrder(epoch).slice(i * B, (i + 1) * B);
+    return this.batch(refs, new Rng(mixSeed(this.opts.seed, AUG_SALT, epoch, i)));
+  }
+
+  /** Validation batches in fixed order, no augmentation; at most maxSamples steps (evenly strided). */
+  valBatchRefs(maxSamples = Infinity): StepRef[][] {
+    let steps = this.valSteps;
+    if (steps.length > maxSamples) {
+      const stride = steps.length / maxSamples;
+      steps = Array.from({ length: maxSamples }, (_, k) => this.valSteps[Math.floor(k * stride)]);
+    }
+    const out: StepRef[][] = [];
+    for (let i = 0; i < steps.length; i += this.opts.batchSize) out.push(steps.slice(i, i + this.opts.batchSize));
+    return out;
+  }
+
+  /** Assemble a batch; rng = null disables augmentation. */
+  async batch(refs: StepRef[], rng: Rng | null): Promise<RawBatch> {
+    const { cameras, chunkLength, augment } = this.opts;
+    const H = this.info.resolution;
+    const W = this.info.resolution;
+    const frame = H * W * 3;
+    const P = this.info.proprioNames.length;
+    const A = this.info.actionNames.length;
+    const B = refs.length;
+    const images: Record<string, Float32Array> = {};
+    for (const cam of cameras) images[cam] = new Float32Array(B * frame);
+    const proprio = new Float32Array(B * P);
+    const actions: Float32Array[] = [];
+    const instructions: string[] = [];
+    for (let b = 0; b < B; b++) {
+      const { episode, t } = refs[b];
+      const ep = await this.episode(episode);
+      for (const cam of cameras) augmentFrame(ep.images[cam], t * frame, H, W, images[cam], b * frame, rng ? sampleAugment(rng, augment) : null);
+      proprio.set(ep.proprio.subarray(t * P, (t + 1) * P), b * P);
+      const chunk = new Float32Array(chunkLength * A);
+      for (let k = 0; k < chunkLength; k++) {
+        const tt = Math.min(t + k, ep.steps - 1);
+        chunk.set(ep.actions.subarray(tt * A, (tt + 1) * A), k * A);
+      }
+      actions.push(chunk);
+      instructions.push(ep.instruction);
+    }
+    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs };
+  }
+
+  /** Decoded episode through the LRU cache (only the requested cameras are kept). */
+  async episode(e: number): Promise<Cached> {
+    const hit = this.cache.get(e);
+    if (hit) {
+      this.stats.hits++;
+      this.cache.delete(e); // re-insert: Map iteration order is the LRU order
+      this.cache.set(e, hit);
+      return hit;
+    }
+    const entry = this.episodes[e];
+    const data = await this.source.load(entry);
+    const images: Record<string, Uint8Array> = {};
+    for (const cam of this.opts.cameras) images[cam] = data.images[cam];
+    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions };
+    if (data.steps !== entry.steps) throw new Error(`${this.source.location}/${entry.file}: ${data.steps} steps in the file, ${entry.steps} in the index`);
+    const expect = data.steps * this.info.resolution * this.info.resolution * 3;
+    for (const cam of this.opts.cameras) {
+      if (images[cam]?.length !== expect) throw new Error(`${this.source.location}/${entry.file}: camera '${cam}' has ${images[cam]?.length ?? 0} bytes, expected ${expect}`);
+    }
+    this.stats.loads++;
+    this.cache.set(e, c);
+    while (this.cache.size > Math.max(1, this.opts.cacheEpisodes)) this.cache.delete(this.cache.keys().next().value as number);
+    return c;
+  }
+
+  /** Every training action row (for fitting quantile bounds); streams episodes without caching frames. */
+  async trainActions(): Promise<Float32Array[]> {
+    const rows: Float32Array[] = [];
+    const A = this.info.actionNames.length;
+    for (const e of this.trainEpisodes) {
+      const acts = this.cache.get(e)?.actions ?? (await this.source.load(this.episodes[e])).actions;
+      for (let t = 0; t + A <= acts.length; t += A) rows.push(acts.slice(t, t + A));
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,213 @@
+// Node side of training (`vlalab train`): dataset directory source, checkpoint
+// directory I/O, resume, SIGINT, progress on stderr. The loop itself is in
+// trainer.ts (browser-safe).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPolicy, policyConfig } from '../../policies/registry.ts';
+import { TextTokenizer } from '../../policies/textTokenizer.ts';
+import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
+import { gitCommit } from '../cli/machine.ts';
+import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
+import { appendJsonl, readJsonl } from '../io/jsonl.ts';
+import { initBackend } from '../tf/backend.ts';
+import type { AugmentConfig } from './augment.ts';
+import { CONFIG_FILE, type CheckpointConfig, METRICS_FILE, OPTIMIZER_FILE, applyWeights, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
+import type { ParsedSafetensors } from '../io/safetensors.ts';
+import type { AdamW } from './optim.ts';
+import { DemoDataset, type EpisodeSource } from './dataset.ts';
+import { trainPreset } from './presets.ts';
+import { type EpochMetrics, type ProgressInfo, TRAIN_DEFAULTS, type TrainConfig, type TrainState, Trainer } from './trainer.ts';
+
+export function dirSource(dir: string): EpisodeSource {
+  const info = readDatasetInfo(dir);
+  return { info, index: readIndex(dir), location: dir, load: (e) => readEpisode(dir, e, info) };
+}
+
+/** Everything that defines a run; stored in config.json (training.args) and reused by --resume. */
+export interface TrainArgs {
+  policy: string;
+  data: string;
+  batchSize: number;
+  seed: number;
+  valFraction: number;
+  augment: AugmentConfig;
+  policyOverrides: Partial<VlaPolicyConfig>;
+  train: TrainConfig;
+  backend: 'wasm' | 'cpu';
+  f16: boolean;
+}
+
+export interface RunTrainOptions {
+  policy: string;
+  data: string;
+  out: string;
+  resume?: boolean;
+  /** Explicit settings; undefined = preset / saved value. */
+  batchSize?: number;
+  seed?: number;
+  valFraction?: number;
+  backend?: 'wasm' | 'cpu';
+  f16?: boolean;
+  augment?: Partial<AugmentConfig>;
+  policyOverrides?: Partial<VlaPolicyConfig>;
+  train?: Partial<TrainConfig>;
+  /** Keep optimizer.safetensors in the final checkpoint. */
+  keepOptimizer?: boolean;
+  /** Polled before every step: true = checkpoint and return (as Ctrl-C does), e.g. a UI's stop button. */
+  shouldStop?: (state: TrainState) => boolean;
+  quiet?: boolean;
+}
+
+export interface TrainSummary {
+  out: string;
+  policy: string;
+  backend: string;
+  params: number;
+  steps: number;
+  totalSteps: number;
+  epochs: number;
+  seconds: number;
+  interrupted: boolean;
+  final: EpochMetrics | null;
+}
+
+function resolveArgs(o: RunTrainOptions): TrainArgs {
+  const p = trainPreset(o.policy);
+  // An explicit --epochs replaces the preset's step budget (which is sized to the preset's epochs).
+  if (o.train?.epochs !== undefined && o.train.maxSteps === undefined) delete p.train.maxSteps;
+  const train = { ...p.train, ...(o.train ?? {}) } as TrainConfig;
+  return {
+    policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? 0.1,
+    augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
+    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false,
+  };
+}
+
+/** Explicit options that contradict the run being resumed. */
+function conflicts(o: RunTrainOptions, saved: TrainArgs): string[] {
+  const out: string[] = [];
+  const check = (name: string, given: unknown, have: unknown) => {
+    if (given !== undefined && JSON.stringify(given) !== JSON.stringify(have)) out.push(`${name}: ${JSON.stringify(given)} (saved run: ${JSON.stringify(have)})`);
+  };
+  check('policy', o.policy, saved.policy);
+  check('batch', o.batchSize, saved.batchSize);
+  check('seed', o.seed, saved.seed);
+  check('val-fraction', o.valFraction, saved.valFraction);
+  for (const [k, v] of Object.entries(o.train ?? {})) check(k, v, saved.train[k as keyof TrainConfig]);
+  for (const [k, v] of Object.entries(o.policyOverrides ?? {})) check(k, v, saved.policyOverrides[k as keyof VlaPolicyConfig]);
+  return out;
+}
+
+function progressPrinter(label: string, quiet: boolean): (p: ProgressInfo) => void {
+  const tty = Boolean(process.stderr.isTTY);
+  let lastPrint = 0;
+  const fmtEta = (s: number) => (!Number.isFinite(s) ? '?' : s < 90 ? `${Math.round(s)}s` : `${(s / 60).toFixed(1)}m`);
+  return (p) => {
+    if (quiet) return;
+    const now = Date.now();
+    const done = p.step >= p.totalSteps && p.phase === 'train';
+    if (!done && now - lastPrint < (tty ? 1000 : 30000)) return;
+    lastPrint = now;
+    const line = `${label} ${p.phase === 'val' ? 'validating ' : ''}step ${p.step}/${p.totalSteps} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.imagesPerSecond.toFixed(1)} img/s eta ${fmtEta(p.etaSeconds)}`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : line + '\n');
+  };
+}
+
+/** `vlalab train`: train (or resume) a policy on a demo directory, checkpointing into `out`. */
+export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
+  const log = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
+  const cfgPath = join(o.out, CONFIG_FILE);
+  const optPath = join(o.out, OPTIMIZER_FILE);
+  const mPath = join(o.out, METRICS_FILE);
+  const readMetrics = () => readJsonl(mPath, (v): v is EpochMetrics => typeof v === 'object' && v !== null && typeof (v as EpochMetrics).epoch === 'number');
+  let args: TrainArgs;
+  let resumed: { config: CheckpointConfig; file: ParsedSafetensors; state: TrainState } | null = null;
+  if (o.resume && existsSync(cfgPath)) {
+    const config = parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath);
+    const training = config.training as { args?: TrainArgs; state?: TrainState } | null;
+    if (!training?.args || !training.state) throw new Error(`${cfgPath} holds no training state to resume`);
+    const bad = conflicts(o, training.args);
+    if (bad.length) throw new Error(`--resume continues the saved run; these options differ from it: ${bad.join('; ')}`);
+    args = training.args;
+    if (!existsSync(optPath)) {
+      if (training.state.step < training.state.totalSteps) throw new Error(`${optPath} is missing: cannot resume exactly`);
+      log(`${o.out}: training already finished (${training.state.step} steps)`);
+      return { out: o.out, policy: args.policy, backend: args.backend, params: config.policy.params.total ?? 0, steps: training.state.step, totalSteps: training.state.totalSteps, epochs: readMetrics().length, seconds: Math.round(training.state.elapsedSeconds), interrupted: false, final: readMetrics().at(-1) ?? null };
+    }
+    const file = parseWeights(new Uint8Array(readFileSync(optPath)), optPath);
+    if (!file.metadata.state) throw new Error(`${optPath} has no trainer state in its metadata`);
+    resumed = { config, file, state: JSON.parse(file.metadata.state) as TrainState };
+  } else {
+    if (existsSync(cfgPath)) throw new Error(`${o.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
+    args = resolveArgs(o);
+  }
+  policyConfig(args.policy, args.policyOverrides); // unknown policy names / fields fail before any work
+  const be = await initBackend(args.backend);
+  if (be.backend !== args.backend) throw new Error(`backend ${args.backend} did not start (${be.fallbackReason ?? 'unknown reason'})`);
+  const source = dirSource(args.data);
+  let policy: VlaPolicy | undefined;
+  if (resumed) {
+    // The resume file carries its own copy of the weights (same step as the moments).
+    policy = VlaPolicy.fromJSON({ config: resumed.config.policy.config });
+    applyWeights(policy, withPrefix(resumed.file, 'w.'), `${optPath} (w.*)`);
+  }
+  const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
+  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment });
+  policy ??= createPolicy(args.policy, {
+    vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
+    actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,
+  });
+  const datasetMeta = {
+    location: args.data, suite: source.info.suite, suiteVersion: source.info.suiteVersion, split: source.info.split, resolution: source.info.resolution,
+    episodes: source.index.length, successful: data.episodes.length, trainEpisodes: data.trainEpisodes.length, valEpisodes: data.valEpisodes.length,
+    trainSteps: data.trainSteps.length, valSteps: data.valSteps.length, valEpisodeIds: data.valEpisodes.map((e) => `${data.episodes[e].task}-${data.episodes[e].seed}`),
+  };
+  const commit = gitCommit();
+  let stop = false;
+  const onSigint = () => { stop = true; log('\ninterrupted: saving a checkpoint (rerun with --resume to continue)'); };
+  process.once('SIGINT', onSigint);
+  const save = async (p: VlaPolicy, opt: AdamW, state: TrainState, final: boolean) => {
+    const keep = !final || o.keepOptimizer;
+    const tensors = { ...opt.stateTensors(), ...Object.fromEntries(Object.entries(p.namedWeights()).map(([k, v]) => [`w.${k}`, v])) };
+    await saveCheckpoint(o.out, p, {
+      policyName: args.policy, dataset: datasetMeta, training: { args, state, backend: be.backend }, gitCommit: commit, f16: final && args.f16,
+      optimizer: keep ? { tensors, metadata: { step: String(state.step), state: JSON.stringify(state) } } : undefined, stamp: { step: String(state.step) },
+    });
+  };
+  const trainer = new Trainer(policy, data, args.train, {
+    save,
+    metrics: (rec) => appendJsonl(mPath, rec),
+    progress: progressPrinter(`train ${args.policy}`, o.quiet ?? false),
+    shouldStop: (state) => stop || (o.shouldStop?.(state) ?? false),
+  });
+  try {
+    if (resumed) {
+      const moments = Object.fromEntries([...resumed.file.tensors].filter(([k]) => !k.startsWith('w.')).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+      trainer.resume(resumed.state, moments);
+      // An epoch whose metrics line was written but whose checkpoint was not runs again: drop its line.
+      writeFileSync(mPath, readMetrics().filter((r) => r.epoch <= resumed.state.epoch).map((r) => JSON.stringify(r) + '\n').join(''));
+      log(`resuming ${o.out} at step ${resumed.state.step}/${resumed.state.totalSteps} (epoch ${resumed.state.epoch + 1})`);
+      if (resumed.state.step >= resumed.state.totalSteps) await save(policy, trainer.opt, trainer.state, true); // crashed while finishing
+    } else {
+      log(`training ${args.policy} (${policy.paramCount().total} params, ${be.backend}) on ${data.trainSteps.length} steps from ${data.trainEpisodes.length} episodes ` +
+        `(validation: ${data.valEpisodes.length} episodes), ${trainer.state.totalSteps} steps of batch ${args.batchSize}`);
+      await save(policy, trainer.opt, trainer.state, false);
+    }
+    const r = await trainer.run();
+    if (!o.quiet && process.stderr.isTTY) process.stderr.write('\n');
+    const all = readMetrics();
+    return {
+      out: o.out, policy: args.policy, backend: be.backend, params: policy.paramCount().total, steps: r.state.step, totalSteps: r.state.totalSteps,
+      epochs: all.length, seconds: Math.round(r.state.elapsedSeconds), interrupted: r.interrupted, final: all.at(-1) ?? null,
+    };
+  } finally {
+    process.off('SIGINT', onSigint);
+    trainer.opt.dispose();
+    policy.dispose();
+  }
+}
+
+/** The tensors named "<prefix>..." with the prefix removed. */
+function withPrefix(file: ParsedSafetensors, prefix: string): ParsedSafetensors {
+  return { metadata: {}, tensors: new Map([...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t])) };
+}

@@ -1,0 +1,282 @@
+// Behavior-cloning loop (browser-safe; file I/O goes through TrainIO, Node's is src/train/node.ts).
+//
+// Per step: a (seed, epoch, batch)-determined augmented batch -> teacher-forced
+// cross-entropy over action tokens (policy.computeLoss) -> gradients of the
+// trainable variables -> AdamW with global-norm clipping and a warmup+cosine
+// learning rate. After every epoch (and after the last step): validation
+// loss, teacher-forced action-token accuracy (overall, per action dimension,
+// and within +-1 bin) on the held-out episodes, one metrics record, and a
+// checkpoint. Checkpoints also happen every `saveEverySteps` steps.
+//
+// Resuming is exact: the state (step, epoch, batch in epoch, running epoch
+// loss) plus the weights and AdamW moments determine everything that follows,
+// because batches and augmentation are pure functions of (seed, epoch, batch)
+// and the schedule is a function of the step. (GPT dropout > 0 would draw from
+// tfjs's unseeded RNG; the shipped presets use 0.)
+import * as tf from '@tensorflow/tfjs';
+import type { PolicyBatch, VlaPolicy } from '../../policies/policy.ts';
+import type { DemoDataset, RawBatch, StepRef } from './dataset.ts';
+import { AdamW, lrAt } from './optim.ts';
+
+export interface TrainConfig {
+  epochs: number;
+  /** Stop after this many optimizer steps in all (0 = epochs x batches per epoch). */
+  maxSteps: number;
+  lr: number;
+  /** Linear warmup steps (-1 = 5% of the run, at most 500). */
+  warmupSteps: number;
+  minLrRatio: number;
+  weightDecay: number;
+  clipNorm: number;
+  beta2: number;
+  /** Validation samples per evaluation (evenly strided over the held-out steps). */
+  valMaxSamples: number;
+  /** Extra checkpoint every N steps (0 = only at epoch ends). */
+  saveEverySteps: number;
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  epochs: 3, maxSteps: 0, lr: 1e-3, warmupSteps: -1, minLrRatio: 0.05, weightDecay: 0.01, clipNorm: 1, beta2: 0.999,
+  valMaxSamples: 1024, saveEverySteps: 200,
+};
+
+/** Everything (besides weights and moments) needed to continue a run. */
+export interface TrainState {
+  step: number;
+  epoch: number;
+  batchInEpoch: number;
+  totalSteps: number;
+  warmupSteps: number;
+  epochLossSum: number;
+  epochSteps: number;
+  epochSeconds: number;
+  elapsedSeconds: number;
+}
+
+export interface ValMetrics {
+  valLoss: number;
+  valAccuracy: number;
+  valAccuracyPerDim: number[];
+  valWithin1Bin: number;
+  valSamples: number;
+}
+
+export interface EpochMetrics extends Partial<ValMetrics> {
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  lr: number;
+  seconds: number;
+  elapsedSeconds: number;
+  imagesPerSecond: number;
+}
+
+export interface ProgressInfo {
+  phase: 'train' | 'val';
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  lr: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface TrainIO {
+  /** Persist a checkpoint; `final` = training finished (no optimizer state needed). */
+  save(policy: VlaPolicy, opt: AdamW, state: TrainState, final: boolean): Promise<void>;
+  metrics(rec: EpochMetrics): void | Promise<void>;
+  progress?(p: ProgressInfo): void;
+  /** Polled between steps: true = checkpoint and return (e.g. after SIGINT). */
+  shouldStop?(state: Readonly<TrainState>): boolean;
+}
+
+export interface TrainResult {
+  state: TrainState;
+  metrics: EpochMetrics[];
+  interrupted: boolean;
+}
+
+/** Host batch -> policy batch tensors (owned by the caller; free with disposeBatch). */
+export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
+  const B = raw.instructions.length;
+  const images: Record<string, tf.Tensor4D> = {};
+  for (const cam of policy.config.cameras) images[cam] = tf.tensor4d(raw.images[cam], [B, raw.height, raw.width, 3]);
+  const P = policy.config.proprioDim;
+  let proprio: tf.Tensor2D | null = null;
+  if (P > 0) {
+    if (P > raw.proprioDim) throw new Error(`policy wants ${P} proprio dims, the dataset has ${raw.proprioDim}`);
+    const data = P === raw.proprioDim ? raw.proprio : Float32Array.from({ length: B * P }, (_, i) => raw.proprio[Math.floor(i / P) * raw.proprioDim + (i % P)]);
+    proprio = tf.tensor2d(data, [B, P]);
+  }
+  return { images, proprio, instructions: raw.instructions, actions: raw.actions };
+}
+
+export function disposeBatch(b: PolicyBatch): void {
+  tf.dispose([...Object.values(b.images), ...(b.proprio ? [b.proprio] : [])]);
+}
+
+export class Trainer {
+  readonly cfg: TrainConfig;
+  readonly opt: AdamW;
+  state: TrainState;
+  private readonly vars: tf.Variable[];
+  private readonly keyOf = new Map<string, string>();
+  private readonly recent: { t: number; loss: number }[] = [];
+
+  constructor(readonly policy: VlaPolicy, readonly data: DemoDataset, cfg: Partial<TrainConfig>, readonly io: TrainIO) {
+    const c = (this.cfg = { ...TRAIN_DEFAULTS, ...cfg });
+    const named = policy.namedWeights();
+    for (const [k, v] of Object.entries(named)) this.keyOf.set(v.name, k);
+    this.vars = Object.values(named).filter((v) => v.trainable);
+    this.opt = new AdamW(named, { weightDecay: c.weightDecay, clipNorm: c.clipNorm, beta2: c.beta2 });
+    const perEpoch = data.batchesPerEpoch;
+    const totalSteps = c.maxSteps > 0 ? Math.min(c.maxSteps, c.epochs * perEpoch) : c.epochs * perEpoch;
+    const warmupSteps = c.warmupSteps >= 0 ? c.warmupSteps : Math.min(500, Math.round(totalSteps * 0.05));
+    this.state = { step: 0, epoch: 0, batchInEpoch: 0, totalSteps, warmupSteps, epochLossSum: 0, epochSteps: 0, epochSeconds: 0, elapsedSeconds: 0 };
+  }
+
+  get imagesPerStep(): number {
+    return this.data.opts.batchSize * this.policy.config.cameras.length;
+  }
+
+  lr(step = this.state.step): number {
+    return lrAt(step, { lr: this.cfg.lr, warmupSteps: this.state.warmupSteps, totalSteps: this.state.totalSteps, minLrRatio: this.cfg.minLrRatio });
+  }
+
+  /** Continue from a saved state and optimizer moments (weights are already in the policy). */
+  resume(state: TrainState, moments: Record<string, { shape: number[]; data: ArrayLike<number> }>): void {
+    this.opt.loadState(moments, state.step);
+    this.state = { ...state };
+  }
+
+  /** One optimizer step on a host batch; returns the loss. */
+  trainStep(raw: RawBatch): number {
+    const batch = toPolicyBatch(raw, this.policy);
+    try {
+      const { value, grads } = tf.variableGrads(() => this.policy.computeLoss(batch, true), this.vars);
+      try {
+        const loss = value.dataSync()[0];
+        if (!Number.isFinite(loss)) throw new Error(`training loss is ${loss} at step ${this.state.step}`);
+        const keyed: Record<string, tf.Tensor> = {};
+        for (const [name, g] of Object.entries(grads)) keyed[this.keyOf.get(name) ?? name] = g;
+        this.opt.apply(keyed, this.lr());
+        return loss;
+      } finally {
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+
+  /** Teacher-forced loss and token accuracy, no augmentation (default: the validation episodes). */
+  async validate(batches: StepRef[][] = this.data.valBatchRefs(this.cfg.valMaxSamples)): Promise<ValMetrics | null> {
+    if (batches.length === 0) return null;
+    const { actionDim: D, bins } = this.policy.config;
+    let nll = 0, correct = 0, near = 0, tokens = 0, samples = 0;
+    const perDim = new Array<number>(D).fill(0);
+    const perDimN = new Array<number>(D).fill(0);
+    for (const refs of batches) {
+      const batch = toPolicyBatch(await this.data.batch(refs, null), this.policy);
+      try {
+        const targets = this.policy.actionTokens(batch);
+        const logits = this.policy.actionLogits(batch, false); // [B,A,bins]
+        const [lossSum, argmax] = tf.tidy(() => {
+          const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), bins).reshape(logits.shape);
+          return [tf.logSoftmax(logits, -1).mul(onehot).sum().neg(), logits.argMax(-1)];
+        });
+        logits.dispose();
+        nll += lossSum.dataSync()[0];
+        const pred = argmax.dataSync();
+        tf.dispose([lossSum, argmax]);
+        for (let i = 0; i < targets.length; i++) {
+          const d = i % D;
+          const ok = pred[i] === targets[i];
+          correct += ok ? 1 : 0;
+          near += Math.abs(pred[i] - targets[i]) <= 1 ? 1 : 0;
+          perDim[d] += ok ? 1 : 0;
+          perDimN[d]++;
+        }
+        tokens += targets.length;
+        samples += refs.length;
+      } finally {
+        disposeBatch(batch);
+      }
+      this.io.progress?.({ ...this.progressBase(), phase: 'val' });
+    }
+    const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+    return {
+      valLoss: r4(nll / tokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
+      valWithin1Bin: r4(near / tokens), valSamples: samples,
+    };
+  }
+
+  private progressBase(): ProgressInfo {
+    const s = this.state;
+    const r = this.recent;
+    const dt = r.length > 1 ? (r[r.length - 1].t - r[0].t) / 1000 / (r.length - 1) : NaN;
+    return {
+      phase: 'train', step: s.step, totalSteps: s.totalSteps, epoch: s.epoch + 1, epochs: Math.ceil(s.totalSteps / this.data.batchesPerEpoch),
+      loss: r.length ? r.reduce((a, x) => a + x.loss, 0) / r.length : NaN, lr: this.lr(Math.max(0, s.step - 1)),
+      imagesPerSecond: Number.isFinite(dt) ? this.imagesPerStep / dt : 0, etaSeconds: Number.isFinite(dt) ? dt * (s.totalSteps - s.step) : NaN,
+    };
+  }
+
+  /** Train until totalSteps (or until io.shouldStop()); checkpoints through io. */
+  async run(): Promise<TrainResult> {
+    const s = this.state;
+    const metrics: EpochMetrics[] = [];
+    const perEpoch = this.data.batchesPerEpoch;
+    let last = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      const dt = (now - last) / 1000;
+      last = now;
+      s.epochSeconds += dt;
+      s.elapsedSeconds += dt;
+    };
+    let trainSeconds = 0;
+    let trainSteps = 0; // steps of this epoch run by this process (img/s after a mid-epoch resume)
+    while (s.step < s.totalSteps) {
+      if (this.io.shouldStop?.(s)) {
+        tick();
+        await this.io.save(this.policy, this.opt, s, false);
+        return { state: { ...s }, metrics, interrupted: true };
+      }
+      const t0 = performance.now();
+      const loss = this.trainStep(await this.data.trainBatch(s.epoch, s.batchInEpoch));
+      trainSeconds += (performance.now() - t0) / 1000;
+      trainSteps++;
+      s.step++;
+      s.batchInEpoch++;
+      s.epochLossSum += loss;
+      s.epochSteps++;
+      this.recent.push({ t: performance.now(), loss });
+      if (this.recent.length > 21) this.recent.shift();
+      this.io.progress?.(this.progressBase());
+      const epochEnd = s.batchInEpoch >= perEpoch || s.step >= s.totalSteps;
+      if (epochEnd) {
+        const val = await this.validate();
+        tick();
+        const rec: EpochMetrics = {
+          epoch: s.epoch + 1, step: s.step, trainLoss: Math.round((s.epochLossSum / Math.max(1, s.epochSteps)) * 1e4) / 1e4, ...(val ?? {}),
+          lr: this.lr(s.step - 1), seconds: Math.round(s.epochSeconds * 10) / 10, elapsedSeconds: Math.round(s.elapsedSeconds * 10) / 10,
+          imagesPerSecond: trainSeconds > 0 ? Math.round(((trainSteps * this.imagesPerStep) / trainSeconds) * 10) / 10 : 0,
+        };
+        metrics.push(rec);
+        await this.io.metrics(rec);
+        Object.assign(s, { epoch: s.epoch + 1, batchInEpoch: 0, epochLossSum: 0, epochSteps: 0, epochSeconds: 0 });
+        trainSeconds = 0;
+        trainSteps = 0;
+        await this.io.save(this.policy, this.opt, s, s.step >= s.totalSteps);
+      } else if (this.cfg.saveEverySteps > 0 && s.step % this.cfg.saveEverySteps === 0) {
+        tick();
+        await this.io.save(this.policy, this.opt, s, false);
+      }
+    }
+    tick();
+    return { state: { ...s }, metrics, interrupted: false };
+  }
+}

@@ -1,0 +1,133 @@
+// Checkpoint round trip (Node fs, fetch over HTTP, in-memory files, F16) and
+// loader errors: truncated weights, config describing another backbone, shape
+// mismatches, missing or malformed config.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
+import { createPolicy } from '../../policies/registry.ts';
+import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
+import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { initBackend } from '../../src/tf/backend.ts';
+import { randomizeWeights } from '../models/helpers.ts';
+import { TINY_POLICY } from './helpers.ts';
+
+let policy: VlaPolicy;
+let dir: string;
+let server: Server;
+let baseUrl: string;
+
+function obs(seed: number): PolicyObservation {
+  const frame = (k: number) => ({ width: 40, height: 40, data: Uint8Array.from({ length: 40 * 40 * 3 }, (_, i) => (i * 13 + seed * 71 + k) % 256) });
+  return { images: { scene: frame(0), wrist: frame(1) }, proprio: Float32Array.from([0.1, -0.1, 0.2, 0.3, 0.04, seed % 2]), instruction: 'put the red cube in the blue bowl' };
+}
+
+function weightsOf(p: VlaPolicy): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(p.namedWeights()).map(([k, v]) => [k, v.dataSync() as Float32Array]));
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'vlalab-ckpt-'));
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  policy = createPolicy('efficientnet-film', { ...TINY_POLICY, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+  randomizeWeights(policy.namedWeights(), 5); // incl. BN running stats, so buffers are checked too
+  dir = tmp();
+  await saveCheckpoint(dir, policy, { policyName: 'efficientnet-film', training: { note: 'test' }, gitCommit: 'abc' });
+  server = createServer((req, res) => {
+    try {
+      res.end(readFileSync(join(dir, decodeURIComponent(req.url!.replace(/^\/ckpt\//, '')))));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/ckpt/`;
+});
+
+afterAll(() => {
+  server?.close();
+  policy?.dispose();
+});
+
+describe('checkpoints', () => {
+  it('round trip: identical weights (incl. buffers) and identical selectAction outputs', async () => {
+    const { policy: q, config } = await loadCheckpoint(dir);
+    expect(config.format).toBe('vlalab-checkpoint');
+    expect(config.policy.name).toBe('efficientnet-film');
+    expect(config.tokenizers.action).toEqual(policy.actionTokenizer.toJSON());
+    expect(config.tokenizers.text.vocab).toEqual(policy.config.vocab);
+    expect(config.vlalab.gitCommit).toBe('abc');
+    expect(config.training).toEqual({ note: 'test' });
+    expect(weightsOf(q)).toEqual(weightsOf(policy));
+    for (let s = 0; s < 3; s++) {
+      policy.reset();
+      q.reset();
+      expect(Array.from(q.selectAction(obs(s)))).toEqual(Array.from(policy.selectAction(obs(s))));
+    }
+    q.dispose();
+  });
+
+  it('loads over fetch (the browser path) and from in-memory files; F16 halves the file', async () => {
+    const viaHttp = await loadPolicy(baseUrl);
+    expect(weightsOf(viaHttp)).toEqual(weightsOf(policy));
+    viaHttp.dispose();
+    await expect(loadPolicy(`${baseUrl}nope/`)).rejects.toThrow(/cannot fetch .*nope\/config\.json: HTTP 404/);
+    const mem = await loadPolicy({ config: readFileSync(join(dir, CONFIG_FILE), 'utf8'), weights: readFileSync(join(dir, WEIGHTS_FILE)) });
+    expect(weightsOf(mem)).toEqual(weightsOf(policy));
+    mem.dispose();
+    const half = tmp();
+    await saveCheckpoint(half, policy, { f16: true });
+    const ratio = readFileSync(join(half, WEIGHTS_FILE)).length / readFileSync(join(dir, WEIGHTS_FILE)).length;
+    expect(ratio).toBeGreaterThan(0.45);
+    expect(ratio).toBeLessThan(0.55);
+    const h = await loadPolicy(half);
+    const [a, b] = [weightsOf(policy), weightsOf(h)];
+    for (const k of Object.keys(a)) a[k].forEach((v, i) => expect(Math.abs(b[k][i] - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-3 + 1e-6));
+    h.dispose();
+  });
+
+  it('rejects a truncated weights file', async () => {
+    const d = tmp();
+    copyFileSync(join(dir, CONFIG_FILE), join(d, CONFIG_FILE));
+    const bytes = readFileSync(join(dir, WEIGHTS_FILE));
+    writeFileSync(join(d, WEIGHTS_FILE), bytes.subarray(0, bytes.length >> 1));
+    await expect(loadPolicy(d)).rejects.toThrow(/weights\.safetensors is corrupt or truncated \(safetensors: .*\)/);
+    writeFileSync(join(d, WEIGHTS_FILE), bytes.subarray(0, 5));
+    await expect(loadPolicy(d)).rejects.toThrow(/corrupt or truncated.*too short/);
+  });
+
+  it('rejects weights that do not match the config, naming missing / unexpected / mismatched tensors', async () => {
+    const n0 = tf.memory().numTensors;
+    const edit = async (f: (c: { policy: { config: Record<string, unknown> } }) => void) => {
+      const d = tmp();
+      copyFileSync(join(dir, WEIGHTS_FILE), join(d, WEIGHTS_FILE));
+      const c = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8'));
+      f(c);
+      writeFileSync(join(d, CONFIG_FILE), JSON.stringify(c));
+      return d;
+    };
+    const other = await edit((c) => { c.policy.config.backbone = 'siglip_tiny_patch8_96'; });
+    await expect(loadPolicy(other)).rejects.toThrow(
+      /does not match the policy built from config\.json \(backbone siglip_tiny_patch8_96\): missing \d+: backbone\.patch_embed\.w[^;]+; unexpected \d+: backbone\.blocks\.0\.dw\.bn/,
+    );
+    const wider = await edit((c) => { c.policy.config.gptDim = 64; });
+    await expect(loadPolicy(wider)).rejects.toThrow(/shape mismatch \d+ \(file vs policy\): gpt\.\S+ \[\d+,32\] vs \[\d+,64\]/);
+    const unknown = await edit((c) => { c.policy.config.backbone = 'resnet_9000'; });
+    await expect(loadPolicy(unknown)).rejects.toThrow(/cannot build the policy described by config\.json: unknown backbone 'resnet_9000'/);
+    expect(tf.memory().numTensors).toBe(n0); // failed loads dispose what they built
+  });
+
+  it('rejects a missing, malformed or foreign config.json', async () => {
+    const d = tmp();
+    await expect(loadPolicy(d)).rejects.toThrow(/config\.json does not exist \(not a vlalab checkpoint directory\)/);
+    writeFileSync(join(d, CONFIG_FILE), '{"format": "vlalab-checkpoint", ');
+    await expect(loadPolicy(d)).rejects.toThrow(/config\.json is not valid JSON/);
+    writeFileSync(join(d, CONFIG_FILE), '{"format": "keras"}');
+    await expect(loadPolicy(d)).rejects.toThrow(/format is "keras", expected "vlalab-checkpoint"/);
+  });
+});

@@ -1,0 +1,50 @@
+// `vlalab train` end to end through the real CLI entry: JSON summary on stdout,
+// checkpoint directory that loadPolicy reads back, clear errors on bad flags.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { initBackend } from '../../src/tf/backend.ts';
+import { synthDataset } from './helpers.ts';
+
+const vlalab = (args: string[]) => spawnSync(process.execPath, ['bin/vlalab.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('vlalab train', () => {
+  it('trains, prints the final metrics as JSON and writes a loadable checkpoint', async () => {
+    const data = synthDataset({ episodes: 4, steps: 6 });
+    const out = join(mkdtempSync(join(tmpdir(), 'vlalab-cli-')), 'ckpt');
+    const r = vlalab([
+      'train', '--policy', 'efficientnet-film', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--image-size', '32',
+      '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--f16',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ policy: 'efficientnet-film', backend: 'wasm', steps: 3, totalSteps: 3, interrupted: false });
+    expect(summary.final.valLoss).toBeGreaterThan(0);
+    expect(summary.final.valAccuracyPerDim).toHaveLength(6);
+    expect(r.stderr).toMatch(/training efficientnet-film .* 3 steps of batch 4/);
+    const { policy, config } = await loadCheckpoint(out);
+    expect(config.weights.dtype).toBe('F16');
+    expect(config.policy.config.imageSize).toBe(32);
+    expect(config.policy.config.actionHigh[3]).toBeCloseTo(0.25);
+    expect((config.training as { state: { step: number } }).state.step).toBe(3);
+    expect((config.dataset as { valEpisodes: number }).valEpisodes).toBe(1);
+    policy.dispose();
+  }, 60_000);
+
+  it('rejects bad options with one clear line', () => {
+    const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^vlalab: unknown policy 'rt-2'. Registered: efficientnet-film, vit-siglip$/);
+    const d = vlalab(['train', '--policy', 'vit-siglip', '--data', 'nowhere']);
+    expect(d.stderr.trim()).toBe('vlalab: nowhere is not a vlalab dataset (no dataset.json)');
+    const b = vlalab(['train', '--policy', 'vit-siglip', '--backend', 'webgpu']);
+    expect(b.stderr.trim()).toBe('vlalab: --backend must be wasm or cpu, got "webgpu"');
+  }, 60_000);
+});
