@@ -7,6 +7,7 @@ import pkg from '../../package.json';
 import { renderApi } from './api/render.ts';
 import { episodeApi } from './api/episode.ts';
 import { infoApi } from './api/info.ts';
+import { policyApi } from './api/policy.ts';
 
 const api = {
   version: pkg.version as string,
@@ -18,6 +19,7 @@ const api = {
   ...renderApi,
   ...episodeApi,
   ...infoApi,
+  ...policyApi,
 };
 
 export type VlalabApi = typeof api;

@@ -149,6 +149,8 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false,
+      // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
+      avoidSoftwareGpu: true,
     });
     const backbone = w.policyInfo?.backbone ?? 'unknown';
     return {

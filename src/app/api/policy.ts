@@ -1,0 +1,251 @@
+// Page API: a learned policy drives a whole episode in the page. Physics and
+// rendering run here (the pooled renderer, as for expert episodes); inference
+// runs in the worker (src/worker). The worker and its loaded policy are cached
+// by (policy spec, backend), so a 100-episode evaluation loads the weights
+// once. Nothing an episode does wrong escapes the call: exceptions, NaN
+// actions and physics blow-ups come back as `failure` with the reason.
+import { ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
+import { VlaEnv, type StepResult } from '../../../sim/env.ts';
+import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
+import type { CameraSpec } from '../../../sim/types.ts';
+import { sampleEpisode, type EpisodeSpec } from '../../../tasks/episode.ts';
+import type { SuiteSpec } from '../../../tasks/suite.ts';
+import type { StepLatency } from '../../eval/records.ts';
+import type { BackendRequest } from '../../worker/fallback.ts';
+import { InferenceClient } from '../../worker/client.ts';
+import type { InitResult, PolicyInfo, PolicySpec, WorkerTiming } from '../../worker/protocol.ts';
+import { bytesToB64 } from '../../runtime/b64.ts';
+import { rendererFor } from '../rendererPool.ts';
+
+export interface PolicyEpisodeArgs {
+  suite: SuiteSpec;
+  task: string;
+  split: string;
+  seed: number;
+  resolution?: number;
+  cameras?: CameraSpec[];
+  policy: PolicySpec;
+  backend?: BackendRequest;
+  allowFallback?: boolean;
+  /** See InitOptions.avoidSoftwareGpu ('auto' picks wasm over SwiftShader webgl). */
+  avoidSoftwareGpu?: boolean;
+  /** Zero the images (vision ablation); cached apart from the seeing policy. */
+  blind?: boolean;
+  terminateOnSuccess?: boolean;
+  /** Stop after this many steps even if the task allows more (smoke runs, tests). */
+  maxSteps?: number;
+  /** The first steps of each episode, reported apart from `latency` (default 1). */
+  warmupSteps?: number;
+  /** Return the actions taken (debugging, tests). */
+  recordActions?: boolean;
+}
+
+export type FailureKind = 'exception' | 'nan_action' | 'physics';
+
+export interface PolicyEpisodeWire {
+  episode: EpisodeSpec;
+  success: boolean;
+  steps: number;
+  terminated: boolean;
+  truncated: boolean;
+  failure?: { kind: FailureKind; message: string };
+  /**
+   * Per control step after the warm-up steps. captureMs: render + readback of
+   * the frame the policy saw; transferMs, backboneMs, decoderMs: see
+   * InferenceClient; totalMs: the whole step (inference round trip + physics
+   * + capture of the next frame), whose median sets the control rate.
+   */
+  latency: StepLatency[];
+  warmup: StepLatency[];
+  backend: string;
+  backendInfo?: InitResult;
+  policyInfo?: PolicyInfo;
+  /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
+  loadWarmup?: WorkerTiming[];
+  actions?: number[][];
+}
+
+interface CachedClient {
+  key: string;
+  ready: Promise<{ client: InferenceClient; loadWarmup: WorkerTiming[] }>;
+}
+
+/** Two live workers at most: an eval runs policies one after another, each with its blind twin. */
+const MAX_CLIENTS = 2;
+const LOAD_WARMUP = 2;
+const cache: CachedClient[] = [];
+
+function cacheKey(a: PolicyEpisodeArgs): string {
+  const { policy, blind = false, backend = 'auto', allowFallback = false, avoidSoftwareGpu = false } = a;
+  return JSON.stringify({ policy, blind, backend, allowFallback, avoidSoftwareGpu });
+}
+
+async function startClient(a: PolicyEpisodeArgs): Promise<{ client: InferenceClient; loadWarmup: WorkerTiming[] }> {
+  const client = new InferenceClient();
+  try {
+    await client.start({ backend: a.backend ?? 'auto', allowFallback: a.allowFallback, avoidSoftwareGpu: a.avoidSoftwareGpu });
+    await client.loadPolicy(a.blind ? { ...a.policy, blind: true } : a.policy);
+    return { client, loadWarmup: await client.warmup(LOAD_WARMUP) };
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+}
+
+/** The cached worker for these args, or a fresh one (evicting the least recently used). */
+async function clientFor(a: PolicyEpisodeArgs): Promise<{ client: InferenceClient; loadWarmup?: WorkerTiming[] }> {
+  const key = cacheKey(a);
+  const i = cache.findIndex((c) => c.key === key);
+  if (i >= 0) {
+    const [entry] = cache.splice(i, 1);
+    const got = await entry.ready.catch(() => null);
+    if (got?.client.alive) {
+      cache.push(entry); // most recently used last
+      return { client: got.client };
+    }
+    void got?.client.close();
+  }
+  while (cache.length >= MAX_CLIENTS) void cache.shift()!.ready.then((c) => c.client.close(), () => undefined);
+  const entry: CachedClient = { key, ready: startClient(a) };
+  cache.push(entry);
+  try {
+    return await entry.ready;
+  } catch (e) {
+    cache.splice(cache.indexOf(entry), 1); // a failed start is not cached: the next call retries
+    throw e;
+  }
+}
+
+/** Drop a worker after an exception: a wasm abort or a lost GPU context would poison later episodes. */
+function evict(key: string): void {
+  const i = cache.findIndex((c) => c.key === key);
+  if (i >= 0) void cache.splice(i, 1)[0].ready.then((c) => c.client.close(), () => undefined);
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function captureOf(r: BabylonRenderer): number {
+  const t = r.lastTimings;
+  return t.drawMs + t.readMs + t.convertMs;
+}
+
+/** Microseconds are noise here (the clock is coarsened to 0.1 ms) and bloat every JSONL record. */
+function rounded(l: StepLatency): StepLatency {
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  return { captureMs: r(l.captureMs), transferMs: r(l.transferMs), backboneMs: r(l.backboneMs), decoderMs: r(l.decoderMs), totalMs: r(l.totalMs) };
+}
+
+/** Names the first non-finite entry, or null. */
+function nonFinite(action: Float32Array): string | null {
+  for (let i = 0; i < action.length; i++) {
+    if (!Number.isFinite(action[i])) return `action[${i}] (${ACTION_NAMES[i] ?? '?'}) is ${action[i]}`;
+  }
+  return null;
+}
+
+export const policyApi = {
+  async runPolicyEpisode(args: PolicyEpisodeArgs): Promise<PolicyEpisodeWire> {
+    // Computed up front so even a failure before reset() reports which episode it was.
+    let episode = sampleEpisode(args.suite, args.task, args.split, args.seed);
+    const res = args.resolution ?? DEFAULT_RESOLUTION;
+    const cameras = args.cameras ?? DEFAULT_CAMERAS;
+    const steps: StepLatency[] = [];
+    const actions: number[][] = [];
+    const out: PolicyEpisodeWire = { episode, success: false, steps: 0, terminated: false, truncated: false, latency: [], warmup: [], backend: 'none' };
+    let env: VlaEnv | null = null;
+    let last: StepResult | null = null;
+    try {
+      const { client, loadWarmup } = await clientFor(args);
+      out.backendInfo = client.backendInfo ?? undefined;
+      out.policyInfo = client.policyInfo ?? undefined;
+      out.backend = client.backendInfo?.backend ?? 'unknown';
+      if (loadWarmup) out.loadWarmup = loadWarmup;
+      const renderer = rendererFor({ width: res, height: res, cameras });
+      env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false });
+      let [obs] = await env.reset({ seed: args.seed });
+      out.episode = episode = env.episode;
+      await client.reset();
+      let captureMs = captureOf(renderer);
+      const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
+      while (out.steps < budget) {
+        const t0 = performance.now();
+        const r = await client.act(obs, { captureMs }); // transfers obs's frames
+        if (args.recordActions) actions.push(Array.from(r.action));
+        const bad = nonFinite(r.action);
+        if (bad) {
+          out.failure = { kind: 'nan_action', message: `${bad} at step ${out.steps}` };
+          break;
+        }
+        last = await env.step(r.action);
+        out.steps++;
+        const { transferMs, backboneMs, decoderMs } = r.timing;
+        steps.push(rounded({ captureMs, transferMs, backboneMs, decoderMs, totalMs: performance.now() - t0 }));
+        obs = last.obs;
+        captureMs = captureOf(renderer);
+        if (last.terminated || last.truncated) break;
+      }
+    } catch (e) {
+      const msg = message(e);
+      const physics = /physics blew up/.test(msg);
+      out.failure = { kind: physics ? 'physics' : 'exception', message: msg.slice(0, 1000) };
+      if (!physics) evict(cacheKey(args));
+    } finally {
+      env?.close();
+    }
+    out.success = last?.info.success ?? false;
+    out.terminated = last?.terminated ?? false;
+    out.truncated = last?.truncated ?? false;
+    const W = Math.max(0, args.warmupSteps ?? 1);
+    out.warmup = steps.slice(0, W);
+    out.latency = steps.slice(W);
+    if (args.recordActions) out.actions = actions;
+    return out;
+  },
+
+  /**
+   * One inference on a real observation through a fresh, uncached worker:
+   * backend choice, policy info, action, timing, and whether the frames were
+   * really transferred (their byteLength on this side drops to 0), plus live
+   * tensor counts after two calls (leak check). `returnObservation` adds a
+   * copy of what the policy was given (frames base64), to rerun it elsewhere.
+   */
+  async checkPolicyInference(args: Omit<PolicyEpisodeArgs, 'maxSteps' | 'warmupSteps' | 'recordActions'> & { returnObservation?: boolean }) {
+    const client = new InferenceClient();
+    const res = args.resolution ?? DEFAULT_RESOLUTION;
+    const cameras = args.cameras ?? DEFAULT_CAMERAS;
+    const renderer = rendererFor({ width: res, height: res, cameras });
+    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
+    try {
+      const backendInfo = await client.start({ backend: args.backend ?? 'auto', allowFallback: args.allowFallback, avoidSoftwareGpu: args.avoidSoftwareGpu });
+      const policyInfo = await client.loadPolicy(args.blind ? { ...args.policy, blind: true } : args.policy);
+      const [obs] = await env.reset({ seed: args.seed });
+      const sent = policyInfo.cameras.map((c) => obs.images[c]);
+      const observation = args.returnObservation
+        ? { images: Object.fromEntries(policyInfo.cameras.map((c) => [c, { width: obs.images[c].width, height: obs.images[c].height, data: bytesToB64(obs.images[c].data) }])), proprio: Array.from(obs.proprio), instruction: obs.instruction }
+        : undefined;
+      const byteLengthBefore = sent.map((f) => f.data.byteLength);
+      const first = await client.act(obs, { captureMs: captureOf(renderer) });
+      const byteLengthAfter = sent.map((f) => f.data.byteLength);
+      const tensorsAfterFirst = (await client.memory()).numTensors;
+      const next = await env.step(first.action);
+      await client.reset(); // force a model call even for chunked policies
+      const second = await client.act(next.obs);
+      const tensorsAfterSecond = (await client.memory()).numTensors;
+      const warmup = await client.warmup(1);
+      return {
+        backendInfo, policyInfo, byteLengthBefore, byteLengthAfter, tensorsAfterFirst, tensorsAfterSecond, warmup,
+        action: Array.from(first.action), timing: first.timing, secondTiming: second.timing, observation,
+      };
+    } finally {
+      env.close();
+      await client.close();
+    }
+  },
+
+  /** Terminates every cached inference worker (tests, page teardown). */
+  async closePolicyWorkers(): Promise<number> {
+    const entries = cache.splice(0);
+    await Promise.all(entries.map((e) => e.ready.then((c) => c.client.close(), () => undefined)));
+    return entries.length;
+  },
+};

@@ -1,0 +1,105 @@
+// Types shared by the inference worker, its client and the page APIs. Kept
+// free of tfjs and DOM imports so Node code (the eval runner, tests) can use
+// them without pulling the model code in.
+import type { BackendName, BackendRequest } from './fallback.ts';
+
+export interface InitOptions {
+  backend: BackendRequest;
+  /** URLs of the tfjs-backend-wasm binaries; default: the ones bundled with the worker. */
+  wasmPaths?: string | Record<string, string>;
+  /** A forced backend that cannot run falls down the chain instead of failing. */
+  allowFallback?: boolean;
+  /**
+   * 'auto' only: skip GPU backends on a software rasterizer (SwiftShader,
+   * llvmpipe) unless nothing else runs. Off by default (plain chain order);
+   * on a GPU-less machine wasm is ~15x faster than SwiftShader webgl.
+   */
+  avoidSoftwareGpu?: boolean;
+}
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface InitResult {
+  backend: BackendName;
+  requested: BackendRequest;
+  fallbackReason?: string;
+  /** Set when the backend is webgpu (the adapter tfjs runs on). */
+  adapterInfo?: AdapterInfo;
+  tfjsVersion: string;
+}
+
+/** A checkpoint directory served over HTTP (config.json + weights.safetensors), or a registry preset (untrained). */
+export type PolicySpec =
+  | { checkpointUrl: string; blind?: boolean }
+  | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean };
+
+export interface PolicyInfo {
+  name: string;
+  backbone: string;
+  params: number;
+  /** Vision backbone FLOPs for one camera frame at the policy's input size. */
+  flopsPerFrame?: number;
+  /** Cameras the policy reads, in order: only these need to be sent. */
+  cameras: string[];
+  imageSize: number;
+  chunkLength: number;
+  blind: boolean;
+}
+
+export interface Frame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface ActRequest {
+  images: Record<string, Frame>;
+  proprio: Float32Array;
+  instruction: string;
+}
+
+/**
+ * Worker-side time of one act(), milliseconds. backboneMs: observation ->
+ * GPT prefix (image upload, vision backbone, instruction encoder), ended by
+ * awaiting the vision tokens; decoderMs: the autoregressive decode of all
+ * action tokens. Both 0 when the action came from a queued chunk.
+ */
+export interface WorkerTiming {
+  backboneMs: number;
+  decoderMs: number;
+  totalMs: number;
+}
+
+export interface ActResult {
+  action: Float32Array;
+  timing: WorkerTiming;
+  /** False when the action was replayed from the chunk queue (no model call). */
+  inferred: boolean;
+}
+
+/** What the client adds: transferMs = round trip - worker total; totalMs = captureMs + round trip. */
+export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
+  captureMs: number;
+  transferMs: number;
+  workerMs: number;
+  totalMs: number;
+}
+
+/** The worker's API as seen through Comlink (every method async). */
+export interface InferenceWorkerApi {
+  init(opts: InitOptions): Promise<InitResult>;
+  loadPolicy(spec: PolicySpec): Promise<PolicyInfo>;
+  reset(): Promise<void>;
+  act(req: ActRequest): Promise<ActResult>;
+  /** n dummy inferences (shader compilation, first-call allocation); their worker-side times. */
+  warmup(n: number): Promise<WorkerTiming[]>;
+  /** tf.memory() essentials, for leak checks. */
+  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  dispose(): Promise<void>;
+}
