@@ -1,40 +1,20 @@
-// Demo page: the real environment (same VlaEnv, suites and BabylonRenderer as
-// headless collection and evaluation) with an orbit view, the camera frames a
-// policy sees, typed commands, and the scripted expert as the driver.
-// Policies join in the evaluation/demo work (worker inference).
+// Demo page: the real environment (the same VlaEnv, suites and BabylonRenderer
+// as headless collection and evaluation), an orbit view, the camera frames the
+// policy sees, typed commands, and a driver selector that swaps the policy
+// live: the scripted expert, shipped checkpoints, or untrained presets, with
+// inference in a Web Worker and a HUD of success, steps and latency parts.
 import { BabylonRenderer } from '../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
-import { VlaEnv } from '../../sim/env.ts';
-import type { CameraSpec, Vec3 } from '../../sim/types.ts';
+import { VlaEnv, type Observation } from '../../sim/env.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
-import { createExpert, type Expert } from '../../tasks/expert.ts';
+import { listPolicies } from '../../policies/registry.ts';
 import pkg from '../../package.json';
+import { ExpertDriver, PolicyDriver, type Driver, type StepTiming } from './driver.ts';
+import { OrbitView } from './orbitView.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const viewCanvas = document.getElementById('view') as HTMLCanvasElement;
-
-// Orbit state: spherical coordinates around the table centre (z up).
-const orbit = { azimuth: -Math.PI / 2, elevation: 0.75, distance: 0.85 };
-const center: Vec3 = [0, 0, 0.03];
-
-function viewSpec(): CameraSpec {
-  const { azimuth, elevation, distance } = orbit;
-  const c = Math.cos(elevation);
-  return {
-    name: 'view',
-    mount: 'fixed',
-    position: [
-      center[0] + distance * c * Math.cos(azimuth),
-      center[1] + distance * c * Math.sin(azimuth),
-      center[2] + distance * Math.sin(elevation),
-    ],
-    target: center,
-    fovDeg: 45,
-  };
-}
-
-const view = new BabylonRenderer(viewCanvas, { width: 512, height: 512, cameras: [viewSpec()] });
-// The policy's cameras, side by side at the policy resolution (what a policy sees).
+const view = new OrbitView($<HTMLCanvasElement>('view'));
+// The policy's cameras, side by side at the policy resolution (exactly what a policy sees).
 const policyCanvas = $<HTMLCanvasElement>('policy');
 policyCanvas.width = DEFAULT_RESOLUTION * DEFAULT_CAMERAS.length;
 policyCanvas.height = DEFAULT_RESOLUTION;
@@ -42,14 +22,44 @@ const policyRenderer = new BabylonRenderer(policyCanvas, { width: DEFAULT_RESOLU
 const suite = resolveSuite(DEFAULT_SUITE);
 const taskSel = $<HTMLSelectElement>('task');
 for (const t of suite.tasks) taskSel.add(new Option(t.name, t.name));
+const policySel = $<HTMLSelectElement>('policy-select');
+
 let env = new VlaEnv({ suite, task: taskSel.value, split: 'train', renderer: policyRenderer });
-let expert: Expert | null = null;
+let driver: Driver = new ExpertDriver();
+let obs: Observation | null = null;
 let running = false;
+let episodeTimings: StepTiming[] = [];
+/** Render + readback time of the frame the driver acts on next (the reset's or the last step's). */
+let captureMs = 0;
+/** Last episode outcome, read by tests and by people. */
+const result = { episode: 0, steps: 0, success: false, done: false, driver: driver.label };
+
 const status = (msg: string, error = false) => {
   const el = $('status');
   el.textContent = msg;
   el.className = error ? 'error' : '';
 };
+
+async function listCheckpoints(): Promise<string[]> {
+  try {
+    const r = await fetch('checkpoints/index.json');
+    return r.ok ? ((await r.json()) as { checkpoints: string[] }).checkpoints : [];
+  } catch {
+    return [];
+  }
+}
+
+async function selectDriver(): Promise<void> {
+  running = false;
+  const value = policySel.value;
+  status(`loading ${value}...`);
+  const next = value === 'expert' ? new ExpertDriver()
+    : await PolicyDriver.open(value, value.startsWith('ckpt:') ? { checkpointUrl: `checkpoints/${value.slice('ckpt:'.length)}/` } : { name: value.slice('preset:'.length) }, $<HTMLSelectElement>('backend').value);
+  await driver.close();
+  driver = next;
+  $('driver-info').textContent = driver.info;
+  await reset();
+}
 
 async function reset(instruction?: string): Promise<void> {
   running = false;
@@ -59,29 +69,56 @@ async function reset(instruction?: string): Promise<void> {
   }
   const seed = Number($<HTMLInputElement>('seed').value) >>> 0;
   try {
-    await env.reset({ seed, instruction: instruction || undefined });
+    const t0 = performance.now();
+    [obs] = await env.reset({ seed, instruction: instruction || undefined });
+    captureMs = performance.now() - t0;
   } catch (e) {
     status((e as Error).message, true);
     if (instruction) return; // keep the current episode; the message says what was wrong
     throw e;
   }
   view.setScene(env.sim.describe());
-  expert = createExpert(env.episode);
+  driver.reset(env.episode);
+  episodeTimings = [];
+  Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label });
   $('instruction').textContent = env.episode.instruction;
+  renderHud(null);
   status(`seed ${seed}: ready`);
 }
 
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : NaN);
+function renderHud(last: StepTiming | null): void {
+  const parts = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
+  const cell = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+  $('hud').innerHTML = `<table><tr><th></th>${parts.map((p) => `<th>${p.replace('Ms', '')}</th>`).join('')}</tr>
+<tr><td>last ms</td>${parts.map((p) => `<td>${cell(last ? last[p] : NaN)}</td>`).join('')}</tr>
+<tr><td>p50 ms</td>${parts.map((p) => `<td>${cell(median(episodeTimings.map((t) => t[p])))}</td>`).join('')}</tr></table>
+<div>step <b id="hud-steps">${result.steps}</b>/${env.episode.maxSteps} · success <b id="hud-success">${result.success}</b>${result.done ? ' · <b>episode over</b>' : ''}</div>`;
+}
+
 async function run(): Promise<void> {
-  if (!expert) return;
+  if (!obs || running || result.done) return;
   running = true;
-  while (running) {
-    const r = await env.step(expert.act(env.sim));
-    status(`step ${r.info.step}/${env.episode.maxSteps}  phase ${expert.phase}  success ${r.info.success}`);
-    if (r.terminated || r.truncated) {
-      running = false;
-      status(`episode over after ${r.info.step} steps: ${r.info.success ? 'SUCCESS' : 'failure'}`);
+  try {
+    while (running && obs) {
+      const { action, timing } = await driver.act(obs, env.sim, captureMs);
+      const t0 = performance.now();
+      const r = await env.step(action);
+      captureMs = performance.now() - t0;
+      obs = r.obs;
+      if (timing) episodeTimings.push(timing);
+      Object.assign(result, { steps: r.info.step, success: r.info.success, done: r.terminated || r.truncated });
+      renderHud(timing);
+      if (result.done) {
+        running = false;
+        result.episode++;
+        status(`episode over after ${r.info.step} steps: ${r.info.success ? 'SUCCESS' : 'failure'}`);
+      }
+      await new Promise((res) => setTimeout(res, $<HTMLInputElement>('realtime').checked ? 100 : 0)); // 10 Hz control in real time
     }
-    await new Promise((res) => setTimeout(res, 100)); // 10 Hz control, in real time
+  } catch (e) {
+    running = false;
+    status(`driver error: ${(e as Error).message}`, true);
   }
 }
 
@@ -94,44 +131,24 @@ $('next').addEventListener('click', () => {
 $('run').addEventListener('click', () => void run());
 $('stop').addEventListener('click', () => (running = false));
 taskSel.addEventListener('change', () => void reset());
+policySel.addEventListener('change', () => void selectDriver().catch((e: unknown) => status(`cannot load policy: ${(e as Error).message}`, true)));
 $<HTMLFormElement>('command').addEventListener('submit', (e) => {
   e.preventDefault();
   void reset($<HTMLInputElement>('text').value);
 });
 
-let drag: { x: number; y: number } | null = null;
-viewCanvas.addEventListener('pointerdown', (e) => {
-  drag = { x: e.clientX, y: e.clientY };
-  viewCanvas.setPointerCapture(e.pointerId);
-});
-viewCanvas.addEventListener('pointerup', () => (drag = null));
-viewCanvas.addEventListener('pointermove', (e) => {
-  if (!drag) return;
-  orbit.azimuth -= (e.clientX - drag.x) * 0.01;
-  // Clamp short of the pole: the camera's up vector degenerates there.
-  orbit.elevation = Math.min(1.5, Math.max(0.05, orbit.elevation + (e.clientY - drag.y) * 0.01));
-  drag = { x: e.clientX, y: e.clientY };
-});
-viewCanvas.addEventListener(
-  'wheel',
-  (e) => {
-    e.preventDefault();
-    orbit.distance = Math.min(3, Math.max(0.25, orbit.distance * Math.exp(e.deltaY * 0.001)));
-  },
-  { passive: false },
-);
-
-// Same readiness flag as headless.html, so HeadlessSession can open this page
-// too (screenshots, smoke tests). Set after the first frame is on screen.
-const page = { ready: false, page: 'demo', version: pkg.version as string, env: () => env };
+// Same readiness flag as headless.html, so HeadlessSession can open this page too.
+const page = { ready: false, page: 'demo', version: pkg.version as string, env: () => env, result, driver: () => driver.label };
 (window as unknown as { vlalab: typeof page }).vlalab = page;
 
 async function frame(): Promise<void> {
-  view.setCamera(viewSpec());
   await view.draw(env.sim.poses());
   page.ready = true;
   requestAnimationFrame(() => void frame());
 }
-reset()
-  .then(() => frame())
-  .catch((e: unknown) => status(`demo failed: ${(e as Error).message}`, true));
+(async () => {
+  for (const c of await listCheckpoints()) policySel.add(new Option(`${c} (trained)`, `ckpt:${c}`));
+  for (const p of listPolicies()) policySel.add(new Option(`${p} (untrained)`, `preset:${p}`));
+  await reset();
+  await frame();
+})().catch((e: unknown) => status(`demo failed: ${(e as Error).message}`, true));

@@ -13,7 +13,7 @@ const STAMP = join(DIST, '.vlalab-build.json');
 const LOCK = join(ROOT, 'node_modules', '.vlalab-build.lock');
 
 /** Directories whose files end up in the browser bundle. */
-const SOURCE_DIRS = ['sim', 'tasks', 'policies', 'backbones', 'src'];
+const SOURCE_DIRS = ['sim', 'tasks', 'policies', 'backbones', 'src', 'checkpoints'];
 /** Node-only code: never bundled, so editing it must not trigger a rebuild. */
 const EXCLUDED_DIRS = ['src/cli', 'src/runtime'];
 /** ...except these runtime files, which the page imports too. */

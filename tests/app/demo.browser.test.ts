@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeadlessSession } from '../../src/runtime/session.ts';
+
+// Drives the built demo page like a person: types commands, swaps the policy,
+// runs an episode, and keeps a screenshot in test-artifacts/ for inspection.
+const shipped = existsSync('checkpoints') ? readdirSync('checkpoints').filter((n) => existsSync(`checkpoints/${n}/config.json`)) : [];
+let session: HeadlessSession;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  session = await HeadlessSession.open({ page: 'index.html', onError: (m) => errors.push(m) });
+  await session.page.setViewportSize({ width: 1280, height: 760 });
+});
+afterAll(async () => {
+  await session?.close();
+});
+
+describe('demo page', () => {
+  it('shows a visible message for unknown objects and words instead of crashing', async () => {
+    const p = session.page;
+    await p.fill('#text', 'put the purple prism in the blue bowl');
+    await p.click('#command button');
+    await p.waitForFunction(() => document.querySelector('#status')?.className === 'error');
+    expect(await p.textContent('#status')).toMatch(/there is no purple prism in the scene|no blue bowl/);
+    await p.fill('#text', 'frobnicate the red cube into the blue bowl');
+    await p.click('#command button');
+    await p.waitForFunction(() => /unknown word/.test(document.querySelector('#status')?.textContent ?? ''));
+    expect(errors).toEqual([]);
+  });
+
+  it('swaps in a policy running in the worker, runs an episode, and updates the HUD', async () => {
+    const p = session.page;
+    const option = shipped.length ? `ckpt:${shipped[0]}` : 'preset:efficientnet-film';
+    await p.selectOption('#backend', 'wasm');
+    await p.selectOption('#policy-select', option);
+    await p.waitForFunction(() => /tfjs wasm/.test(document.querySelector('#driver-info')?.textContent ?? ''), null, { timeout: 60_000 });
+    await p.uncheck('#realtime');
+    const before = await p.evaluate(() => (window as any).vlalab.result.episode);
+    await p.click('#run');
+    await p.waitForFunction((n) => (window as any).vlalab.result.episode > n, before, { timeout: 180_000 });
+    const result = await p.evaluate(() => ({ ...(window as any).vlalab.result }));
+    expect(result.done).toBe(true);
+    expect(result.steps).toBeGreaterThan(0);
+    expect(result.driver).toBe(option);
+    expect(await p.textContent('#status')).toMatch(/episode over after \d+ steps: (SUCCESS|failure)/);
+    // The HUD shows measured latency parts (numbers, not dashes) and the step count.
+    const hud = await p.textContent('#hud');
+    expect(hud).toMatch(new RegExp(`step ${result.steps}/`));
+    expect(await p.$$eval('#hud tr:nth-child(3) td', (tds) => tds.slice(1).map((td) => Number(td.textContent)))).toSatisfy((xs: number[]) => xs.length === 5 && xs.every((x) => Number.isFinite(x) && x >= 0));
+    mkdirSync('test-artifacts', { recursive: true });
+    await p.screenshot({ path: 'test-artifacts/demo.png' });
+    expect(errors).toEqual([]);
+  });
+});
