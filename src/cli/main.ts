@@ -15,6 +15,7 @@ commands:
   train     behavior-cloning training of a policy on recorded demos (resumable checkpoints)
   eval      evaluate policies on a suite split (success with 95% CI, latency), resumable, shardable
   merge     combine sharded eval runs into one report
+  analyze   backbone analysis experiments (cost vs resolution, ...), JSON + HTML reports
   envs      list registered environment ids and suites
   bench     benchmarks, JSON on stdout
 
@@ -191,6 +192,11 @@ Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and 
     const r = mergeRuns(positionals, String(v.out));
     console.log(formatTable(summarize(readRecords(`${v.out}/episodes.jsonl`))));
     console.log(`\nmerged ${r.records} episodes (${r.duplicates} duplicates dropped) into ${v.out}/report.html`);
+  },
+
+  async analyze(args) {
+    const { runAnalyze } = await import('./analyze.ts');
+    await runAnalyze(args);
   },
 
   async envs() {
