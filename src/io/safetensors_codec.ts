@@ -54,8 +54,9 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 export function decode(dtype: SafeDtype, raw: Uint8Array, int64: 'int32' | 'bigint', name: string): SafeData {
-  // Copy into a fresh, aligned buffer: the file's view may start anywhere.
-  const buf = raw.slice().buffer;
+  // Copy into a fresh, aligned buffer: the file's view may start anywhere. Uint8Array's own slice
+  // always copies; a Node Buffer's .slice() would return a view into the whole file instead.
+  const buf = Uint8Array.prototype.slice.call(raw).buffer;
   switch (dtype) {
     case 'F64': return new Float64Array(buf);
     case 'F32': return new Float32Array(buf);

@@ -133,11 +133,18 @@ const useFetch = (s: string) => !isNode() || /^(https?|blob|data):/i.test(s);
 export async function readCheckpointFile(src: string, name: string, optional = false): Promise<Uint8Array | null> {
   const where = joinPath(src, name);
   if (useFetch(src)) {
-    let res: Response;
-    try {
-      res = await fetch(where);
-    } catch (e) {
-      throw new CheckpointError(`cannot fetch ${where}: ${(e as Error).message}`);
+    let res: Response | null = null;
+    // One retry on a network-level failure: a keep-alive socket the server closed while idle
+    // resets on reuse (ECONNRESET). Browsers retry such idempotent GETs; Node's fetch does not.
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await fetch(where);
+      } catch (e) {
+        if (attempt === 0) continue;
+        // undici hides the socket-level reason (ECONNREFUSED, "other side closed") in `cause`.
+        const cause = (e as { cause?: { message?: string } }).cause?.message;
+        throw new CheckpointError(`cannot fetch ${where}: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
+      }
     }
     if (res.status === 404 && optional) return null;
     if (!res.ok) throw new CheckpointError(`cannot fetch ${where}: HTTP ${res.status}`);
@@ -202,10 +209,8 @@ export function applyWeights(policy: VlaPolicy, parsed: ParsedSafetensors, where
 
 /** Parse safetensors bytes, turning format errors into a CheckpointError naming the file. */
 export function parseWeights(bytes: Uint8Array, where: string): ParsedSafetensors {
-  // A plain Uint8Array view: the codec copies tensors with .slice(), which on a Node Buffer is a view, not a copy.
-  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    return parseSafetensors(plain);
+    return parseSafetensors(bytes);
   } catch (e) {
     throw new CheckpointError(`${where} is corrupt or truncated (${(e as Error).message})`);
   }

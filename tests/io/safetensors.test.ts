@@ -207,3 +207,17 @@ describe('tf tensor helpers', () => {
     tf.dispose([...Object.values(vars), ...Object.values(back)]);
   });
 });
+
+describe('Node Buffers as input', () => {
+  it('parses a Buffer that is a view into a larger allocation (e.g. readFileSync output)', async () => {
+    const { serializeSafetensors, parseSafetensors } = await import('../../src/io/safetensors.ts');
+    const bytes = serializeSafetensors({ a: { dtype: 'F32', shape: [2], data: Float32Array.from([1.5, -2]) }, b: { dtype: 'U8', shape: [3], data: Uint8Array.from([7, 8, 9]) } });
+    // A Buffer over a bigger pool at an odd offset, as Node hands out small files.
+    const pool = Buffer.alloc(bytes.length + 11);
+    pool.set(bytes, 5);
+    const view = pool.subarray(5, 5 + bytes.length);
+    const st = parseSafetensors(view);
+    expect(Array.from(st.tensors.get('a')!.data as Float32Array)).toEqual([1.5, -2]);
+    expect(Array.from(st.tensors.get('b')!.data as Uint8Array)).toEqual([7, 8, 9]);
+  });
+});
