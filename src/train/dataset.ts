@@ -223,15 +223,4 @@ export class DemoDataset {
     while (this.cache.size > Math.max(1, this.opts.cacheEpisodes)) this.cache.delete(this.cache.keys().next().value as number);
     return c;
   }
-
-  /** Every training action row (for fitting quantile bounds); streams episodes without caching frames. */
-  async trainActions(): Promise<Float32Array[]> {
-    const rows: Float32Array[] = [];
-    const A = this.info.actionNames.length;
-    for (const e of this.trainEpisodes) {
-      const acts = this.cache.get(e)?.actions ?? (await this.source.load(this.episodes[e])).actions;
-      for (let t = 0; t + A <= acts.length; t += A) rows.push(acts.slice(t, t + A));
-    }
-    return rows;
-  }
 }

@@ -93,6 +93,7 @@ function conflicts(o: RunTrainOptions, saved: TrainArgs): string[] {
   check('batch', o.batchSize, saved.batchSize);
   check('seed', o.seed, saved.seed);
   check('val-fraction', o.valFraction, saved.valFraction);
+  if (o.augment) check('augment', { ...saved.augment, ...o.augment }, saved.augment);
   for (const [k, v] of Object.entries(o.train ?? {})) check(k, v, saved.train[k as keyof TrainConfig]);
   for (const [k, v] of Object.entries(o.policyOverrides ?? {})) check(k, v, saved.policyOverrides[k as keyof VlaPolicyConfig]);
   return out;
@@ -128,7 +129,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     if (!training?.args || !training.state) throw new Error(`${cfgPath} holds no training state to resume`);
     const bad = conflicts(o, training.args);
     if (bad.length) throw new Error(`--resume continues the saved run; these options differ from it: ${bad.join('; ')}`);
-    args = training.args;
+    args = { ...training.args, f16: o.f16 ?? training.args.f16 }; // f16 only affects the final save
     if (!existsSync(optPath)) {
       if (training.state.step < training.state.totalSteps) throw new Error(`${optPath} is missing: cannot resume exactly`);
       log(`${o.out}: training already finished (${training.state.step} steps)`);

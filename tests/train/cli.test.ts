@@ -1,13 +1,11 @@
 // `vlalab train` end to end through the real CLI entry: JSON summary on stdout,
 // checkpoint directory that loadPolicy reads back, clear errors on bad flags.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
-import { synthDataset } from './helpers.ts';
+import { synthDataset, tempDir } from './helpers.ts';
 
 const vlalab = (args: string[]) => spawnSync(process.execPath, ['bin/vlalab.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
 
@@ -18,7 +16,7 @@ beforeAll(async () => {
 describe('vlalab train', () => {
   it('trains, prints the final metrics as JSON and writes a loadable checkpoint', async () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
-    const out = join(mkdtempSync(join(tmpdir(), 'vlalab-cli-')), 'ckpt');
+    const out = join(tempDir(), 'ckpt');
     const r = vlalab([
       'train', '--policy', 'efficientnet-film', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--image-size', '32',
       '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--f16',

@@ -1,8 +1,9 @@
 // Tiny synthetic demo datasets (written with DemoWriter, the real on-disk
 // format) and a tiny policy config, so training tests run in seconds.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { DemoWriter, datasetInfo } from '../../src/data/demoStore.ts';
@@ -18,10 +19,22 @@ export interface SynthOptions {
   seed?: number;
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed when the test file is done. */
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vlalab-train-'));
+  made.push(d);
+  return d;
+}
+
 const INSTRUCTIONS = ['put the red cube in the blue bowl', 'stack the green prism on the yellow cube'];
 
 /** Deterministic demo dataset in a fresh temp directory; returns its path. */
-export function synthDataset(o: SynthOptions, dir = mkdtempSync(join(tmpdir(), 'vlalab-train-'))): string {
+export function synthDataset(o: SynthOptions, dir = tempDir()): string {
   const res = o.resolution ?? 32;
   const cameras = o.cameras ?? ['scene', 'wrist'];
   const w = new DemoWriter(dir, datasetInfo({ suite: 'tabletop', suiteVersion: '1.0.0', split: 'train', resolution: res, cameras }));

@@ -1,20 +1,19 @@
 // Resumable training through the `vlalab train` code path: stopping after
 // epoch 1, or in the middle of an epoch, and resuming gives exactly the
 // weights and metrics of an uninterrupted run; resume refuses changed options.
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../../src/io/safetensors.ts';
 import { type RunTrainOptions, runTrain } from '../../src/train/node.ts';
-import { TINY_POLICY, synthDataset } from './helpers.ts';
+import { TINY_POLICY, synthDataset, tempDir } from './helpers.ts';
 
 const data = synthDataset({ episodes: 6, steps: 10 });
 const base: Omit<RunTrainOptions, 'out'> = {
   policy: 'efficientnet-film', data, batchSize: 8, seed: 3, valFraction: 0.2, policyOverrides: TINY_POLICY,
   train: { epochs: 2, lr: 2e-3, saveEverySteps: 0 }, quiet: true,
 };
-const out = () => mkdtempSync(join(tmpdir(), 'vlalab-resume-'));
+const out = tempDir;
 
 function weights(dir: string): Map<string, number[]> {
   const st = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))));
