@@ -40,7 +40,8 @@ describe('vlalab train', () => {
     const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toMatch(/^vlalab: unknown policy 'rt-2'. Registered: efficientnet-film, vit-siglip$/);
-    const d = vlalab(['train', '--policy', 'vit-siglip', '--data', 'nowhere']);
+    // An explicit fresh --out: the default (checkpoints/<policy>) may hold a shipped checkpoint.
+    const d = vlalab(['train', '--policy', 'vit-siglip', '--data', 'nowhere', '--out', join(tempDir(), 'ckpt')]);
     expect(d.stderr.trim()).toBe('vlalab: nowhere is not a vlalab dataset (no dataset.json)');
     const b = vlalab(['train', '--policy', 'vit-siglip', '--backend', 'webgpu']);
     expect(b.stderr.trim()).toBe('vlalab: --backend must be wasm or cpu, got "webgpu"');
