@@ -4,6 +4,7 @@
 //   render   env control steps/s with Babylon rendering + readback at the default resolution, in headless Chromium
 //   collect  expert demonstrations recorded per minute, end to end (Chromium -> safetensors on disk)
 //   models   per policy: params, FLOPs/frame, inference latency p50/p95 on wasm and cpu, training images/s (Node)
+//   eval     per policy and backend (worker in Chromium): control steps/s, latency parts p50/p95; eval episodes/min at 1 and 2 workers
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { HeadlessSession } from '../runtime/session.ts';
 import { collect } from './collect.ts';
 import { machineInfo } from './machine.ts';
 
-const SECTIONS = ['sim', 'render', 'collect', 'models'] as const;
+const SECTIONS = ['sim', 'render', 'collect', 'models', 'eval'] as const;
 
 export async function benchSim(episodes = 20) {
   await initPhysics();
@@ -93,6 +94,13 @@ export async function runBench(args: string[]): Promise<void> {
     if (s === 'sim') out.sim = await benchSim(Math.max(4, Math.round(20 * q)));
     if (s === 'render') out.render = await benchRenderLoop(Math.max(2, Math.round(6 * q)));
     if (s === 'collect') out.collect = await benchCollect(Math.max(4, Math.round(12 * q)));
+    if (s === 'eval') {
+      const be = await import('./benchEval.ts');
+      out.eval = {
+        latency: await be.benchEvalLatency(values.quick ? ['wasm'] : ['wasm', 'cpu'], values.quick ? 1 : 3, values.quick ? 8 : 20),
+        throughput: await be.benchEvalThroughput(values.quick ? 4 : 10),
+      };
+    }
     if (s === 'models') out.models = await (await import('./benchModels.ts')).benchModels(Boolean(values.quick));
   }
   console.log(JSON.stringify(out, null, 2));
