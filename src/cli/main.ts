@@ -15,6 +15,7 @@ commands:
   train     behavior-cloning training of a policy on recorded demos (resumable checkpoints)
   eval      evaluate policies on a suite split (success with 95% CI, latency), resumable, shardable
   merge     combine sharded eval runs into one report
+  export    rewrite a checkpoint for shipping (F16 weights, no optimizer state)
   analyze   backbone analysis experiments (cost vs resolution, ...), JSON + HTML reports
   envs      list registered environment ids and suites
   bench     benchmarks, JSON on stdout
@@ -192,6 +193,15 @@ Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and 
     const r = mergeRuns(positionals, String(v.out));
     console.log(formatTable(summarize(readRecords(`${v.out}/episodes.jsonl`))));
     console.log(`\nmerged ${r.records} episodes (${r.duplicates} duplicates dropped) into ${v.out}/report.html`);
+  },
+
+  async export(args) {
+    const help = `vlalab export --checkpoint DIR --out DIR [--f16]
+Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), no optimizer state; config, dataset/training records and metrics are kept.`;
+    const { values: v } = parse(args, { checkpoint: { type: 'string' }, out: { type: 'string' }, f16: { type: 'boolean' } }, help);
+    if (!v.checkpoint || !v.out) throw new Error('--checkpoint and --out are required (see vlalab export --help)');
+    const { exportCheckpoint } = await import('./export.ts');
+    console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16) }), null, 2));
   },
 
   async analyze(args) {

@@ -36,6 +36,26 @@ describe('vlalab train', () => {
     policy.dispose();
   }, 60_000);
 
+  it('export rewrites a checkpoint as F16 that loads and acts like the original', async () => {
+    const src = join(tempDir(), 'src');
+    const data = synthDataset({ episodes: 4, steps: 6 });
+    const t = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', src, '--steps', '2', '--batch', '4', '--image-size', '32',
+      '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2']);
+    expect(t.status, t.stderr).toBe(0);
+    const dst = join(tempDir(), 'f16');
+    const r = vlalab(['export', '--checkpoint', src, '--out', dst, '--f16']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.dtype).toBe('F16');
+    expect(out.bytes / out.before).toBeLessThan(0.55);
+    const a = await loadCheckpoint(src), b = await loadCheckpoint(dst);
+    expect(b.config.weights.dtype).toBe('F16');
+    expect(b.config.training).toEqual(a.config.training);
+    a.policy.dispose();
+    b.policy.dispose();
+    expect(vlalab(['export', '--checkpoint', src, '--out', dst, '--f16']).stderr).toMatch(/already holds a checkpoint/);
+  }, 60_000);
+
   it('rejects bad options with one clear line', () => {
     const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
     expect(r.status).toBe(1);
