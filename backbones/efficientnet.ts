@@ -88,6 +88,14 @@ export type EfficientNetConfig = {
   tokenLearnerHidden: number;
   /** Spatial normalization of TokenLearner maps. */
   tokenLearnerAttention: 'softmax' | 'sigmoid';
+  /**
+   * Append 2 fixed channels (x, y in [-1, 1]) to the token map (CoordConv,
+   * Liu et al. arXiv:1807.03247). With softmax TokenLearner maps each token
+   * then carries the attention-weighted centroid of what it attends to, the
+   * spatial soft-argmax of Levine et al. (arXiv:1504.00702), which end-to-end
+   * visuomotor policies use to read object positions off a feature map.
+   */
+  coordChannels: boolean;
   /** Classifier classes (0 = no head). */
   numClasses: number;
   /** Dropout before the classifier. */
@@ -117,7 +125,7 @@ export interface EfficientNetLayout {
   blocks: MBConvSpec[];
   lastCh: number;
   headCh: number;
-  /** Width of the token map (tokenDim or headCh). */
+  /** Width of the token map (tokenDim or headCh, + 2 with coordChannels). */
   tokenCh: number;
 }
 
@@ -147,7 +155,21 @@ export function efficientNetLayout(cfg: EfficientNetConfig): EfficientNetLayout 
   const stemCh = rows[0].i;
   const lastCh = rows[rows.length - 1].o;
   const headCh = cfg.headChannels ?? 4 * lastCh;
-  return { stemCh, blocks, lastCh, headCh, tokenCh: cfg.tokenDim > 0 ? cfg.tokenDim : headCh };
+  return { stemCh, blocks, lastCh, headCh, tokenCh: (cfg.tokenDim > 0 ? cfg.tokenDim : headCh) + (cfg.coordChannels ? 2 : 0) };
+}
+
+/** [B,h,w,C] -> [B,h,w,C+2]: x (column) and y (row) cell centres in [-1, 1]. */
+export function appendCoords(map: tf.Tensor4D): tf.Tensor4D {
+  const [B, h, w] = map.shape;
+  const coords = new Float32Array(h * w * 2);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      coords[(r * w + c) * 2] = ((c + 0.5) / w) * 2 - 1;
+      coords[(r * w + c) * 2 + 1] = ((r + 0.5) / h) * 2 - 1;
+    }
+  }
+  const grid = tf.tensor4d(coords, [1, h, w, 2]).tile([B, 1, 1, 1]); // [1,h,w,2] -> [B,h,w,2]
+  return tf.concat([map, grid], 3) as tf.Tensor4D;
 }
 
 function tlConfig(cfg: EfficientNetConfig): TokenLearnerConfig {
@@ -230,14 +252,7 @@ export class EfficientNet implements VisionBackbone {
     }
     return tf.tidy(() => {
       const cfg = this.config;
-      const x0 = normalizeImages(images, cfg.mean, cfg.std);
-      let x = tf.conv2d(x0, this.stem.conv as tf.Tensor4D, 2, 1); // [B,H,W,3] -> [B,H/2,W/2,stem]
-      x = swish(batchNorm(x, this.stem.bn, training, this.bnOpt)) as tf.Tensor4D;
-      this.blocks.forEach((b, i) => {
-        x = mbconv(x, b, training, this.bnOpt);
-        const f = this.films[i];
-        if (f && textEmb) x = film(x, textEmb, f) as tf.Tensor4D;
-      });
+      let x = this.trunk(images, textEmb, training, this.blocks.length);
       x = swish(batchNorm(linear(x, this.head.conv, null), this.head.bn, training, this.bnOpt)) as tf.Tensor4D; // [B,h,w,last] -> [B,h,w,head]
       let logits: tf.Tensor2D | undefined;
       if (this.classifier) {
@@ -249,6 +264,7 @@ export class EfficientNet implements VisionBackbone {
         map = linear(map, this.tokenProj.conv, null) as tf.Tensor4D; // [B,h,w,head] -> [B,h,w,tokenDim]
         if (this.tokenProj.film && textEmb) map = film(map, textEmb, this.tokenProj.film) as tf.Tensor4D;
       }
+      if (cfg.coordChannels) map = appendCoords(map); // [B,h,w,C] -> [B,h,w,C+2]
       const [B, h, w, C] = map.shape;
       const pooled = map.mean([1, 2]) as tf.Tensor2D; // [B,h,w,C] -> [B,C]
       const tokens = this.tl
@@ -258,6 +274,39 @@ export class EfficientNet implements VisionBackbone {
       if (logits) out.logits = logits;
       return out as unknown as tf.TensorContainer;
     }) as unknown as BackboneOutput;
+  }
+
+  /** Stem + the first `blocks` MBConv blocks (with their FiLM): [B,H,W,3] -> [B,h,w,C]. */
+  private trunk(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, training: boolean, blocks: number): tf.Tensor4D {
+    const x0 = normalizeImages(images, this.config.mean, this.config.std);
+    let x = tf.conv2d(x0, this.stem.conv as tf.Tensor4D, 2, 1); // [B,H,W,3] -> [B,H/2,W/2,stem]
+    x = swish(batchNorm(x, this.stem.bn, training, this.bnOpt)) as tf.Tensor4D;
+    this.blocks.slice(0, blocks).forEach((b, i) => {
+      x = mbconv(x, b, training, this.bnOpt);
+      const f = this.films[i];
+      if (f && textEmb) x = film(x, textEmb, f) as tf.Tensor4D;
+    });
+    return x;
+  }
+
+  /**
+   * Feature map at the end of stage `stage` (1-based, as in the block table),
+   * inference mode: for receptive-field analysis (src/analysis/looksAt.ts).
+   */
+  stageFeatures(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, stage: number): tf.Tensor4D {
+    const stages = this.numStages;
+    if (!Number.isInteger(stage) || stage < 1 || stage > stages) throw new Error(`${this.name}: stage must be 1..${stages}, got ${stage}`);
+    const upTo = this.layout.blocks.filter((b) => b.stage <= stage).length;
+    return tf.tidy(() => this.trunk(images, textEmb, false, upTo));
+  }
+
+  get numStages(): number {
+    return Math.max(...this.layout.blocks.map((b) => b.stage));
+  }
+
+  /** Kernel/stride chain up to the end of a stage (stem included), for the theoretical receptive field. */
+  convChain(stage: number): { kernel: number; stride: number }[] {
+    return [{ kernel: 3, stride: 2 }, ...this.layout.blocks.filter((b) => b.stage <= stage).map((b) => ({ kernel: b.kernel, stride: b.stride }))];
   }
 
   /** Final feature-map size (h, w) for an H x W input. */
@@ -336,6 +385,7 @@ function preset(p: Partial<EfficientNetConfig>): EfficientNetConfig {
     tokenLearnerTokens: 8,
     tokenLearnerHidden: 64,
     tokenLearnerAttention: 'softmax',
+    coordChannels: false,
     numClasses: 0,
     classifierDropout: 0,
     inputSize: 96,
@@ -359,6 +409,14 @@ function registerEffnet(name: string, cfg: EfficientNetConfig, description: stri
 // Small CPU-trainable RT-1-style variants (FiLM + TokenLearner 8 tokens, text D=64).
 registerEffnet('efficientnet_film_xs_64', preset({ widthMult: 0.35, depthMult: 0.35, inputSize: 64 }), 'width 0.35, depth 0.35, 64 px'); // 0.42M params
 registerEffnet('efficientnet_film_s_96', preset({ widthMult: 0.5, depthMult: 0.5, inputSize: 96 }), 'width 0.5, depth 0.5, 96 px'); // 0.78M params
+// Output stride 16 (stage 6 keeps its resolution) + coordinate channels: a
+// 6x6 token map at 96 px instead of 3x3, so TokenLearner can localize small
+// objects; the shipped RT-1-style policy uses this one.
+registerEffnet(
+  'efficientnet_film_s_os16_96',
+  preset({ widthMult: 0.5, depthMult: 0.5, inputSize: 96, blocks: B0_BLOCKS.map((r, i) => (i === 5 ? [r[0], r[1], 1, r[3], r[4], r[5]] : r)), coordChannels: true }),
+  'width 0.5, depth 0.5, output stride 16, coordinate channels, 96 px',
+); // 0.78M params
 registerEffnet('efficientnet_film_m_96', preset({ widthMult: 0.75, depthMult: 0.5, inputSize: 96 }), 'width 0.75, depth 0.5, 96 px'); // 1.65M params
 
 // Published torchvision shapes (no FiLM / TokenLearner, 1000-class head).

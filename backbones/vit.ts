@@ -49,6 +49,13 @@ export type ViTConfig = {
   tokenLearnerTokens: number;
   /** Hidden width of the TokenLearner MLP. */
   tokenLearnerHidden: number;
+  /**
+   * Initialization of the (learned) position embeddings: timm's truncated
+   * normal (std 0.02), or 2-D sin-cos (MAE, arXiv:2111.06377) so patch tokens
+   * carry their grid position from the first step, which speeds up learning
+   * where-is-it tasks from few demos.
+   */
+  posEmbedInit: 'truncNormal' | 'sincos';
   /** Per-channel normalization applied to [0,1] RGB inside the backbone. */
   mean: number[];
   std: number[];
@@ -104,6 +111,32 @@ export function interpolatePosEmbed(pos: tf.Tensor2D, inGrid: [number, number], 
     const M = tf.tensor2d(bilinearResizeMatrix(inGrid, outGrid), [outGrid[0] * outGrid[1], inGrid[0] * inGrid[1]]);
     return mm(M, pos); // [oh*ow, ih*iw] @ [ih*iw, C] -> [oh*ow, C]
   });
+}
+
+/**
+ * 2-D sin-cos position embeddings [(cls) + g*g, C] (MAE get_2d_sincos_pos_embed):
+ * the first C/2 channels encode the row, the last C/2 the column, each as
+ * [sin(p * w_i), cos(p * w_i)] with w_i = 10000^(-i / (C/4)), i < C/4. The
+ * class token's row is zero. C must be divisible by 4.
+ */
+export function sincosPosEmbed(g: number, C: number, classToken: boolean): Float32Array {
+  if (C % 4 !== 0) throw new Error(`sincosPosEmbed: dim ${C} not divisible by 4`);
+  const q = C / 4;
+  const off = classToken ? 1 : 0;
+  const out = new Float32Array((g * g + off) * C);
+  for (let r = 0; r < g; r++) {
+    for (let c = 0; c < g; c++) {
+      const row = (off + r * g + c) * C;
+      for (let i = 0; i < q; i++) {
+        const w = Math.pow(10000, -i / q);
+        out[row + i] = Math.sin(r * w);
+        out[row + q + i] = Math.cos(r * w);
+        out[row + 2 * q + i] = Math.sin(c * w);
+        out[row + 3 * q + i] = Math.cos(c * w);
+      }
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -189,7 +222,8 @@ export class ViT implements VisionBackbone {
     this.patchW = s.add('patch_embed.w', [p * p * 3, C], truncNormal(Math.sqrt(1 / (p * p * 3))));
     this.patchB = s.add('patch_embed.b', [C], zeros);
     this.cls = config.classToken ? s.add('cls_token', [1, C], normal(1e-6)) : null;
-    this.pos = s.add('pos_embed', [g * g + (config.classToken ? 1 : 0), C], truncNormal(0.02));
+    const posInit = config.posEmbedInit === 'sincos' ? { kind: 'values' as const, values: sincosPosEmbed(g, C, config.classToken) } : truncNormal(0.02);
+    this.pos = s.add('pos_embed', [g * g + (config.classToken ? 1 : 0), C], posInit);
     const init = { std: 0.02, residStd: 0.02 };
     this.blocks = Array.from({ length: config.depth }, (_, i) => addBlock(s, `blocks.${i}`, C, H, init));
     this.normG = s.add('norm.g', [C], ones);
@@ -355,6 +389,7 @@ function preset(p: Partial<ViTConfig>): ViTConfig {
     numClasses: 0,
     tokenLearnerTokens: 0,
     tokenLearnerHidden: 64,
+    posEmbedInit: 'truncNormal',
     mean: HALF,
     std: HALF,
     seed: 0,

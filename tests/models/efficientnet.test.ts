@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EfficientNet, create, efficientNetLayout, getPreset, makeDivisible, type EfficientNetConfig } from '../../backbones/index.ts';
+import { EfficientNet, appendCoords, create, efficientNetLayout, getPreset, makeDivisible, type EfficientNetConfig } from '../../backbones/index.ts';
 import { maxAbsDiff, randomImages, useCpu } from './helpers.ts';
 
 beforeAll(useCpu);
@@ -90,5 +90,26 @@ describe('EfficientNet', () => {
     const b0 = create('efficientnet_b0');
     expect(b0.flopsPerFrame(224, 224) / 2 / 1e9).toBeCloseTo(0.39, 1);
     b0.dispose();
+  });
+
+  it('coordinate channels: cell centres in [-1, 1]; OS16 preset tokens carry attention-weighted positions', () => {
+    const map = tf.zeros([1, 2, 4, 1]) as tf.Tensor4D;
+    const withXY = appendCoords(map);
+    expect(withXY.shape).toEqual([1, 2, 4, 3]);
+    // row 0: x = -0.75, -0.25, 0.25, 0.75 at y = -0.5; row 1 at y = 0.5
+    expect((withXY.arraySync() as number[][][][])[0][1].map((v) => v.slice(1))).toEqual([[-0.75, 0.5], [-0.25, 0.5], [0.25, 0.5], [0.75, 0.5]]);
+    tf.dispose([map, withXY]);
+    const m = create('efficientnet_film_s_os16_96');
+    expect(m.outputDim).toBe(efficientNetLayout(m.config as EfficientNetConfig).headCh + 2);
+    expect(m.outputTokens(64, 64)).toBe(8);
+    expect((m as EfficientNet).featureSize(64, 64)).toEqual([4, 4]); // output stride 16
+    const x = randomImages(1, 64, 64);
+    const o = m.forward(x, tf.zeros([1, 64]) as tf.Tensor2D, false);
+    // softmax TokenLearner maps are convex weights: the coordinate channels of every token stay in [-0.75, 0.75]
+    const last2 = o.tokens.slice([0, 0, m.outputDim - 2], [1, 8, 2]);
+    const v = Array.from(last2.dataSync());
+    expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(0.75 + 1e-6);
+    tf.dispose([x, o.tokens, o.pooled, last2]);
+    m.dispose();
   });
 });

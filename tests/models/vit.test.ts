@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ViT, bilinearResizeMatrix, create, interpolatePosEmbed, linearResizeMatrix } from '../../backbones/index.ts';
+import { ViT, bilinearResizeMatrix, create, interpolatePosEmbed, linearResizeMatrix, sincosPosEmbed } from '../../backbones/index.ts';
 import { maxAbsDiff, randomImages, useCpu } from './helpers.ts';
 
 beforeAll(useCpu);
@@ -92,5 +92,18 @@ describe('ViT', () => {
     expect(w['head.w'].shape).toEqual([768, 1000]);
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("posEmbedInit 'sincos': hand-checked 2x2 grid with C = 4 ([sin r, cos r, sin c, cos c]); class token row zero", () => {
+    const pe = sincosPosEmbed(2, 4, true);
+    const rows = Array.from({ length: 5 }, (_, i) => Array.from(pe.subarray(i * 4, i * 4 + 4)).map((v) => +v.toFixed(4)));
+    const s1 = +Math.sin(1).toFixed(4);
+    const c1 = +Math.cos(1).toFixed(4);
+    expect(rows).toEqual([[0, 0, 0, 0], [0, 1, 0, 1], [0, 1, s1, c1], [s1, c1, 0, 1], [s1, c1, s1, c1]]);
+    expect(() => sincosPosEmbed(2, 6, false)).toThrow(/divisible by 4/);
+    const m = create('siglip_tiny_patch8_96', { patchSize: 16, posEmbedInit: 'sincos' });
+    const w = m.namedWeights()['pos_embed'];
+    expect(maxAbsDiff(w, tf.tensor2d(sincosPosEmbed(6, 128, false), [36, 128]))).toBe(0);
+    m.dispose();
   });
 });
