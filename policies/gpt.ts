@@ -43,6 +43,12 @@ export type GptConfig = {
   proprioDim: number;
   /** Residual / attention dropout rate in training. */
   dropout: number;
+  /**
+   * Width of an auxiliary regression head on the last prefix position (0 =
+   * none). Training-only: it lets behavior cloning add a supervised target
+   * read from the whole prefix (policies/policy.ts auxDim).
+   */
+  auxDim: number;
   /** Seed for weight initialization. */
   seed: number;
 };
@@ -60,6 +66,7 @@ export const GPT_DEFAULTS: GptConfig = {
   textDim: 0,
   proprioDim: 0,
   dropout: 0,
+  auxDim: 0,
   seed: 0,
 };
 
@@ -79,6 +86,13 @@ export interface GptPrefixInputs {
 export interface Prefix {
   x: tf.Tensor3D; // [B,Tp,C] embedded prefix (positions / segments added)
   keyMask: tf.Tensor2D; // [B,Tp]
+}
+
+/** Auxiliary regression target for Gpt.loss (tensors owned by the caller). */
+export interface AuxTarget {
+  target: tf.Tensor2D; // [B,auxDim]
+  mask: tf.Tensor2D; // [B,auxDim], 1 = supervised
+  weight: number;
 }
 
 export interface DecodeOptions {
@@ -114,6 +128,8 @@ export class Gpt {
   private readonly lnB: tf.Variable;
   private readonly headW: tf.Variable; // [C, bins]
   private readonly headB: tf.Variable; // [bins]
+  private readonly auxW: tf.Variable | null; // [C, auxDim]
+  private readonly auxB: tf.Variable | null;
 
   constructor(config: Partial<GptConfig> = {}) {
     const c = (this.config = { ...GPT_DEFAULTS, ...config });
@@ -137,6 +153,8 @@ export class Gpt {
     this.lnB = s.add('ln_f.b', [C], zeros);
     this.headW = s.add('lm_head.w', [C, c.bins], normal(std));
     this.headB = s.add('lm_head.b', [c.bins], zeros);
+    this.auxW = c.auxDim > 0 ? s.add('aux_head.w', [C, c.auxDim], normal(std)) : null;
+    this.auxB = c.auxDim > 0 ? s.add('aux_head.b', [c.auxDim], zeros) : null;
   }
 
   /** A = chunk * actionDim. */
@@ -152,7 +170,7 @@ export class Gpt {
     return (
       lin(c.visionDim) + lin(c.textDim) + lin(c.proprioDim) +
       c.actionDim * c.bins * C + (c.maxPrefix + c.chunk * c.actionDim) * C + 4 * C +
-      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins
+      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins + (c.auxDim > 0 ? C * c.auxDim + c.auxDim : 0)
     );
   }
 
@@ -244,37 +262,62 @@ export class Gpt {
     return linear(h, this.headW, this.headB) as tf.Tensor3D; // [B,n,C] -> [B,n,bins]
   }
 
+  /** Teacher-forced hidden states at the A predicting positions [B,A,C], and at the last prefix position [B,C]. */
+  private teacherForced(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training: boolean): { hA: tf.Tensor3D; hLast: tf.Tensor2D } {
+    const A = this.numActionTokens;
+    const [B, n] = actionTokens.shape;
+    if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
+    const C = this.config.nEmbd;
+    const pre = this.embedPrefix(inp);
+    const Tp = pre.x.shape[1];
+    let x = pre.x;
+    let mask = pre.keyMask;
+    if (A > 1) {
+      const fed = actionTokens.slice([0, 0], [B, A - 1]) as tf.Tensor2D; // a_0 .. a_{A-2}
+      x = tf.concat([x, this.embedActions(fed, 0, Tp)], 1) as tf.Tensor3D; // [B,Tp+A-1,C]
+      mask = tf.concat([mask, tf.ones([B, A - 1])], 1) as tf.Tensor2D;
+    }
+    const { h } = this.run(x, mask, null, training);
+    const hA = h.slice([0, Tp - 1, 0], [B, A, C]) as tf.Tensor3D; // positions Tp-1 .. Tp+A-2
+    const hLast = h.slice([0, Tp - 1, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
+    return { hA, hLast };
+  }
+
   /**
    * Teacher-forced logits for every action token: [B, A, bins].
    * actionTokens [B, A] int; the last token is not fed (nothing to predict after it).
    */
   forward(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = false): tf.Tensor3D {
+    return tf.tidy(() => this.logitsOf(this.teacherForced(inp, actionTokens, training).hA));
+  }
+
+  /**
+   * Mean cross-entropy over the action-token positions only; with `aux`
+   * (needs auxDim > 0) plus aux.weight x the masked mean squared error of the
+   * auxiliary head against aux.target ([B, auxDim], mask 0 = no target).
+   */
+  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true, aux: AuxTarget | null = null): tf.Scalar {
     return tf.tidy(() => {
-      const A = this.numActionTokens;
-      const [B, n] = actionTokens.shape;
-      if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
-      const pre = this.embedPrefix(inp);
-      const Tp = pre.x.shape[1];
-      let x = pre.x;
-      let mask = pre.keyMask;
-      if (A > 1) {
-        const fed = actionTokens.slice([0, 0], [B, A - 1]) as tf.Tensor2D; // a_0 .. a_{A-2}
-        x = tf.concat([x, this.embedActions(fed, 0, Tp)], 1) as tf.Tensor3D; // [B,Tp+A-1,C]
-        mask = tf.concat([mask, tf.ones([B, A - 1])], 1) as tf.Tensor2D;
-      }
-      const { h } = this.run(x, mask, null, training);
-      const hA = h.slice([0, Tp - 1, 0], [B, A, this.config.nEmbd]) as tf.Tensor3D; // positions Tp-1 .. Tp+A-2
-      return this.logitsOf(hA);
+      const { hA, hLast } = this.teacherForced(inp, actionTokens, training);
+      const logp = tf.logSoftmax(this.logitsOf(hA), -1); // [B,A,bins]
+      const onehot = tf.oneHot(actionTokens.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
+      const ce = logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+      if (!aux || aux.weight === 0) return ce;
+      if (!this.auxW) throw new Error('Gpt: auxiliary target given but auxDim = 0');
+      const pred = linear(hLast, this.auxW, this.auxB); // [B,C] -> [B,auxDim]
+      const se = pred.sub(aux.target).square().mul(aux.mask).sum();
+      return ce.add(se.div(aux.mask.sum().maximum(1)).mul(aux.weight)) as tf.Scalar;
     });
   }
 
-  /** Mean cross-entropy over the action-token positions only. */
-  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true): tf.Scalar {
+  /** Auxiliary head output [B, auxDim] for a prefix (analysis / tests; owned by the caller). */
+  predictAux(inp: GptPrefixInputs): tf.Tensor2D {
+    if (!this.auxW) throw new Error('Gpt: no auxiliary head (auxDim = 0)');
     return tf.tidy(() => {
-      const logits = this.forward(inp, actionTokens, training); // [B,A,bins]
-      const logp = tf.logSoftmax(logits, -1);
-      const onehot = tf.oneHot(actionTokens.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
-      return logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+      const pre = this.embedPrefix(inp);
+      const { h } = this.run(pre.x, pre.keyMask, null, false);
+      const [B, T, C] = h.shape;
+      return linear(h.slice([0, T - 1, 0], [B, 1, C]).reshape([B, C]), this.auxW!, this.auxB) as tf.Tensor2D; // [B,1,C] -> [B,auxDim]
     });
   }
 

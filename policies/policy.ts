@@ -44,6 +44,8 @@ export interface PolicyBatch {
   instructions: string[];
   /** B target chunks, each chunkLength * actionDim continuous values (step-major). */
   actions: ArrayLike<number>[];
+  /** Auxiliary targets [B, auxDim] and their mask (used when config.auxDim > 0). */
+  aux?: { target: tf.Tensor2D; mask: tf.Tensor2D } | null;
 }
 
 export type VlaPolicyConfig = {
@@ -74,6 +76,17 @@ export type VlaPolicyConfig = {
   gptMlpRatio: number;
   /** Dropout in the GPT during training. */
   dropout: number;
+  /**
+   * Auxiliary target width (0 = plain behavior cloning). With 4, training adds
+   * a regression of the commanded object's and the destination's table (x, y)
+   * from the GPT's last prefix state (src/train/auxTargets.ts): privileged
+   * simulator state used only as a training signal, as Levine et al.
+   * (arXiv:1504.00702) pretrain their visuomotor net on object positions. The
+   * policy still acts from images, instruction and proprio alone.
+   */
+  auxDim: number;
+  /** Weight of the auxiliary loss relative to the action cross-entropy. */
+  auxWeight: number;
   /** Proprioceptive state size (0 = not used). */
   proprioDim: number;
   /** Action dimensions (sim default 6: dx, dy, dz, dyaw, gripper, terminate; no semantics assumed). */
@@ -107,6 +120,8 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   gptDim: 128,
   gptMlpRatio: 4,
   dropout: 0,
+  auxDim: 0,
+  auxWeight: 1,
   proprioDim: 6,
   actionDim: 6,
   bins: 256,
@@ -190,6 +205,7 @@ export class VlaPolicy {
       textDim: c.useTextTokens ? c.textDim : 0,
       proprioDim: c.proprioDim,
       dropout: c.dropout,
+      auxDim: c.auxDim,
       seed: c.seed + 2,
     });
     this.actionTokenizer = new ActionTokenizer({ bins: c.bins, low: c.actionLow, high: c.actionHigh });
@@ -270,7 +286,8 @@ export class VlaPolicy {
     const B = batch.instructions.length;
     return tf.tidy(() => {
       const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
-      return this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training);
+      const aux = this.config.auxDim > 0 && batch.aux ? { ...batch.aux, weight: this.config.auxWeight } : null;
+      return this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux);
     });
   }
 

@@ -18,6 +18,7 @@
 import { Rng } from '../../sim/rng.ts';
 import type { DatasetInfo, EpisodeData, IndexEntry } from '../data/demoStore.ts';
 import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } from './augment.ts';
+import { AUX_DIM, auxTargets } from './auxTargets.ts';
 
 export interface EpisodeSource {
   readonly info: DatasetInfo;
@@ -41,10 +42,14 @@ export interface DatasetOptions {
   windowEpisodes: number;
   /** Decoded episodes kept in memory (LRU); should exceed windowEpisodes. */
   cacheEpisodes: number;
+  /** Deliver auxiliary targets (src/train/auxTargets.ts) with every batch. */
+  aux: boolean;
+  /** Use only the first N successful episodes in index (collection) order; 0 = all. */
+  maxEpisodes: number;
 }
 
 export const DATASET_DEFAULTS: Omit<DatasetOptions, 'cameras'> = {
-  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128,
+  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128, aux: false, maxEpisodes: 0,
 };
 
 /** A step: index into DemoDataset.episodes and the time step. */
@@ -63,6 +68,8 @@ export interface RawBatch {
   actions: Float32Array[];
   instructions: string[];
   refs: StepRef[];
+  /** [B * AUX_DIM] targets and mask when DatasetOptions.aux. */
+  aux?: { target: Float32Array; mask: Float32Array; dim: number };
 }
 
 interface Cached {
@@ -71,6 +78,7 @@ interface Cached {
   images: Record<string, Uint8Array>;
   proprio: Float32Array;
   actions: Float32Array;
+  aux: { target: Float32Array; mask: Float32Array } | null;
 }
 
 /** Hash integers into one uint32 seed (splitmix32-style mixing). */
@@ -110,7 +118,10 @@ export class DemoDataset {
     }
     if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${o.valFraction}`);
     if (!(o.batchSize >= 1)) throw new Error(`batchSize must be >= 1, got ${o.batchSize}`);
-    this.episodes = source.index.filter((e) => e.success && e.steps > 0);
+    if (!(Number.isInteger(o.maxEpisodes) && o.maxEpisodes >= 0)) throw new Error(`maxEpisodes must be an integer >= 0, got ${o.maxEpisodes}`);
+    const ok = source.index.filter((e) => e.success && e.steps > 0);
+    if (o.maxEpisodes > ok.length) throw new Error(`dataset ${source.location}: ${ok.length} successful episodes, fewer than the ${o.maxEpisodes} asked for`);
+    this.episodes = o.maxEpisodes > 0 ? ok.slice(0, o.maxEpisodes) : ok;
     const n = this.episodes.length;
     const nVal = o.valFraction > 0 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
     if (n - nVal < 1) throw new Error(`dataset ${source.location}: ${n} successful episodes, too few for a validation fraction of ${o.valFraction}`);
@@ -183,6 +194,7 @@ export class DemoDataset {
     const proprio = new Float32Array(B * P);
     const actions: Float32Array[] = [];
     const instructions: string[] = [];
+    const aux = this.opts.aux ? { target: new Float32Array(B * AUX_DIM), mask: new Float32Array(B * AUX_DIM), dim: AUX_DIM } : undefined;
     for (let b = 0; b < B; b++) {
       const { episode, t } = refs[b];
       const ep = await this.episode(episode);
@@ -195,8 +207,12 @@ export class DemoDataset {
       }
       actions.push(chunk);
       instructions.push(ep.instruction);
+      if (aux && ep.aux) {
+        aux.target.set(ep.aux.target.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
+        aux.mask.set(ep.aux.mask.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
+      }
     }
-    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs };
+    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}) };
   }
 
   /** Decoded episode through the LRU cache (only the requested cameras are kept). */
@@ -212,7 +228,10 @@ export class DemoDataset {
     const data = await this.source.load(entry);
     const images: Record<string, Uint8Array> = {};
     for (const cam of this.opts.cameras) images[cam] = data.images[cam];
-    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions };
+    const gripper = this.info.actionNames.indexOf('gripper');
+    if (this.opts.aux && gripper < 0) throw new Error(`${this.source.location}: auxiliary targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
+    const aux = this.opts.aux ? auxTargets(data.episode, data.actions, data.steps, this.info.actionNames.length, gripper) : null;
+    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux };
     if (data.steps !== entry.steps) throw new Error(`${this.source.location}/${entry.file}: ${data.steps} steps in the file, ${entry.steps} in the index`);
     const expect = data.steps * this.info.resolution * this.info.resolution * 3;
     for (const cam of this.opts.cameras) {

@@ -35,6 +35,8 @@ export interface TrainArgs {
   train: TrainConfig;
   backend: 'wasm' | 'cpu';
   f16: boolean;
+  /** Train on the first N successful episodes only (0 = all): sample-efficiency runs. */
+  maxEpisodes?: number;
 }
 
 export interface RunTrainOptions {
@@ -46,6 +48,7 @@ export interface RunTrainOptions {
   batchSize?: number;
   seed?: number;
   valFraction?: number;
+  maxEpisodes?: number;
   backend?: 'wasm' | 'cpu';
   f16?: boolean;
   augment?: Partial<AugmentConfig>;
@@ -79,7 +82,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   return {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? 0.1,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
-    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false,
+    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0,
   };
 }
 
@@ -93,6 +96,7 @@ function conflicts(o: RunTrainOptions, saved: TrainArgs): string[] {
   check('batch', o.batchSize, saved.batchSize);
   check('seed', o.seed, saved.seed);
   check('val-fraction', o.valFraction, saved.valFraction);
+  check('max-episodes', o.maxEpisodes, saved.maxEpisodes ?? 0);
   if (o.augment) check('augment', { ...saved.augment, ...o.augment }, saved.augment);
   for (const [k, v] of Object.entries(o.train ?? {})) check(k, v, saved.train[k as keyof TrainConfig]);
   for (const [k, v] of Object.entries(o.policyOverrides ?? {})) check(k, v, saved.policyOverrides[k as keyof VlaPolicyConfig]);
@@ -153,7 +157,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     applyWeights(policy, withPrefix(resumed.file, 'w.'), `${optPath} (w.*)`);
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
-  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment });
+  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0 });
   policy ??= createPolicy(args.policy, {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,

@@ -107,4 +107,12 @@ describe('augmentFrame', () => {
     }
     expect(sampleAugment(new Rng(1), NO_AUGMENT)).toEqual({ dx: 0, dy: 0, brightness: 1, contrast: 1, saturation: 1 });
   });
+
+  it('maxEpisodes keeps the first N successful episodes in collection order (sample-efficiency runs)', () => {
+    const d = make(7, { maxEpisodes: 4 });
+    expect(d.episodes.map((e) => e.seed)).toEqual([0, 1, 2, 4]); // episode 3 failed and is skipped
+    expect(d.trainEpisodes.length + d.valEpisodes.length).toBe(4);
+    expect(() => make(7, { maxEpisodes: 10 })).toThrow(/9 successful episodes, fewer than the 10 asked for/);
+    expect(() => make(7, { maxEpisodes: 1.5 })).toThrow(/maxEpisodes must be an integer/);
+  });
 });

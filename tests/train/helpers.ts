@@ -68,7 +68,11 @@ export function synthDataset(o: SynthOptions, dir = tempDir()): string {
     const instruction = INSTRUCTIONS[e % INSTRUCTIONS.length];
     const episode = {
       suite: 'tabletop', suiteVersion: '1.0.0', split: 'train', task: 'pick_place', family: 'pick_place', seed, instruction,
-      template: '', goal: {}, layout: {}, maxSteps: 50,
+      template: '', goal: { object: 'red cube', target: 'blue bowl' }, maxSteps: 50,
+      layout: {
+        objects: [{ name: 'red cube', color: 'red', shape: 'cube', x: 0.01 * e, y: -0.02 * e, yaw: 0 }],
+        bowls: [{ name: 'blue bowl', color: 'blue', x: 0.15, y: -0.1, yaw: 0 }],
+      },
     } as unknown as EpisodeSpec;
     w.write({ episode, steps: T, success: !(o.failures ?? []).includes(e), images, proprio, actions });
   }
