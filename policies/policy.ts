@@ -89,6 +89,15 @@ export type VlaPolicyConfig = {
   auxWeight: number;
   /** Proprioceptive state size (0 = not used). */
   proprioDim: number;
+  /**
+   * Per-dimension proprio normalization (x - mean) / std before the GPT's
+   * proprio projection, fitted on the training demos (LeRobot normalizes
+   * observation.state the same way). Raw proprio spans centimetres and 0/1
+   * flags: without it the projection must first grow its weights ~100x.
+   * Empty = no normalization.
+   */
+  proprioMean: number[];
+  proprioStd: number[];
   /** Action dimensions (sim default 6: dx, dy, dz, dyaw, gripper, terminate; no semantics assumed). */
   actionDim: number;
   /** Bins per action dimension. */
@@ -123,6 +132,8 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   auxDim: 0,
   auxWeight: 1,
   proprioDim: 6,
+  proprioMean: [],
+  proprioStd: [],
   actionDim: 6,
   bins: 256,
   actionLow: [-1, -1, -1, -1, -1, -1],
@@ -175,6 +186,10 @@ export class VlaPolicy {
       throw new Error(`VlaPolicy: actionLow/actionHigh must have actionDim = ${c.actionDim} entries`);
     }
     if (c.cameras.length === 0) throw new Error('VlaPolicy: at least one camera');
+    if (c.proprioMean.length !== c.proprioStd.length || (c.proprioMean.length > 0 && c.proprioMean.length !== c.proprioDim)) {
+      throw new Error(`VlaPolicy: proprioMean/proprioStd must both be empty or have proprioDim = ${c.proprioDim} entries`);
+    }
+    if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
     const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };
     if ('textDim' in preset && preset.film !== false && bbOverrides.film !== false) bbOverrides.textDim = c.textDim;
@@ -224,6 +239,17 @@ export class VlaPolicy {
     this.actionTokenizer = new ActionTokenizer({ bins: this.config.bins, low, high });
   }
 
+  /** Fit proprio normalization from rows of proprio (training demos); std floored at `minStd`. */
+  fitProprioStats(rows: ArrayLike<number>[], minStd = 1e-2): void {
+    const P = this.config.proprioDim;
+    if (P === 0 || rows.length === 0) return;
+    const mean = new Array(P).fill(0);
+    const sq = new Array(P).fill(0);
+    for (const r of rows) for (let d = 0; d < P; d++) { mean[d] += r[d]; sq[d] += r[d] * r[d]; }
+    this.config.proprioMean = mean.map((m) => m / rows.length);
+    this.config.proprioStd = sq.map((q, d) => Math.max(minStd, Math.sqrt(Math.max(0, q / rows.length - this.config.proprioMean[d] ** 2))));
+  }
+
   reset(): void {
     this.queue = [];
   }
@@ -261,7 +287,7 @@ export class VlaPolicy {
         vision,
         text: c.useTextTokens ? text.tokens : null,
         textMask: c.useTextTokens ? text.mask : null,
-        proprio: c.proprioDim > 0 ? proprio!.clone() : null,
+        proprio: c.proprioDim > 0 ? (c.proprioMean.length ? proprio!.sub(c.proprioMean).div(c.proprioStd) : proprio!.clone()) : null,
       } as unknown as tf.TensorContainer;
     }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null };
   }

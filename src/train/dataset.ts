@@ -142,6 +142,19 @@ export class DemoDataset {
     return Math.floor(this.trainSteps.length / this.opts.batchSize);
   }
 
+  /** Proprio rows of up to `maxEpisodes` training episodes, evenly spaced (normalization statistics). */
+  async proprioSample(maxEpisodes = 64): Promise<Float32Array[]> {
+    const eps = this.trainEpisodes;
+    const pick = eps.length <= maxEpisodes ? eps : Array.from({ length: maxEpisodes }, (_, k) => eps[Math.floor((k * eps.length) / maxEpisodes)]);
+    const P = this.info.proprioNames.length;
+    const rows: Float32Array[] = [];
+    for (const e of pick) {
+      const ep = await this.source.load(this.episodes[e]); // not cached: only the proprio is kept
+      for (let t = 0; t < ep.steps; t++) rows.push(ep.proprio.slice(t * P, (t + 1) * P));
+    }
+    return rows;
+  }
+
   /** Instructions of the training episodes (for the text vocabulary). */
   trainInstructions(): string[] {
     return this.trainEpisodes.map((e) => this.episodes[e].instruction);

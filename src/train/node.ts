@@ -37,6 +37,8 @@ export interface TrainArgs {
   f16: boolean;
   /** Train on the first N successful episodes only (0 = all): sample-efficiency runs. */
   maxEpisodes?: number;
+  /** Fit proprio normalization on the training demos (default true; absent in older runs = false). */
+  normalizeProprio?: boolean;
 }
 
 export interface RunTrainOptions {
@@ -82,7 +84,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   return {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? 0.1,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
-    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0,
+    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
   };
 }
 
@@ -162,6 +164,9 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,
   });
+  if (!resumed && policy.config.proprioDim > 0 && policy.config.proprioMean.length === 0 && (args.normalizeProprio ?? true)) {
+    policy.fitProprioStats(await data.proprioSample());
+  }
   const datasetMeta = {
     location: args.data, suite: source.info.suite, suiteVersion: source.info.suiteVersion, split: source.info.split, resolution: source.info.resolution,
     episodes: source.index.length, successful: data.episodes.length, trainEpisodes: data.trainEpisodes.length, valEpisodes: data.valEpisodes.length,

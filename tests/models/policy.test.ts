@@ -140,4 +140,26 @@ describe('VlaPolicy', () => {
     expect(p.config.actionHigh[1]).toBeCloseTo(-0.01, 10);
     p.dispose();
   });
+
+  it('proprio normalization: fitted mean/std (std floored), applied before the GPT, validated', () => {
+    const p = new VlaPolicy({ ...small, proprioDim: 2 });
+    p.fitProprioStats([[0, 1], [2, 1], [4, 1]]);
+    expect(p.config.proprioMean).toEqual([2, 1]);
+    expect(p.config.proprioStd[0]).toBeCloseTo(Math.sqrt(8 / 3), 6);
+    expect(p.config.proprioStd[1]).toBe(1e-2); // constant dimension: floored, not 0
+    // Same weights: a normalizing policy on raw proprio == a plain one on pre-normalized proprio.
+    const plain = new VlaPolicy({ ...small, proprioDim: 2 });
+    for (const [k, v] of Object.entries(plain.namedWeights())) v.assign(p.namedWeights()[k]);
+    const raw = { ...obs(1), proprio: Float32Array.from([3, 1.02]) };
+    const pre = { ...obs(1), proprio: Float32Array.from([(3 - 2) / p.config.proprioStd[0], 0.02 / 1e-2]) };
+    const a = p.encodeObservation(raw);
+    const b = plain.encodeObservation(pre);
+    expect(Array.from(a.proprio!.dataSync()).map((v) => +v.toFixed(4))).toEqual(Array.from(b.proprio!.dataSync()).map((v) => +v.toFixed(4)));
+    expect(p.predictActionChunk(raw)).toEqual(plain.predictActionChunk(pre));
+    tf.dispose([a.vision, a.proprio!, b.vision, b.proprio!]);
+    p.dispose();
+    plain.dispose();
+    expect(() => new VlaPolicy({ ...small, proprioDim: 2, proprioMean: [0], proprioStd: [1] })).toThrow(/proprioMean\/proprioStd must both be empty or have proprioDim = 2 entries/);
+    expect(() => new VlaPolicy({ ...small, proprioDim: 1, proprioMean: [0], proprioStd: [0] })).toThrow(/proprioStd entries must be > 0/);
+  });
 });
