@@ -160,6 +160,8 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --shard i/n       run only every n-th episode starting at i (0-based): one job of a job array
   --no-baselines    skip the scripted-expert and blind (image zeroed) baselines
   --terminate-on-success   end episodes when the task succeeds (default: the policy must terminate)
+  --ignore-terminate       LIBERO protocol: ignore the policies' terminate action; episodes end on success
+                           or at the step limit (implies --terminate-on-success)
   --resolution PX   camera resolution (default 96)
   --chromium PATH   Chromium executable
 Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
@@ -167,6 +169,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'heldout_layout' },
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
+      'ignore-terminate': { type: 'boolean' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -176,7 +179,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
     const r = await runEval({
       policies, suite, split, episodes: v.episodes === undefined ? undefined : int(v.episodes, 'episodes'), workers: int(v.workers, 'workers', 1),
       backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
-      terminateOnSuccess: Boolean(v['terminate-on-success']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
+      terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

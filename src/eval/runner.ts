@@ -4,6 +4,7 @@
 // episode is appended to DIR/episodes.jsonl at once, so an interrupted run
 // resumes without redoing or losing episodes; a failing episode is recorded
 // with its reason and the run goes on.
+import type { Appearance } from '../../sim/render/appearance.ts';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -41,6 +42,10 @@ export interface EvalOptions {
   quiet?: boolean;
   /** Stop the episode once the task succeeds (LIBERO-style); default false: the policy must terminate. */
   terminateOnSuccess?: boolean;
+  /** Zero the policies' terminate action (LIBERO protocol; combine with terminateOnSuccess). */
+  ignoreTerminate?: boolean;
+  /** Rendering-only probe applied to every policy episode (robustness experiments; sim/render/appearance.ts). */
+  appearance?: Appearance;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
 }
@@ -99,7 +104,7 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
     const workers = Math.max(1, Math.min(o.workers ?? 1, jobs.length || 1));
     for (let i = 0; i < workers; i++) sessions.push(await HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' }));
 
-    meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs });
+    meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, ...(o.appearance ? { appearance: o.appearance } : {}) });
     let next = 0;
     const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
     await Promise.all(sessions.map(async (_, slot) => {
@@ -148,7 +153,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     const policy = spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/` } : { name: spec.name };
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
-      terminateOnSuccess: o.terminateOnSuccess ?? false,
+      terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
       avoidSoftwareGpu: true,
     });

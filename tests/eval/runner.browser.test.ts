@@ -5,6 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mergeRuns } from '../../src/eval/merge.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { parsePolicySpec, policyPlan, runEval } from '../../src/eval/runner.ts';
+import { createPolicy } from '../../policies/registry.ts';
+import { saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { initBackend } from '../../src/tf/backend.ts';
+import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-evalrun-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,5 +67,21 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     const a = JSON.parse(readFileSync(join(merged, 'summary.json'), 'utf8')).policies[0].success;
     const b = JSON.parse(readFileSync(join(full, 'summary.json'), 'utf8')).policies[0].success;
     expect(a).toEqual(b);
+  });
+
+  it('--ignore-terminate (LIBERO protocol): a policy that always terminates runs to the step limit instead', async () => {
+    // untrained policy whose terminate bins all decode to >= 0.6: it ends every episode at its first step
+    await initBackend('wasm');
+    const ckpt = join(dir, 'always-terminates');
+    const p = createPolicy('efficientnet-film', { gptLayers: 1, textDepth: 0, actionLow: [...Array.from(ACTION_LOW).slice(0, 5), 0.6], actionHigh: Array.from(ACTION_HIGH) });
+    await saveCheckpoint(ckpt, p, { policyName: 'efficientnet-film' });
+    p.dispose();
+    const base = { policies: [ckpt], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 1, quiet: true };
+    const ends = (await runEval({ ...base, out: join(dir, 'terminates') })).records[0];
+    expect([ends.steps, ends.terminated]).toEqual([1, true]);
+    const r = await runEval({ ...base, out: join(dir, 'ignored'), ignoreTerminate: true, terminateOnSuccess: true });
+    expect(r.records[0].terminated).toBe(r.records[0].success); // only success can end it early
+    if (!r.records[0].success) expect(r.records[0].steps).toBe(100); // the suite's step limit
+    expect(JSON.parse(readFileSync(join(dir, 'ignored', 'summary.json'), 'utf8')).meta).toMatchObject({ ignoreTerminate: true, terminateOnSuccess: true });
   });
 });

@@ -4,6 +4,7 @@
 // by (policy spec, backend), so a 100-episode evaluation loads the weights
 // once. Nothing an episode does wrong escapes the call: exceptions, NaN
 // actions and physics blow-ups come back as `failure` with the reason.
+import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
 import { ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
 import { VlaEnv, type StepResult } from '../../../sim/env.ts';
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
@@ -38,6 +39,13 @@ export interface PolicyEpisodeArgs {
   warmupSteps?: number;
   /** Return the actions taken (debugging, tests). */
   recordActions?: boolean;
+  /** Rendering-only probe (lights, table texture, camera shift); default: the training appearance. */
+  appearance?: Appearance;
+  /**
+   * Zero the policy's terminate action (LIBERO's protocol: the episode ends on
+   * success or at the step limit; use with terminateOnSuccess).
+   */
+  ignoreTerminate?: boolean;
 }
 
 export type FailureKind = 'exception' | 'nan_action' | 'physics';
@@ -143,12 +151,14 @@ function nonFinite(action: Float32Array): string | null {
   return null;
 }
 
+const TERMINATE = ACTION_NAMES.indexOf('terminate');
+
 export const policyApi = {
   async runPolicyEpisode(args: PolicyEpisodeArgs): Promise<PolicyEpisodeWire> {
     // Computed up front so even a failure before reset() reports which episode it was.
     let episode = sampleEpisode(args.suite, args.task, args.split, args.seed);
     const res = args.resolution ?? DEFAULT_RESOLUTION;
-    const cameras = args.cameras ?? DEFAULT_CAMERAS;
+    const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, args.appearance?.cameraShift);
     const steps: StepLatency[] = [];
     const actions: number[][] = [];
     const out: PolicyEpisodeWire = { episode, success: false, steps: 0, terminated: false, truncated: false, latency: [], warmup: [], backend: 'none' };
@@ -160,7 +170,7 @@ export const policyApi = {
       out.policyInfo = client.policyInfo ?? undefined;
       out.backend = client.backendInfo?.backend ?? 'unknown';
       if (loadWarmup) out.loadWarmup = loadWarmup;
-      const renderer = rendererFor({ width: res, height: res, cameras });
+      const renderer = rendererFor({ width: res, height: res, cameras }, {}, args.appearance ?? {});
       env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false });
       let [obs] = await env.reset({ seed: args.seed });
       out.episode = episode = env.episode;
@@ -176,6 +186,7 @@ export const policyApi = {
           out.failure = { kind: 'nan_action', message: `${bad} at step ${out.steps}` };
           break;
         }
+        if (args.ignoreTerminate) r.action[TERMINATE] = 0;
         last = await env.step(r.action);
         out.steps++;
         const { transferMs, backboneMs, decoderMs } = r.timing;
