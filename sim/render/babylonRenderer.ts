@@ -16,6 +16,8 @@ import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh';
 import type { CameraSpec, Frame, FrameRenderer, PoseBuffer, Quat, RenderOptions, RGB, SceneDescription, Vec3 } from '../types.ts';
 import { cameraWorldPose, lookRotation } from './cameraMath.ts';
 import { buildBody, MaterialCache } from './meshes.ts';
+import { type Appearance, checkAppearance, checkerMaterial } from './appearance.ts';
+import type { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial';
 import { rgbaToRgbTopDown } from './readback.ts';
 
 export interface BabylonRendererExtras {
@@ -70,6 +72,9 @@ export class BabylonRenderer implements FrameRenderer {
   private readonly readyTimeoutMs: number;
   private readonly shadowOpt: BabylonRendererExtras['shadows'];
   private readonly sun: DirectionalLight;
+  private readonly hemi: HemisphericLight;
+  private appearance: Appearance = {};
+  private checker: StandardMaterial | null = null;
   private shadowGen: ShadowGenerator | null = null;
   /** Timings of the most recent render(). */
   lastTimings: RenderTimings = { drawMs: 0, readMs: 0, convertMs: 0 };
@@ -118,6 +123,7 @@ export class BabylonRenderer implements FrameRenderer {
     sun.specular = new Color3(0, 0, 0);
     sun.position = new Vector3(-0.35, -0.55, 1); // shadow-map origin: above the table, against the light
     this.sun = sun;
+    this.hemi = hemi;
 
     this.materials = new MaterialCache(scene);
     for (const spec of opts.cameras) this.setCamera(spec);
@@ -164,7 +170,27 @@ export class BabylonRenderer implements FrameRenderer {
     for (const n of this.nodes) n.dispose(false, false);
     this.nodes = desc.bodies.map((b, i) => buildBody(b, i, this.scene, this.materials));
     this.palmIndex = desc.bodies.findIndex((b) => b.role === 'palm');
+    if (this.appearance.tableTexture === 'checker') {
+      this.checker ??= checkerMaterial(this.scene);
+      desc.bodies.forEach((b, i) => { if (b.role === 'table') for (const m of this.nodes[i].getChildMeshes()) m.material = this.checker; });
+    }
     this.sceneReady = false;
+  }
+
+  /**
+   * Rendering-only probes (sim/render/appearance.ts); {} restores the
+   * defaults. Lights change at once; the table texture applies from the next
+   * setScene (every episode reset calls it).
+   */
+  setAppearance(a: Appearance): void {
+    this.assertAlive();
+    this.appearance = checkAppearance(a);
+    const k = a.lightScale ?? 1;
+    const t = a.lightTint ?? [1, 1, 1];
+    this.hemi.intensity = 0.55 * k;
+    this.sun.intensity = 0.65 * k;
+    this.hemi.diffuse = new Color3(t[0], t[1], t[2]);
+    this.sun.diffuse = new Color3(t[0], t[1], t[2]);
   }
 
   async render(poses: PoseBuffer): Promise<Record<string, Frame>> {

@@ -75,3 +75,37 @@ export function lineChart(o: LineChartOptions): string {
 export function htmlPage(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}pre{background:#f7f7f7;padding:8px;overflow:auto}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>\n`;
 }
+
+export interface BarGroup {
+  /** Group label on the x axis (e.g. a split). */
+  label: string;
+  /** One bar per series, in series order: value and optional [lo, hi] error bar. */
+  bars: { value: number; lo?: number; hi?: number }[];
+}
+
+/** Grouped bar chart (one colour per series) with optional error bars. */
+export function barChart(o: { title: string; yLabel: string; series: string[]; groups: BarGroup[]; yMin?: number; yMax?: number; width?: number; height?: number }): string {
+  const W = o.width ?? Math.max(420, 150 + o.groups.length * (o.series.length * 22 + 30)), H = o.height ?? 340, L = 60, R = 170, T = 34, B = 60;
+  if (!o.groups.length || !o.series.length) return `<p>${esc(o.title)}: no data</p>`;
+  const vals = o.groups.flatMap((g) => g.bars.flatMap((b) => [b.value, b.hi ?? b.value]));
+  const y0 = o.yMin ?? 0, y1 = o.yMax ?? Math.max(...vals, y0 + 1e-9);
+  const py = (v: number) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
+  const gw = (W - L - R) / o.groups.length, bw = Math.min(22, (gw - 16) / o.series.length);
+  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="system-ui,sans-serif" font-size="11">`;
+  s += `<text x="${L}" y="18" font-size="13" font-weight="bold">${esc(o.title)}</text>`;
+  for (const t of ticks(y0, y1, false)) s += `<line x1="${L}" y1="${py(t)}" x2="${W - R}" y2="${py(t)}" stroke="#eee"/><text x="${L - 5}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`;
+  s += `<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`;
+  o.groups.forEach((g, gi) => {
+    const gx = L + gi * gw + (gw - bw * o.series.length) / 2;
+    g.bars.forEach((b, si) => {
+      const c = PALETTE[si % PALETTE.length], x = gx + si * bw;
+      s += `<rect x="${x}" y="${py(Math.max(b.value, y0))}" width="${bw - 2}" height="${py(y0) - py(Math.max(b.value, y0))}" fill="${c}"><title>${esc(o.series[si])} / ${esc(g.label)}: ${fmt(b.value)}</title></rect>`;
+      if (b.lo !== undefined && b.hi !== undefined) s += `<line x1="${x + bw / 2 - 1}" y1="${py(b.lo)}" x2="${x + bw / 2 - 1}" y2="${py(b.hi)}" stroke="#222"/>`;
+    });
+    s += `<text x="${L + gi * gw + gw / 2}" y="${H - B + 14}" text-anchor="middle">${esc(g.label)}</text>`;
+  });
+  o.series.forEach((name, i) => {
+    s += `<rect x="${W - R + 10}" y="${T + 4 + i * 16}" width="12" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${W - R + 26}" y="${T + 13 + i * 16}">${esc(name)}</text>`;
+  });
+  return s + '</svg>';
+}

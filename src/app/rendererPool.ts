@@ -3,12 +3,14 @@
 // browsers cap how many can live at once, so we reuse instead of recreating.
 import { BabylonRenderer, type BabylonRendererExtras } from '../../sim/render/babylonRenderer.ts';
 import type { CameraSpec, RenderOptions, SceneDescription } from '../../sim/types.ts';
+import type { Appearance } from '../../sim/render/appearance.ts';
 
 interface PoolEntry {
   renderer: BabylonRenderer;
   canvas: HTMLCanvasElement;
   cameraKey: string;
   sceneKey: string;
+  appearanceKey: string;
 }
 
 const pool = new Map<string, PoolEntry>();
@@ -21,7 +23,7 @@ function cameraKey(cameras: CameraSpec[]): string {
  * Renderer for these options. Camera poses/fov are updated in place; a
  * different set of camera names (or a new size) gets a fresh renderer.
  */
-export function rendererFor(opts: RenderOptions, extras: BabylonRendererExtras = {}): BabylonRenderer {
+export function rendererFor(opts: RenderOptions, extras: BabylonRendererExtras = {}, appearance: Appearance = {}): BabylonRenderer {
   const sizeKey = `${opts.width}x${opts.height}${extras.shadows ? ':shadows' : ''}`;
   let entry = pool.get(sizeKey);
   if (entry && entry.cameraKey !== cameraKey(opts.cameras)) {
@@ -36,10 +38,17 @@ export function rendererFor(opts: RenderOptions, extras: BabylonRendererExtras =
     canvas.height = opts.height;
     canvas.dataset.vlalab = sizeKey; // visible in page screenshots when debugging
     document.body.appendChild(canvas);
-    entry = { renderer: new BabylonRenderer(canvas, opts, extras), canvas, cameraKey: cameraKey(opts.cameras), sceneKey: '' };
+    entry = { renderer: new BabylonRenderer(canvas, opts, extras), canvas, cameraKey: cameraKey(opts.cameras), sceneKey: '', appearanceKey: '{}' };
     pool.set(sizeKey, entry);
   } else {
     for (const c of opts.cameras) entry.renderer.setCamera(c);
+  }
+  // Probes persist in a pooled renderer: every caller states the look it wants ({} = default).
+  const aKey = JSON.stringify(appearance);
+  if (aKey !== entry.appearanceKey) {
+    entry.renderer.setAppearance(appearance);
+    entry.appearanceKey = aKey;
+    entry.sceneKey = ''; // the table texture applies on the next setScene
   }
   return entry.renderer;
 }

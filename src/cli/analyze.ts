@@ -10,7 +10,14 @@ import { machineInfo } from './machine.ts';
 
 const EXPERIMENTS: Record<string, string> = {
   resolution: 'FLOPs, parameters and measured latency per backbone at several input resolutions, against the predicted scaling',
+  generalization: 'success per held-out split (layouts, color-shape combos, paraphrases, distractors) per policy, with baselines',
+  robustness: 'success under camera pose shift, lighting changes and a distractor table texture, per policy',
+  'sample-efficiency': 'held-out success against the number of training demos (same step budget), one curve per backbone',
+  'looks-at': 'ViT attention maps and mean attention distance per layer/head; CNN effective receptive field per stage, on held-out frames',
 };
+
+/** The shipped checkpoints: the default policies of the evaluation experiments. */
+export const SHIPPED_POLICIES = ['checkpoints/efficientnet-film', 'checkpoints/vit-siglip'];
 
 export const RESOLUTION_BACKBONES = ['efficientnet_film_s_96', 'siglip_tiny_patch8_96'];
 
@@ -39,17 +46,88 @@ ${lineChart({ title: 'Forward latency (ms)', xLabel: 'input resolution (px)', yL
 
 export async function runAnalyze(args: string[]): Promise<void> {
   const [experiment, ...rest] = args;
-  const help = `vlalab analyze <experiment> [--quick] [--out DIR]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(12)} ${v}`).join('\n')}`;
+  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
   if (!experiment || experiment === '--help' || experiment === '-h') {
     console.log(help);
     return;
   }
   if (!EXPERIMENTS[experiment]) throw new Error(`unknown experiment "${experiment}" (experiments: ${Object.keys(EXPERIMENTS).join(', ')})`);
-  const { values } = parseArgs({ args: rest, options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      quick: { type: 'boolean' }, out: { type: 'string' }, policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' },
+      splits: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' },
+      data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' },
+    },
+  });
   const out = values.out ?? `results/${experiment}${values.quick ? '-quick' : ''}`;
+  const count = (v: string | undefined, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
   if (experiment === 'resolution') {
     const rows = await runResolution({ quick: Boolean(values.quick), out });
     console.log(JSON.stringify(rows, null, 2));
     console.error(`report: ${out}/resolution.html`);
+  } else if (experiment === 'sample-efficiency') {
+    await sampleEfficiencyCommand(values, out);
+  } else if (experiment === 'looks-at') {
+    const { runLooksAt } = await import('../analysis/looksAt.ts');
+    const res = await runLooksAt({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: count(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 4), out });
+    for (const r of res) {
+      const f = r.frames;
+      if (f[0]?.attention) console.log(`${r.policy}: mean attention distance per layer (px): ${f[0].attention.map((l) => (l.headDistances.reduce((a, b) => a + b, 0) / l.headDistances.length).toFixed(1)).join(', ')}`);
+      if (f[0]?.erf) console.log(`${r.policy}: effective receptive field per stage (px): ${f[0].erf.map((s) => s.erfSize).join(', ')}`);
+    }
+    console.error(`report: ${out}/looks_at.html`);
+  } else {
+    const common = {
+      policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: String(values.suite),
+      episodes: count(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), workers: count(values.workers as string | undefined, 'workers', values.quick ? 1 : 2),
+      backend: values.backend as string | undefined, out,
+    };
+    const list = values.splits ? String(values.splits).split(',') : undefined;
+    const { groupedMarkdown } = await import('../analysis/grouped.ts');
+    if (experiment === 'generalization') {
+      const { runGeneralization } = await import('../analysis/generalization.ts');
+      console.log(groupedMarkdown(await runGeneralization({ ...common, splits: list }), 'split'));
+    } else {
+      const { runRobustness } = await import('../analysis/robustness.ts');
+      console.log(groupedMarkdown(await runRobustness({ ...common, probes: list }), 'probe'));
+    }
+    console.error(`report: ${out}/${experiment}.html`);
   }
+}
+
+async function sampleEfficiencyCommand(values: Record<string, unknown>, out: string): Promise<void> {
+  const quick = Boolean(values.quick);
+  const list = (v: unknown, dflt: number[]) => (v === undefined ? dflt : String(v).split(',').map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 2) throw new Error(`--demos must be integers >= 2, got "${v}"`);
+    return n;
+  }));
+  const positive = (v: unknown, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const demos = list(values.demos, quick ? [4, 8] : [25, 50, 100, 200, 400]);
+  let data = values.data as string | undefined;
+  if (!data && quick) {
+    // --quick needs no recorded demo set: it records a tiny one first (resumable).
+    const { collect } = await import('./collect.ts');
+    data = `${out}/data`;
+    await collect({ suite: 'tabletop', split: 'train', episodes: Math.max(...demos) + 2, out: data, quiet: true });
+  }
+  const { runSampleEfficiency } = await import('../analysis/sampleEfficiency.ts');
+  const rows = await runSampleEfficiency({
+    policies: (values.policy as string[] | undefined) ?? ['efficientnet-film', 'vit-siglip'], data: data ?? 'data/tabletop-train', demos,
+    steps: positive(values.steps, 'steps', quick ? 3 : 1200), episodes: positive(values.episodes, 'episodes', quick ? 1 : 100),
+    workers: positive(values.workers, 'workers', quick ? 1 : 2), backend: values.backend as string | undefined, out,
+  });
+  for (const r of rows) console.log(`${r.policy.padEnd(20)} ${String(r.demos).padStart(5)} demos ${(100 * r.rate).toFixed(1).padStart(5)}% [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})`);
+  console.error(`report: ${out}/sample_efficiency.html`);
 }

@@ -154,6 +154,34 @@ describe('BabylonRenderer in headless Chromium', { timeout: 120_000 }, () => {
     expect(xMax - xMin - (yMax - yMin)).toBeGreaterThanOrEqual(2);
   });
 
+  it('appearance probes: dim and warm light, checker table; {} restores the default pixels exactly', async () => {
+    const look = async (appearance: object) => {
+      const r = await session.call<{ frames: Record<string, WireFrame> }>('renderScene', DESC, poses(), OPTS, { appearance });
+      return wireToFrame(r.frames.scene);
+    };
+    // the table fills the lower half of the scene camera
+    const lower = (f: Frame) => {
+      const sum = [0, 0, 0];
+      const colors = new Set<number>();
+      for (let y = W / 2; y < W; y++) for (let x = 0; x < W; x++) {
+        const i = 3 * (y * W + x);
+        for (let k = 0; k < 3; k++) sum[k] += f.data[i + k];
+        colors.add(((f.data[i] >> 4) << 8) | ((f.data[i + 1] >> 4) << 4) | (f.data[i + 2] >> 4));
+      }
+      return { mean: sum.map((v) => v / ((W * W) / 2)), colors: colors.size };
+    };
+    const base = (await render(poses())).scene;
+    const b = lower(base);
+    const dim = lower(await look({ lightScale: 0.5 }));
+    expect(dim.mean[0]).toBeLessThan(0.8 * b.mean[0]);
+    const warm = lower(await look({ lightTint: [1, 0.75, 0.5] }));
+    expect(warm.mean[2] / warm.mean[0]).toBeLessThan(0.85 * (b.mean[2] / b.mean[0])); // less blue relative to red
+    const checker = lower(await look({ tableTexture: 'checker' }));
+    expect(checker.colors).toBeGreaterThan(b.colors + 5);
+    expect(diffCount(base, await look({}))).toBe(0); // the pooled renderer goes back to the default look
+    await expect(look({ lightScale: -1 })).rejects.toThrow(/lightScale must be a number in \[0, 4\]/);
+  });
+
   it('reports unknown page methods clearly', async () => {
     await expect(session.call('noSuchMethod')).rejects.toThrow(/noSuchMethod is not a function.*renderScene/);
   });

@@ -4,6 +4,7 @@
 // base64 (see src/runtime/b64.ts).
 import type { CameraSpec, PoseBuffer, RenderOptions, SceneDescription } from '../../../sim/types.ts';
 import { sampleScene } from '../../../sim/render/sampleScene.ts';
+import type { Appearance } from '../../../sim/render/appearance.ts';
 import { b64ToF32, frameToWire, type WireFrame } from '../../runtime/b64.ts';
 import { ensureScene, rendererFor } from '../rendererPool.ts';
 
@@ -49,9 +50,10 @@ export interface BenchRenderResult {
 export const renderApi = {
   /** Renders `desc` at `poses` from every camera in `opts`; frames are RGB top-down, base64. */
   async renderScene(
-    desc: SceneDescription, poses: PosesArg, opts: RenderOptions, extras: { shadows?: boolean } = {},
+    desc: SceneDescription, poses: PosesArg, opts: RenderOptions, extras: { shadows?: boolean; appearance?: Appearance } = {},
   ): Promise<RenderSceneResult> {
-    const renderer = rendererFor(opts, extras);
+    const { appearance, ...rest } = extras;
+    const renderer = rendererFor(opts, rest, appearance ?? {});
     ensureScene(renderer, desc);
     const frames = await renderer.render(toPoseBuffer(poses));
     const out: Record<string, WireFrame> = {};
