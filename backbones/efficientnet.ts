@@ -35,7 +35,7 @@ import {
   uniform,
   zeros,
 } from './nn.ts';
-import { type BackboneOutput, type VisionBackbone, register } from './registry.ts';
+import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
 import {
   type TokenLearnerConfig,
   type TokenLearnerParams,
@@ -246,7 +246,7 @@ export class EfficientNet implements VisionBackbone {
         : null;
   }
 
-  forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, training: boolean): BackboneOutput {
+  forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, training: boolean, opts: ForwardOptions = {}): BackboneOutput {
     if (textEmb && this.textDim > 0 && textEmb.shape[1] !== this.textDim) {
       throw new Error(`${this.name}: text embedding dim ${textEmb.shape[1]} != textDim ${this.textDim}`);
     }
@@ -267,10 +267,10 @@ export class EfficientNet implements VisionBackbone {
       if (cfg.coordChannels) map = appendCoords(map); // [B,h,w,C] -> [B,h,w,C+2]
       const [B, h, w, C] = map.shape;
       const pooled = map.mean([1, 2]) as tf.Tensor2D; // [B,h,w,C] -> [B,C]
-      const tokens = this.tl
-        ? tokenLearner(map, this.tl).tokens // [B,h,w,C] -> [B,S,C]
-        : (map.reshape([B, h * w, C]) as tf.Tensor3D); // [B,h,w,C] -> [B,h*w,C]
+      const tl = this.tl ? tokenLearner(map, this.tl) : null; // [B,h,w,C] -> tokens [B,S,C], maps [B,S,h*w]
+      const tokens = tl ? tl.tokens : (map.reshape([B, h * w, C]) as tf.Tensor3D); // [B,h,w,C] -> [B,h*w,C]
       const out: BackboneOutput = { tokens, pooled };
+      if (tl && opts.returnAttention) out.tokenMaps = tl.maps;
       if (logits) out.logits = logits;
       return out as unknown as tf.TensorContainer;
     }) as unknown as BackboneOutput;

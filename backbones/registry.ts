@@ -20,10 +20,12 @@ export interface BackboneOutput {
   logits?: tf.Tensor2D;
   /** Per-layer attention probabilities [B, heads, T, T] (transformers, on request). */
   attention?: tf.Tensor4D[];
+  /** TokenLearner attention maps [B, S, h*w] over the final feature grid (on request). */
+  tokenMaps?: tf.Tensor3D;
 }
 
 export interface ForwardOptions {
-  /** Also return per-layer attention maps (ViT only). */
+  /** Also return attention maps: per-layer attention (ViT), TokenLearner maps (CNN with TokenLearner). */
   returnAttention?: boolean;
 }
 

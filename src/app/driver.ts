@@ -7,6 +7,7 @@ import type { SimWorld } from '../../sim/world.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { createExpert, type Expert } from '../../tasks/expert.ts';
 import { InferenceClient, type InitResult, type PolicyInfo } from '../worker/client.ts';
+import type { SaliencyResult } from '../worker/protocol.ts';
 
 export interface StepTiming {
   captureMs: number;
@@ -21,6 +22,8 @@ export interface Driver {
   readonly info: string;
   reset(ep: EpisodeSpec): void;
   act(obs: Observation, sim: SimWorld, captureMs: number): Promise<{ action: Float32Array; timing: StepTiming | null }>;
+  /** Where the vision backbone looks (policies only). */
+  saliency?(obs: Observation): Promise<SaliencyResult>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,10 @@ export class PolicyDriver implements Driver {
     for (let i = 0; i < r.action.length; i++) if (!Number.isFinite(r.action[i])) throw new Error(`policy produced a non-finite action (action[${i}] = ${r.action[i]})`);
     const t = r.timing;
     return { action: r.action, timing: { captureMs: t.captureMs, transferMs: t.transferMs, backboneMs: t.backboneMs, decoderMs: t.decoderMs, totalMs: t.totalMs } };
+  }
+
+  saliency(obs: Observation): Promise<SaliencyResult> {
+    return this.client.saliency(obs);
   }
 
   async close(): Promise<void> {

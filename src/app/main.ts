@@ -32,7 +32,34 @@ let episodeTimings: StepTiming[] = [];
 /** Render + readback time of the frame the driver acts on next (the reset's or the last step's). */
 let captureMs = 0;
 /** Last episode outcome, read by tests and by people. */
-const result = { episode: 0, steps: 0, success: false, done: false, driver: driver.label };
+const result = { episode: 0, steps: 0, success: false, done: false, driver: driver.label, saliency: null as null | { kind: string; grid: [number, number]; updates: number } };
+
+/** Draw the policy camera dimmed with the backbone's heat map on top (nearest-upsampled grid). */
+async function showSaliency(): Promise<void> {
+  const on = $<HTMLInputElement>('looks').checked;
+  const canvas = $<HTMLCanvasElement>('saliency');
+  if (!on || !obs || !driver.saliency) {
+    $('looks-info').textContent = on && !driver.saliency ? '(the scripted expert does not look)' : '';
+    return;
+  }
+  const s = await driver.saliency(obs);
+  const f = obs.images[s.camera];
+  if (!f) return;
+  canvas.width = f.width;
+  canvas.height = f.height;
+  const img = new ImageData(f.width, f.height);
+  const [gh, gw] = s.grid;
+  const max = Math.max(...s.heat, 1e-12);
+  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) {
+    const v = gh > 0 ? s.heat[Math.floor((y * gh) / f.height) * gw + Math.floor((x * gw) / f.width)] / max : 0;
+    const i = y * f.width + x;
+    const g = 0.4 * (f.data[3 * i] + f.data[3 * i + 1] + f.data[3 * i + 2]) / 3;
+    img.data.set([Math.min(255, g + 255 * v), Math.min(255, g + 90 * v * v), g, 255], 4 * i);
+  }
+  canvas.getContext('2d')!.putImageData(img, 0, 0);
+  $('looks-info').textContent = `${s.kind === 'tokenlearner' ? 'TokenLearner maps' : s.kind === 'attention' ? 'last-layer attention' : 'no maps'}, ${gh}x${gw} grid`;
+  result.saliency = { kind: s.kind, grid: s.grid, updates: (result.saliency?.updates ?? 0) + 1 };
+}
 
 const status = (msg: string, error = false) => {
   const el = $('status');
@@ -84,6 +111,7 @@ async function reset(instruction?: string): Promise<void> {
   $('instruction').textContent = env.episode.instruction;
   renderHud(null);
   status(`seed ${seed}: ready`);
+  await showSaliency().catch((e: unknown) => status(`saliency: ${(e as Error).message}`, true));
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : NaN);
@@ -106,6 +134,7 @@ async function run(): Promise<void> {
       const r = await env.step(action);
       captureMs = performance.now() - t0;
       obs = r.obs;
+      if ($<HTMLInputElement>('looks').checked) await showSaliency();
       if (timing) episodeTimings.push(timing);
       Object.assign(result, { steps: r.info.step, success: r.info.success, done: r.terminated || r.truncated });
       renderHud(timing);
@@ -130,6 +159,7 @@ $('next').addEventListener('click', () => {
 });
 $('run').addEventListener('click', () => void run());
 $('stop').addEventListener('click', () => (running = false));
+$('looks').addEventListener('change', () => void showSaliency().catch((e: unknown) => status(`saliency: ${(e as Error).message}`, true)));
 taskSel.addEventListener('change', () => void reset());
 policySel.addEventListener('change', () => void selectDriver().catch((e: unknown) => status(`cannot load policy: ${(e as Error).message}`, true)));
 $<HTMLFormElement>('command').addEventListener('submit', (e) => {

@@ -4,7 +4,7 @@
 // the round trip). Image buffers are transferred, not copied: after act() the
 // caller's frames are detached (byteLength 0) and must not be reused.
 import * as Comlink from 'comlink';
-import type { ActRequest, ClientTiming, Frame, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, WorkerTiming } from './protocol.ts';
+import type { ActRequest, ClientTiming, Frame, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerTiming } from './protocol.ts';
 
 export type { ClientTiming, InitOptions, InitResult, PolicyInfo, PolicySpec } from './protocol.ts';
 
@@ -109,6 +109,18 @@ export class InferenceClient {
         totalMs: captureMs + roundTrip,
       },
     };
+  }
+
+  /** Saliency of the policy's first camera on `obs` (frames are copied, not transferred: obs stays usable). */
+  async saliency(obs: Observation): Promise<SaliencyResult> {
+    const cams = this.policyInfo?.cameras ?? Object.keys(obs.images);
+    const images: Record<string, Frame> = {};
+    for (const cam of cams) {
+      const f = obs.images[cam];
+      if (!f) throw new Error(`InferenceClient.saliency: camera '${cam}' missing (have: ${Object.keys(obs.images).join(', ') || 'none'})`);
+      images[cam] = { width: f.width, height: f.height, data: Uint8Array.from(f.data) };
+    }
+    return this.guard(this.api().saliency({ images, proprio: Float32Array.from(obs.proprio), instruction: obs.instruction }));
   }
 
   /** Dispose the policy and terminate the worker. Idempotent; never throws. */

@@ -19,7 +19,7 @@ import type { VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { initBackend } from '../tf/backend.ts';
 import { selectBackend, type BackendName, type Probe } from './fallback.ts';
-import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, WorkerTiming } from './protocol.ts';
+import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerTiming } from './protocol.ts';
 import { loadCheckpointPolicy } from './checkpoint.ts';
 
 const DEFAULT_WASM_PATHS = {
@@ -165,6 +165,10 @@ const api: InferenceWorkerApi = {
 
   async act(req: ActRequest): Promise<ActResult> {
     return timedAct(requirePolicy(), req);
+  },
+
+  async saliency(req: ActRequest): Promise<SaliencyResult> {
+    return requirePolicy().saliency(req);
   },
 
   async warmup(n: number): Promise<WorkerTiming[]> {

@@ -83,6 +83,14 @@ export interface ActResult {
   inferred: boolean;
 }
 
+/** policies/policy.ts Saliency, restated here so this file stays free of model imports. */
+export interface SaliencyResult {
+  kind: 'tokenlearner' | 'attention' | 'none';
+  camera: string;
+  grid: [number, number];
+  heat: Float32Array;
+}
+
 /** What the client adds: transferMs = round trip - worker total; totalMs = captureMs + round trip. */
 export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
   captureMs: number;
@@ -97,6 +105,8 @@ export interface InferenceWorkerApi {
   loadPolicy(spec: PolicySpec): Promise<PolicyInfo>;
   reset(): Promise<void>;
   act(req: ActRequest): Promise<ActResult>;
+  /** Where the backbone looks on the request's first policy camera (demo overlay; does not touch the action queue). */
+  saliency(req: ActRequest): Promise<SaliencyResult>;
   /** n dummy inferences (shader compilation, first-call allocation); their worker-side times. */
   warmup(n: number): Promise<WorkerTiming[]>;
   /** tf.memory() essentials, for leak checks. */

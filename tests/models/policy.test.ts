@@ -162,4 +162,23 @@ describe('VlaPolicy', () => {
     expect(() => new VlaPolicy({ ...small, proprioDim: 2, proprioMean: [0], proprioStd: [1] })).toThrow(/proprioMean\/proprioStd must both be empty or have proprioDim = 2 entries/);
     expect(() => new VlaPolicy({ ...small, proprioDim: 1, proprioMean: [0], proprioStd: [0] })).toThrow(/proprioStd entries must be > 0/);
   });
+
+  it('saliency: mean TokenLearner map (CNN) or last-layer attention received (ViT) over the feature grid, summing to 1, no leak', () => {
+    const cnn = new VlaPolicy({ ...small, imageSize: 64 });
+    const vit = new VlaPolicy({ ...small, backbone: 'siglip_tiny_patch8_96', backboneOverrides: { depth: 1, dim: 32, heads: 2 }, imageSize: 32 });
+    const n0 = tf.memory().numTensors;
+    const a = cnn.saliency(obs(1));
+    expect([a.kind, a.camera, a.grid]).toEqual(['tokenlearner', 'scene', [2, 2]]); // xs preset: output stride 32 at 64 px
+    const b = vit.saliency(obs(1), 'wrist');
+    expect([b.kind, b.camera, b.grid]).toEqual(['attention', 'wrist', [4, 4]]); // 32 px / 8 px patches
+    for (const s of [a, b]) {
+      expect(s.heat.length).toBe(s.grid[0] * s.grid[1]);
+      expect(s.heat.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 4);
+      expect(s.heat.every((v) => v >= 0)).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(() => cnn.saliency(obs(1), 'top')).toThrow(/camera 'top' missing/);
+    cnn.dispose();
+    vit.dispose();
+  });
 });
