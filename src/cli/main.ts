@@ -93,6 +93,7 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   --warmup N          warmup steps (default 5% of the run, at most 500)
   --val-fraction F    episodes held out for validation (default 0.1)
   --max-episodes N    use only the first N successful demos (sample-efficiency runs; default all)
+  --init-from DIR     start from a checkpoint's config and weights (a longer or second schedule) instead of a fresh init
   --val-samples N     validation steps evaluated per epoch (default 1024)
   --save-every N      also checkpoint every N steps (default 200; 0 = epoch ends only)
   --seed S            data split, order, augmentation and init seed (default 0)
@@ -108,7 +109,7 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
 Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a checkpoint.`;
     const { values: v } = parse(args, {
       policy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
-      batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, 'val-fraction': { type: 'string' }, 'val-samples': { type: 'string' }, 'max-episodes': { type: 'string' },
+      batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, 'val-fraction': { type: 'string' }, 'val-samples': { type: 'string' }, 'max-episodes': { type: 'string' }, 'init-from': { type: 'string' },
       'save-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
       blind: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'no-augment': { type: 'boolean' }, f16: { type: 'boolean' },
       'keep-optimizer': { type: 'boolean' }, resume: { type: 'boolean' },
@@ -143,7 +144,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     const policy = String(v.policy);
     const summary = await runTrain({
       policy, data: (v.data as string) ?? 'data/tabletop-train', out: (v.out as string) ?? `checkpoints/${policy}`, resume: Boolean(v.resume),
-      batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), maxEpisodes: opt('max-episodes'), backend: backend as 'wasm' | 'cpu' | undefined,
+      batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), maxEpisodes: opt('max-episodes'), initFrom: v['init-from'] as string | undefined, backend: backend as 'wasm' | 'cpu' | undefined,
       f16: v.f16 ? true : undefined, keepOptimizer: Boolean(v['keep-optimizer']), train,
       augment: v['no-augment'] ? { shift: 0, brightness: 0, contrast: 0, saturation: 0 } : undefined,
       policyOverrides: Object.keys(overrides).length ? overrides : undefined,

@@ -11,7 +11,7 @@ import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
 import type { AugmentConfig } from './augment.ts';
-import { CONFIG_FILE, type CheckpointConfig, METRICS_FILE, OPTIMIZER_FILE, applyWeights, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
+import { CONFIG_FILE, type CheckpointConfig, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadPolicy, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
 import type { ParsedSafetensors } from '../io/safetensors.ts';
 import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
@@ -39,6 +39,8 @@ export interface TrainArgs {
   maxEpisodes?: number;
   /** Fit proprio normalization on the training demos (default true; absent in older runs = false). */
   normalizeProprio?: boolean;
+  /** Start from this checkpoint's config and weights (fine-tuning / a longer schedule) instead of a fresh init. */
+  initFrom?: string;
 }
 
 export interface RunTrainOptions {
@@ -51,6 +53,7 @@ export interface RunTrainOptions {
   seed?: number;
   valFraction?: number;
   maxEpisodes?: number;
+  initFrom?: string;
   backend?: 'wasm' | 'cpu';
   f16?: boolean;
   augment?: Partial<AugmentConfig>;
@@ -85,6 +88,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? 0.1,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
     train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
+    ...(o.initFrom ? { initFrom: o.initFrom } : {}),
   };
 }
 
@@ -157,6 +161,14 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     // The resume file carries its own copy of the weights (same step as the moments).
     policy = VlaPolicy.fromJSON({ config: resumed.config.policy.config });
     applyWeights(policy, withPrefix(resumed.file, 'w.'), `${optPath} (w.*)`);
+  }
+  if (!resumed && args.initFrom) {
+    policy = await loadPolicy(args.initFrom); // its config (vocab, bins, proprio stats) and weights
+    if (policy.config.backbone !== policyConfig(args.policy, args.policyOverrides).backbone) {
+      const have = policy.config.backbone;
+      policy.dispose();
+      throw new Error(`--init-from ${args.initFrom} holds a ${have} policy, not ${args.policy}'s ${policyConfig(args.policy, args.policyOverrides).backbone}`);
+    }
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
   const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0 });

@@ -56,6 +56,26 @@ describe('vlalab train', () => {
     expect(vlalab(['export', '--checkpoint', src, '--out', dst, '--f16']).stderr).toMatch(/already holds a checkpoint/);
   }, 60_000);
 
+  it('--init-from starts from a checkpoint (config and weights); another policy family is refused', async () => {
+    const data = synthDataset({ episodes: 4, steps: 6 });
+    const tiny = ['--batch', '4', '--image-size', '32', '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
+    const first = join(tempDir(), 'first');
+    expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', first, '--steps', '2', ...tiny]).status).toBe(0);
+    const second = join(tempDir(), 'second');
+    const r = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', second, '--steps', '1', '--lr', '0', '--init-from', first, ...tiny]);
+    expect(r.status, r.stderr).toBe(0);
+    const a = await loadCheckpoint(first), b = await loadCheckpoint(second);
+    expect((b.config.training as { args: { initFrom: string } }).args.initFrom).toBe(first);
+    expect(b.config.policy.config.proprioMean).toEqual(a.config.policy.config.proprioMean);
+    const wa = a.policy.namedWeights(), wb = b.policy.namedWeights();
+    for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: unchanged
+    a.policy.dispose();
+    b.policy.dispose();
+    const bad = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'bad'), '--steps', '1', '--init-from', first]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet_film_xs_64 policy, not vit-siglip's/);
+  }, 90_000);
+
   it('rejects bad options with one clear line', () => {
     const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
     expect(r.status).toBe(1);
