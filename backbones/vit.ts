@@ -414,6 +414,13 @@ registerVit(
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh' }),
   'SigLIP-style ViT: no class token, MAP head, tanh GELU',
 ); // 1.03M params
+// The shipped vit-siglip policy's backbone (siglip_tiny_patch8_96 with 16 px
+// patches and sin-cos position init, as its training preset sets them).
+registerVit(
+  'siglip_tiny_patch16_96',
+  preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos' }),
+  'SigLIP-style ViT, 16 px patches (36 tokens at 96 px), sin-cos position init',
+); // 1.09M params
 registerVit(
   'vit_tiny_patch16_64_tl8',
   preset({ imgSize: 64, patchSize: 16, dim: 96, depth: 4, heads: 3, pool: 'gap', classToken: false, tokenLearnerTokens: 8, tokenLearnerHidden: 32 }),

@@ -19,7 +19,8 @@ const EXPERIMENTS: Record<string, string> = {
 /** The shipped checkpoints: the default policies of the evaluation experiments. */
 export const SHIPPED_POLICIES = ['checkpoints/efficientnet-film', 'checkpoints/vit-siglip'];
 
-export const RESOLUTION_BACKBONES = ['efficientnet_film_s_96', 'siglip_tiny_patch8_96'];
+// The shipped policies' backbones.
+export const RESOLUTION_BACKBONES = ['efficientnet_film_s_os16_96', 'siglip_tiny_patch16_96'];
 
 export async function runResolution(o: { quick: boolean; out: string; backbones?: string[] }): Promise<ResolutionRow[]> {
   const info = await initBackend('wasm');

@@ -1,0 +1,31 @@
+// `vlalab analyze resolution --quick` on the shipped backbones: the cost rows
+// follow the predicted scaling (CNN FLOPs ~ pixels; ViT attention share grows
+// with the patch count) and the report is written.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RESOLUTION_BACKBONES, runResolution } from '../../src/cli/analyze.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'vlalab-res-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('analyze resolution --quick', () => {
+  it('measures both shipped backbones at 64/96/128 px with the predicted scaling', async () => {
+    const rows = await runResolution({ quick: true, out });
+    expect(rows.map((r) => `${r.backbone}@${r.resolution}`)).toEqual(RESOLUTION_BACKBONES.flatMap((b) => [64, 96, 128].map((s) => `${b}@${s}`)));
+    const cnn = rows.filter((r) => r.family === 'cnn');
+    const vit = rows.filter((r) => r.family === 'transformer');
+    expect(new Set(cnn.map((r) => r.params)).size).toBe(1); // resolution changes cost, not size
+    // CNN: FLOPs within 15% of pixel-proportional (padding makes small maps slightly off)
+    for (const r of cnn) expect(r.flops / r.predictedFlops).toBeGreaterThan(0.85);
+    for (const r of cnn) expect(r.flops / r.predictedFlops).toBeLessThan(1.15);
+    // ViT: a*N + b*N^2 (a fitted at 64 px; the fixed-size MAP head makes it approximate), attention share rising with N
+    expect(vit[0].flops / vit[0].predictedFlops).toBeCloseTo(1, 6);
+    for (const r of vit) expect(Math.abs(r.flops / r.predictedFlops - 1)).toBeLessThan(0.05);
+    expect(vit[2].attentionShare!).toBeGreaterThan(vit[0].attentionShare!);
+    expect(rows.every((r) => r.latencyP50Ms > 0 && r.latencyP95Ms >= r.latencyP50Ms)).toBe(true);
+    expect(existsSync(join(out, 'resolution.html'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'resolution.json'), 'utf8')).meta.quick).toBe(true);
+  }, 120_000);
+});
