@@ -52,4 +52,31 @@ describe('demo page', () => {
     await p.screenshot({ path: 'test-artifacts/demo.png' });
     expect(errors).toEqual([]);
   });
+
+  it('overlays what each shipped backbone looks at on the live policy frame', async () => {
+    const p = session.page;
+    await p.check('#looks');
+    const kinds: Record<string, string> = {};
+    for (const name of shipped) {
+      await p.selectOption('#policy-select', `ckpt:${name}`);
+      await p.waitForFunction((n) => (window as any).vlalab.result.driver === `ckpt:${n}` && (window as any).vlalab.result.saliency?.updates > 0, name, { timeout: 60_000 });
+      const s = await p.evaluate(() => (window as any).vlalab.result.saliency);
+      kinds[name] = `${s.kind} ${s.grid.join('x')}`;
+      // the overlay is drawn: the canvas has a red-dominant hot spot over a grey frame
+      const hot = await p.$eval('#saliency', (c) => {
+        const cv = c as HTMLCanvasElement;
+        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 2] + 60) n++;
+        return n;
+      });
+      expect(hot, name).toBeGreaterThan(10);
+      expect(await p.textContent('#looks-info')).toMatch(/(TokenLearner maps|last-layer attention), \d+x\d+ grid/);
+    }
+    expect(shipped.length).toBeGreaterThanOrEqual(2);
+    expect(kinds['efficientnet-film']).toMatch(/^tokenlearner \d+x\d+$/);
+    expect(kinds['vit-siglip']).toMatch(/^attention \d+x\d+$/);
+    await p.screenshot({ path: 'test-artifacts/demo-looks-at.png' });
+    expect(errors).toEqual([]);
+  });
 });

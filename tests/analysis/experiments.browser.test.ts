@@ -1,0 +1,59 @@
+// The analysis experiments end to end at their --quick size (headless
+// Chromium): sample efficiency (train on N demos -> evaluate), generalization
+// across held-out splits, robustness probes. Small, but every stage is the
+// real one, and the outputs are checked for structure and consistency.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runGeneralization } from '../../src/analysis/generalization.ts';
+import { PROBES, runRobustness } from '../../src/analysis/robustness.ts';
+import { runSampleEfficiency } from '../../src/analysis/sampleEfficiency.ts';
+import { readRecords } from '../../src/eval/records.ts';
+import { synthDataset } from '../train/helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vlalab-analysis-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SHIPPED = 'checkpoints/efficientnet-film';
+
+describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
+  it('sample efficiency: one checkpoint per (policy, N demos) with the same step budget, each evaluated', async () => {
+    const data = synthDataset({ episodes: 10, steps: 12 }, join(dir, 'demos')); // 4 demos: 3 train episodes x 12 steps >= one batch of 32
+    const out = join(dir, 'se');
+    const rows = await runSampleEfficiency({ policies: ['efficientnet-film'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
+    expect(rows.map((r) => [r.policy, r.demos, r.episodes])).toEqual([['efficientnet-film', 4, 1], ['efficientnet-film', 8, 1]]);
+    for (const r of rows) {
+      const cfg = JSON.parse(readFileSync(join(r.checkpoint, 'config.json'), 'utf8'));
+      expect(cfg.training.state.step).toBe(2);
+      expect(cfg.training.args.maxEpisodes).toBe(r.demos);
+      expect(cfg.dataset.trainEpisodes + cfg.dataset.valEpisodes).toBe(r.demos);
+    }
+    const recs = readRecords(join(out, 'runs', 'heldout_layout', 'episodes.jsonl'));
+    expect(recs.map((r) => r.policy).sort()).toEqual(['efficientnet-film-4demos', 'efficientnet-film-8demos']);
+    expect(readFileSync(join(out, 'sample_efficiency.html'), 'utf8')).toContain('Success vs demos');
+    // Rerunning resumes: nothing is trained or evaluated twice.
+    const again = await runSampleEfficiency({ policies: ['efficientnet-film'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
+    expect(again.map((r) => r.successes)).toEqual(rows.map((r) => r.successes));
+    expect(readRecords(join(out, 'runs', 'heldout_layout', 'episodes.jsonl'))).toHaveLength(2);
+  });
+
+  it('generalization: every held-out split, with the expert and blind baselines', async () => {
+    const out = join(dir, 'gen');
+    const rows = await runGeneralization({ policies: [SHIPPED], suite: 'tabletop', episodes: 1, out, quiet: true });
+    expect([...new Set(rows.map((r) => r.group))]).toEqual(['heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_distractors']);
+    expect([...new Set(rows.map((r) => r.policy))].sort()).toEqual(['efficientnet-film', 'efficientnet-film+blind', 'expert']);
+    expect(rows.every((r) => r.episodes === 1)).toBe(true);
+    expect(rows.filter((r) => r.policy === 'expert').every((r) => r.successes === 1)).toBe(true); // scripted upper bound on these seeds
+    expect(existsSync(join(out, 'generalization.html'))).toBe(true);
+  });
+
+  it('robustness: every probe on the same episodes; the run metadata records the probe', async () => {
+    const out = join(dir, 'rob');
+    const rows = await runRobustness({ policies: [SHIPPED], suite: 'tabletop', episodes: 1, out, quiet: true });
+    expect(rows.map((r) => r.group)).toEqual(Object.keys(PROBES));
+    const meta = JSON.parse(readFileSync(join(out, 'runs', 'checker_table', 'summary.json'), 'utf8')).meta;
+    expect(meta.appearance).toEqual({ tableTexture: 'checker' });
+    const seeds = Object.keys(PROBES).map((p) => readRecords(join(out, 'runs', p, 'episodes.jsonl')).map((r) => `${r.task}/${r.seed}`).join());
+    expect(new Set(seeds).size).toBe(1);
+  });
+});
