@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runGeneralization } from '../../src/analysis/generalization.ts';
+import { runLooksAt } from '../../src/analysis/looksAt.ts';
 import { PROBES, runRobustness } from '../../src/analysis/robustness.ts';
 import { runSampleEfficiency } from '../../src/analysis/sampleEfficiency.ts';
 import { readRecords } from '../../src/eval/records.ts';
@@ -55,5 +56,26 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
     expect(meta.appearance).toEqual({ tableTexture: 'checker' });
     const seeds = Object.keys(PROBES).map((p) => readRecords(join(out, 'runs', p, 'episodes.jsonl')).map((r) => `${r.task}/${r.seed}`).join());
     expect(new Set(seeds).size).toBe(1);
+  });
+
+  it('looks-at: ViT attention distance per layer/head and CNN effective receptive field per stage on a held-out frame', async () => {
+    const out = join(dir, 'looks');
+    const [cnn, vit] = await runLooksAt({ policies: ['checkpoints/efficientnet-film', 'checkpoints/vit-siglip'], episodes: 1, out });
+    const erf = cnn.frames[0].erf!;
+    expect(erf.map((s) => s.stage)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const s of erf) expect(s.map.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(erf[6].erfSize).toBeGreaterThan(erf[0].erfSize); // deeper stages integrate a wider area
+    expect(erf[0].theoreticalSize).toBe(7); // stem 3x3/2 + one 3x3 depthwise: 1 + 2 + 2*2
+    const att = vit.frames[0].attention!;
+    expect(att).toHaveLength(4); // siglip_tiny depth
+    for (const l of att) {
+      expect(l.headDistances).toHaveLength(4);
+      for (const d of l.headDistances) {
+        expect(d).toBeGreaterThan(0);
+        expect(d).toBeLessThan(96 * Math.SQRT2); // the image diagonal
+      }
+      expect(l.received.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    }
+    expect(readFileSync(join(out, 'looks_at.html'), 'utf8')).toContain('Mean attention distance per head');
   });
 });
