@@ -21,6 +21,9 @@ import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
 import { Gpt } from './gpt.ts';
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
+import { type Saliency, policySaliency } from './saliency.ts';
+
+export type { Saliency } from './saliency.ts';
 
 /** RGB frame, uint8, row-major, rows top-down, length width*height*3 (sim/types.ts Frame). */
 export interface RgbFrame {
@@ -154,19 +157,6 @@ export function framesToTensor(frames: RgbFrame[]): tf.Tensor4D {
     for (let i = 0; i < f.data.length; i++) buf[off + i] = f.data[i] / 255;
   });
   return tf.tensor4d(buf, [frames.length, height, width, 3]);
-}
-
-/**
- * Where the vision backbone looks on one camera frame, as a heat map over its
- * feature grid (sums to 1): the mean TokenLearner map (CNN, RT-1 style), or
- * the attention each patch receives in the last ViT layer (mean over heads
- * and patch queries).
- */
-export interface Saliency {
-  kind: 'tokenlearner' | 'attention' | 'none';
-  camera: string;
-  grid: [number, number];
-  heat: Float32Array;
 }
 
 /** GPT prefix inputs for one observation (VlaPolicy.encodeObservation). */
@@ -374,35 +364,9 @@ export class VlaPolicy {
     }
   }
 
-  /** What the backbone attends to on `camera` (default: the first policy camera). */
+  /** What the backbone attends to on `camera` (default: the first policy camera); policies/saliency.ts. */
   saliency(obs: PolicyObservation, camera = this.config.cameras[0]): Saliency {
-    const c = this.config;
-    const frame = this.frameOf(obs, camera);
-    const S = this.imageSize;
-    const r = tf.tidy(() => {
-      const x0 = framesToTensor([frame]);
-      const x = x0.shape[1] === S && x0.shape[2] === S ? x0 : (tf.image.resizeBilinear(x0, [S, S], false, true) as tf.Tensor4D);
-      let film: tf.Tensor2D | null = null;
-      if (this.backbone.textDim > 0) {
-        const { ids, mask } = this.textTokenizer.encodeBatch([obs.instruction], c.maxTextLen);
-        film = this.textEncoder.forward(tf.tensor2d(ids, [1, c.maxTextLen], 'int32'), tf.tensor2d(mask, [1, c.maxTextLen])).embedding;
-      }
-      const out = this.backbone.forward(c.blind ? tf.zerosLike(x) : x, film, false, { returnAttention: true });
-      if (out.tokenMaps) return { kind: 'tokenlearner', heat: out.tokenMaps.mean(1).reshape([-1]) } as never; // [1,S,N] -> [N]
-      const last = out.attention?.at(-1);
-      if (!last) return { kind: 'none', heat: tf.zeros([1]) } as never;
-      const T = last.shape[2];
-      const pre = this.backbone.config.classToken ? 1 : 0; // a class token is not a patch
-      const N = T - pre;
-      // [1,H,T,T] -> patch queries x patch keys -> mean over heads and queries -> [N]
-      const pk = last.slice([0, 0, pre, pre], [1, -1, N, N]).mean([0, 1, 2]);
-      return { kind: 'attention', heat: pk.div(pk.sum()) } as never;
-    }) as unknown as { kind: Saliency['kind']; heat: tf.Tensor };
-    const heat = r.heat.dataSync() as Float32Array;
-    r.heat.dispose();
-    const n = heat.length;
-    const side = Math.round(Math.sqrt(n));
-    return { kind: r.kind, camera, grid: r.kind === 'none' ? [0, 0] : [side, n / side] as [number, number], heat: Float32Array.from(heat) };
+    return policySaliency(this, obs, camera);
   }
 
   /** Stage 2: decode one chunk of actions from an encoding (which stays the caller's). */

@@ -57,7 +57,7 @@ async function showSaliency(): Promise<void> {
     img.data.set([Math.min(255, g + 255 * v), Math.min(255, g + 90 * v * v), g, 255], 4 * i);
   }
   canvas.getContext('2d')!.putImageData(img, 0, 0);
-  $('looks-info').textContent = `${s.kind === 'tokenlearner' ? 'TokenLearner maps' : s.kind === 'attention' ? 'last-layer attention' : 'no maps'}, ${gh}x${gw} grid`;
+  $('looks-info').textContent = `(${s.kind === 'tokenlearner' ? 'TokenLearner maps' : s.kind === 'attention' ? 'last-layer attention' : 'no maps'}, ${gh}x${gw} grid)`;
   result.saliency = { kind: s.kind, grid: s.grid, updates: (result.saliency?.updates ?? 0) + 1 };
 }
 
@@ -107,7 +107,7 @@ async function reset(instruction?: string): Promise<void> {
   view.setScene(env.sim.describe());
   driver.reset(env.episode);
   episodeTimings = [];
-  Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label });
+  Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label, saliency: null });
   $('instruction').textContent = env.episode.instruction;
   renderHud(null);
   status(`seed ${seed}: ready`);
