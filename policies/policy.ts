@@ -364,6 +364,25 @@ export class VlaPolicy {
     }
   }
 
+  /** One frame as the backbone sees it: [1,S,S,3] in [0,1], resized to imageSize (blind: zeros). Caller owns it. */
+  inputImage(frame: RgbFrame): tf.Tensor4D {
+    const S = this.imageSize;
+    return tf.tidy(() => {
+      const x = framesToTensor([frame]);
+      const r = x.shape[1] === S && x.shape[2] === S ? x : (tf.image.resizeBilinear(x, [S, S], false, true) as tf.Tensor4D);
+      return this.config.blind ? tf.zerosLike(r) : r;
+    });
+  }
+
+  /** The instruction embedding the backbone's FiLM layers see, [1,textDim]. Caller owns it. */
+  instructionEmbedding(instruction: string): tf.Tensor2D {
+    const L = this.config.maxTextLen;
+    return tf.tidy(() => {
+      const { ids, mask } = this.textTokenizer.encodeBatch([instruction], L);
+      return this.textEncoder.forward(tf.tensor2d(ids, [1, L], 'int32'), tf.tensor2d(mask, [1, L])).embedding;
+    });
+  }
+
   /** What the backbone attends to on `camera` (default: the first policy camera); policies/saliency.ts. */
   saliency(obs: PolicyObservation, camera = this.config.cameras[0]): Saliency {
     return policySaliency(this, obs, camera);

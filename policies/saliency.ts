@@ -3,7 +3,7 @@
 // CNNs (Ryoo et al., arXiv:2106.11297), or the attention each patch receives
 // in the last ViT layer.
 import * as tf from '@tensorflow/tfjs';
-import { framesToTensor, type PolicyObservation, type VlaPolicy } from './policy.ts';
+import type { PolicyObservation, VlaPolicy } from './policy.ts';
 
 /**
  * Where the vision backbone looks on one camera frame, as a heat map over its
@@ -19,19 +19,12 @@ export interface Saliency {
 }
 
 export function policySaliency(policy: VlaPolicy, obs: PolicyObservation, camera: string): Saliency {
-  const c = policy.config;
   const frame = obs.images[camera];
   if (!frame) throw new Error(`VlaPolicy: camera '${camera}' missing (have: ${Object.keys(obs.images).join(', ') || 'none'})`);
-  const S = policy.imageSize;
   const r = tf.tidy(() => {
-    const x0 = framesToTensor([frame]);
-    const x = x0.shape[1] === S && x0.shape[2] === S ? x0 : (tf.image.resizeBilinear(x0, [S, S], false, true) as tf.Tensor4D);
-    let film: tf.Tensor2D | null = null;
-    if (policy.backbone.textDim > 0) {
-      const { ids, mask } = policy.textTokenizer.encodeBatch([obs.instruction], c.maxTextLen);
-      film = policy.textEncoder.forward(tf.tensor2d(ids, [1, c.maxTextLen], 'int32'), tf.tensor2d(mask, [1, c.maxTextLen])).embedding;
-    }
-    const out = policy.backbone.forward(c.blind ? tf.zerosLike(x) : x, film, false, { returnAttention: true });
+    const x = policy.inputImage(frame);
+    const film = policy.backbone.textDim > 0 ? policy.instructionEmbedding(obs.instruction) : null;
+    const out = policy.backbone.forward(x, film, false, { returnAttention: true });
     if (out.tokenMaps) return { kind: 'tokenlearner', heat: out.tokenMaps.mean(1).reshape([-1]) } as never; // [1,S,N] -> [N]
     const last = out.attention?.at(-1);
     if (!last) return { kind: 'none', heat: tf.zeros([1]) } as never;

@@ -13,7 +13,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EfficientNet, ViT } from '../../backbones/index.ts';
 import type { RgbFrame, VlaPolicy } from '../../policies/policy.ts';
-import { framesToTensor } from '../../policies/policy.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { evalEpisodes } from '../eval/records.ts';
 import { b64ToBytes } from '../runtime/b64.ts';
@@ -73,24 +72,8 @@ export async function heldOutFrames(n: number, split = 'heldout_layout', chromiu
   }
 }
 
-function resized(policy: VlaPolicy, f: RgbFrame): tf.Tensor4D {
-  return tf.tidy(() => {
-    const x = framesToTensor([f]);
-    const S = policy.imageSize;
-    return (x.shape[1] === S ? x : tf.image.resizeBilinear(x, [S, S], false, true)) as tf.Tensor4D;
-  });
-}
-
-function textEmbedding(policy: VlaPolicy, instruction: string): tf.Tensor2D {
-  return tf.tidy(() => {
-    const L = policy.config.maxTextLen;
-    const { ids, mask } = policy.textTokenizer.encodeBatch([instruction], L);
-    return policy.textEncoder.forward(tf.tensor2d(ids, [1, L], 'int32'), tf.tensor2d(mask, [1, L])).embedding;
-  });
-}
-
 export function analyzeVit(policy: VlaPolicy, vit: ViT, f: LooksAtFrame): AttentionLayer[] {
-  const x = resized(policy, f.frame);
+  const x = policy.inputImage(f.frame);
   const out = vit.forward(x, null, false, { returnAttention: true });
   const p = vit.config.patchSize;
   const grid = Math.floor(policy.imageSize / p);
@@ -108,8 +91,8 @@ export function analyzeVit(policy: VlaPolicy, vit: ViT, f: LooksAtFrame): Attent
 }
 
 export function analyzeCnn(policy: VlaPolicy, net: EfficientNet, f: LooksAtFrame): ErfStage[] {
-  const x = resized(policy, f.frame);
-  const emb = net.textDim > 0 ? textEmbedding(policy, f.instruction) : null;
+  const x = policy.inputImage(f.frame);
+  const emb = net.textDim > 0 ? policy.instructionEmbedding(f.instruction) : null;
   const S = policy.imageSize;
   const stages = Array.from({ length: net.numStages }, (_, i) => {
     const stage = i + 1;

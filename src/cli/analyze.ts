@@ -45,6 +45,14 @@ ${lineChart({ title: 'Forward latency (ms)', xLabel: 'input resolution (px)', yL
   return rows;
 }
 
+/** A positive integer option (default when absent), or an error naming the flag. */
+function positiveInt(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
 export async function runAnalyze(args: string[]): Promise<void> {
   const [experiment, ...rest] = args;
   const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
@@ -62,12 +70,7 @@ export async function runAnalyze(args: string[]): Promise<void> {
     },
   });
   const out = values.out ?? `results/${experiment}${values.quick ? '-quick' : ''}`;
-  const count = (v: string | undefined, name: string, dflt: number) => {
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
+
   if (experiment === 'resolution') {
     const rows = await runResolution({ quick: Boolean(values.quick), out });
     console.log(JSON.stringify(rows, null, 2));
@@ -76,7 +79,7 @@ export async function runAnalyze(args: string[]): Promise<void> {
     await sampleEfficiencyCommand(values, out);
   } else if (experiment === 'looks-at') {
     const { runLooksAt } = await import('../analysis/looksAt.ts');
-    const res = await runLooksAt({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: count(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 4), out });
+    const res = await runLooksAt({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 4), out });
     for (const r of res) {
       const f = r.frames;
       if (f[0]?.attention) console.log(`${r.policy}: mean attention distance per layer (px): ${f[0].attention.map((l) => (l.headDistances.reduce((a, b) => a + b, 0) / l.headDistances.length).toFixed(1)).join(', ')}`);
@@ -86,7 +89,7 @@ export async function runAnalyze(args: string[]): Promise<void> {
   } else {
     const common = {
       policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: String(values.suite),
-      episodes: count(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), workers: count(values.workers as string | undefined, 'workers', values.quick ? 1 : 2),
+      episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), workers: positiveInt(values.workers as string | undefined, 'workers', values.quick ? 1 : 2),
       backend: values.backend as string | undefined, out,
     };
     const list = values.splits ? String(values.splits).split(',') : undefined;
@@ -109,12 +112,7 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
     if (!Number.isInteger(n) || n < 2) throw new Error(`--demos must be integers >= 2, got "${v}"`);
     return n;
   }));
-  const positive = (v: unknown, name: string, dflt: number) => {
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
+
   const demos = list(values.demos, quick ? [4, 8] : [25, 50, 100, 200, 400]);
   let data = values.data as string | undefined;
   if (!data && quick) {
@@ -126,8 +124,8 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
   const { runSampleEfficiency } = await import('../analysis/sampleEfficiency.ts');
   const rows = await runSampleEfficiency({
     policies: (values.policy as string[] | undefined) ?? ['efficientnet-film', 'vit-siglip'], data: data ?? 'data/tabletop-train', demos,
-    steps: positive(values.steps, 'steps', quick ? 3 : 1200), episodes: positive(values.episodes, 'episodes', quick ? 1 : 100),
-    workers: positive(values.workers, 'workers', quick ? 1 : 2), backend: values.backend as string | undefined, out,
+    steps: positiveInt(values.steps, 'steps', quick ? 3 : 1200), episodes: positiveInt(values.episodes, 'episodes', quick ? 1 : 100),
+    workers: positiveInt(values.workers, 'workers', quick ? 1 : 2), backend: values.backend as string | undefined, out,
   });
   for (const r of rows) console.log(`${r.policy.padEnd(20)} ${String(r.demos).padStart(5)} demos ${(100 * r.rate).toFixed(1).padStart(5)}% [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})`);
   console.error(`report: ${out}/sample_efficiency.html`);
