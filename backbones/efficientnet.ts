@@ -24,7 +24,7 @@ import {
 import {
   type BatchNormOptions,
   type BatchNormParams,
-  ParamStore,
+  Module,
   addBatchNorm,
   batchNorm,
   dropout,
@@ -194,13 +194,12 @@ export function efficientNetParamCount(cfg: EfficientNetConfig): number {
   return n;
 }
 
-export class EfficientNet implements VisionBackbone {
+export class EfficientNet extends Module implements VisionBackbone {
   readonly name: string;
   readonly config: EfficientNetConfig;
   readonly layout: EfficientNetLayout;
   readonly outputDim: number;
   readonly textDim: number;
-  private readonly store: ParamStore;
   private readonly bnOpt: BatchNormOptions;
   private readonly stem: { conv: tf.Variable; bn: BatchNormParams };
   private readonly blocks: MBConvParams[];
@@ -211,13 +210,14 @@ export class EfficientNet implements VisionBackbone {
   private readonly classifier: { w: tf.Variable; b: tf.Variable } | null;
 
   constructor(config: EfficientNetConfig, name = 'efficientnet') {
+    super('effnet', config.seed);
     this.name = name;
     this.config = config;
     const L = (this.layout = efficientNetLayout(config));
     this.outputDim = L.tokenCh;
     this.textDim = config.film ? config.textDim : 0;
     this.bnOpt = { eps: config.bnEps, momentum: config.bnMomentum };
-    const s = (this.store = new ParamStore('effnet', config.seed));
+    const s = this.store;
     this.stem = {
       conv: s.add('stem.conv', [3, 3, 3, L.stemCh], normal(Math.sqrt(2 / (L.stemCh * 9)))), // HWIO
       bn: addBatchNorm(s, 'stem.bn', L.stemCh),
@@ -326,10 +326,6 @@ export class EfficientNet implements VisionBackbone {
     return h * w;
   }
 
-  paramCount(): number {
-    return this.store.paramCount();
-  }
-
   flopsPerFrame(H: number, W: number): number {
     const L = this.layout;
     const cfg = this.config;
@@ -351,18 +347,6 @@ export class EfficientNet implements VisionBackbone {
     if (cfg.tokenLearnerTokens > 0) flops += tokenLearnerFlops(h * w, L.tokenCh, tlConfig(cfg));
     if (cfg.numClasses > 0) flops += 2 * L.headCh * cfg.numClasses;
     return flops;
-  }
-
-  namedWeights(): Record<string, tf.Variable> {
-    return this.store.named;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainable();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

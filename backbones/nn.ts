@@ -103,6 +103,37 @@ export class ParamStore {
   }
 }
 
+/**
+ * Base of every model with parameters: one ParamStore behind the accessors
+ * the trainer, checkpoints and tests use (timm's nn.Module surface, minus
+ * what tfjs already provides).
+ */
+export abstract class Module {
+  protected readonly store: ParamStore;
+
+  constructor(kind: string, seed = 0) {
+    this.store = new ParamStore(kind, seed);
+  }
+
+  /** Stable key -> variable, BN running statistics included (what checkpoints store). */
+  namedWeights(): Record<string, tf.Variable> {
+    return this.store.named;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.trainable();
+  }
+
+  /** Number of trainable scalars. */
+  paramCount(): number {
+    return this.store.paramCount();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Matrix products: routed through src/tf/ops.ts, whose wrappers keep
 // tfjs-backend-wasm on its fast (untransposed, 2-D) path, forward and backward.

@@ -7,7 +7,7 @@
 // t' (log temperature) is initialized to log(10) and b to -10, which keeps the
 // initial loss small despite the heavy imbalance of negatives.
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from './nn.ts';
+import { Module } from './nn.ts';
 
 export interface SigLipLossConfig {
   /** Initial log-temperature t' (paper: log 10). */
@@ -20,17 +20,16 @@ export interface SigLipLossConfig {
 
 export const SIGLIP_LOSS_DEFAULTS: SigLipLossConfig = { initLogTemperature: Math.log(10), initBias: -10, normalize: true };
 
-export class SigLipLoss {
+export class SigLipLoss extends Module {
   readonly config: SigLipLossConfig;
-  private readonly store: ParamStore;
   /** Learnable log-temperature t' (scalar stored as [1]). */
   readonly logTemperature: tf.Variable;
   /** Learnable bias b ([1]). */
   readonly bias: tf.Variable;
 
   constructor(config: Partial<SigLipLossConfig> = {}) {
+    super('siglip_loss');
     this.config = { ...SIGLIP_LOSS_DEFAULTS, ...config };
-    this.store = new ParamStore('siglip_loss');
     this.logTemperature = this.store.add('logit_scale', [1], { kind: 'const', value: this.config.initLogTemperature });
     this.bias = this.store.add('logit_bias', [1], { kind: 'const', value: this.config.initBias });
   }
@@ -53,17 +52,5 @@ export class SigLipLoss {
       const logSig = tf.neg(tf.softplus(tf.neg(z))); // log sigmoid(z) = -softplus(-z)
       return logSig.sum().neg().div(n) as tf.Scalar;
     });
-  }
-
-  namedWeights(): Record<string, tf.Variable> {
-    return this.store.named;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainable();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }

@@ -10,7 +10,7 @@
 //   pooled = class token | mean of patch tokens ('gap') | attention pool ('map')
 //   tokens = the patch tokens [B, N, C] (optionally TokenLearner-reduced).
 import * as tf from '@tensorflow/tfjs';
-import { type GeluKind, ParamStore, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
+import { type GeluKind, Module, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
 import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
 import {
   type TokenLearnerConfig,
@@ -191,12 +191,11 @@ interface MapHeadParams {
   fc2B: tf.Variable;
 }
 
-export class ViT implements VisionBackbone {
+export class ViT extends Module implements VisionBackbone {
   readonly name: string;
   readonly config: ViTConfig;
   readonly outputDim: number;
   readonly textDim = 0;
-  private readonly store: ParamStore;
   private readonly patchW: tf.Variable; // [p*p*3, C], rows ordered (ph, pw, rgb)
   private readonly patchB: tf.Variable;
   private readonly pos: tf.Variable; // [(1 +) g*g, C]; row 0 is the class token's when classToken
@@ -211,6 +210,7 @@ export class ViT implements VisionBackbone {
   constructor(config: ViTConfig, name = 'vit') {
     if (config.dim % config.heads !== 0) throw new Error(`${name}: dim ${config.dim} not divisible by heads ${config.heads}`);
     if (config.pool === 'token' && !config.classToken) throw new Error(`${name}: pool 'token' needs classToken`);
+    super('vit', config.seed);
     this.name = name;
     this.config = config;
     this.outputDim = config.dim;
@@ -218,7 +218,7 @@ export class ViT implements VisionBackbone {
     const H = mlpDimOf(config);
     const g = gridOf(config);
     const p = config.patchSize;
-    const s = (this.store = new ParamStore('vit', config.seed));
+    const s = this.store;
     this.patchW = s.add('patch_embed.w', [p * p * 3, C], truncNormal(Math.sqrt(1 / (p * p * 3))));
     this.patchB = s.add('patch_embed.b', [C], zeros);
     this.cls = config.classToken ? s.add('cls_token', [1, C], normal(1e-6)) : null;
@@ -335,10 +335,6 @@ export class ViT implements VisionBackbone {
     return gh * gw;
   }
 
-  paramCount(): number {
-    return this.store.paramCount();
-  }
-
   flopsPerFrame(H: number, W: number): number {
     const cfg = this.config;
     const C = cfg.dim;
@@ -354,18 +350,6 @@ export class ViT implements VisionBackbone {
     if (this.tl) f += tokenLearnerFlops(N, C, tlConfig(cfg));
     if (cfg.numClasses > 0) f += 2 * C * cfg.numClasses;
     return f;
-  }
-
-  namedWeights(): Record<string, tf.Variable> {
-    return this.store.named;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainable();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

@@ -15,7 +15,7 @@
 // Decoding: greedy or temperature sampling, with a KV cache (each new token
 // attends to cached keys/values of all earlier positions).
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
+import { Module, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
 import { type BlockParams, type KV, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
 
 export type GptConfig = {
@@ -111,9 +111,8 @@ export interface DecodeResult {
   logits: tf.Tensor3D;
 }
 
-export class Gpt {
+export class Gpt extends Module {
   readonly config: GptConfig;
-  private readonly store: ParamStore;
   private readonly visW: tf.Variable | null;
   private readonly visB: tf.Variable | null;
   private readonly txtW: tf.Variable | null;
@@ -132,9 +131,11 @@ export class Gpt {
   private readonly auxB: tf.Variable | null;
 
   constructor(config: Partial<GptConfig> = {}) {
-    const c = (this.config = { ...GPT_DEFAULTS, ...config });
+    const c = { ...GPT_DEFAULTS, ...config };
+    super('gpt', c.seed);
+    this.config = c;
     if (c.nEmbd % c.nHead !== 0) throw new Error(`Gpt: nEmbd ${c.nEmbd} not divisible by nHead ${c.nHead}`);
-    const s = (this.store = new ParamStore('gpt', c.seed));
+    const s = this.store;
     const C = c.nEmbd;
     const H = Math.round(C * c.mlpRatio);
     const std = 0.02;
@@ -391,21 +392,5 @@ export class Gpt {
       tf.dispose(stepLogits);
       tf.dispose([pre.x, pre.keyMask]);
     }
-  }
-
-  namedWeights(): Record<string, tf.Variable> {
-    return this.store.named;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainable();
-  }
-
-  paramCount(): number {
-    return this.store.paramCount();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }

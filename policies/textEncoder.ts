@@ -7,7 +7,7 @@
 //   depth == 0: embedding additionally goes through a 2-layer GELU MLP (residual)
 // The class is InstructionEncoder (not TextEncoder, which is a DOM/Node global).
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore, embed, gelu, layerNorm, linear, normal, ones, truncNormal, zeros } from '../backbones/nn.ts';
+import { Module, embed, gelu, layerNorm, linear, normal, ones, truncNormal, zeros } from '../backbones/nn.ts';
 import { type BlockParams, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
 
 export type TextEncoderConfig = {
@@ -38,9 +38,8 @@ export interface TextEncoding {
   mask: tf.Tensor2D;
 }
 
-export class InstructionEncoder {
+export class InstructionEncoder extends Module {
   readonly config: TextEncoderConfig;
-  private readonly store: ParamStore;
   private readonly wte: tf.Variable;
   private readonly wpe: tf.Variable;
   private readonly blocks: BlockParams[];
@@ -49,9 +48,11 @@ export class InstructionEncoder {
   private readonly mlp: { fc1W: tf.Variable; fc1B: tf.Variable; fc2W: tf.Variable; fc2B: tf.Variable } | null;
 
   constructor(config: Partial<TextEncoderConfig> = {}) {
-    const c = (this.config = { ...TEXT_ENCODER_DEFAULTS, ...config });
+    const c = { ...TEXT_ENCODER_DEFAULTS, ...config };
+    super('text', c.seed);
+    this.config = c;
     if (c.dim % c.heads !== 0) throw new Error(`InstructionEncoder: dim ${c.dim} not divisible by heads ${c.heads}`);
-    const s = (this.store = new ParamStore('text', c.seed));
+    const s = this.store;
     const H = Math.round(c.dim * c.mlpRatio);
     this.wte = s.add('wte', [c.vocabSize, c.dim], normal(0.02));
     this.wpe = s.add('wpe', [c.maxLen, c.dim], normal(0.02));
@@ -93,10 +94,6 @@ export class InstructionEncoder {
     }) as unknown as TextEncoding;
   }
 
-  paramCount(): number {
-    return this.store.paramCount();
-  }
-
   static countParams(config: Partial<TextEncoderConfig> = {}): number {
     const c = { ...TEXT_ENCODER_DEFAULTS, ...config };
     const H = Math.round(c.dim * c.mlpRatio);
@@ -110,17 +107,5 @@ export class InstructionEncoder {
     const c = this.config;
     const H = Math.round(c.dim * c.mlpRatio);
     return c.depth * blockFlops(L, c.dim, H) + (c.depth === 0 ? 4 * c.dim * H : 0);
-  }
-
-  namedWeights(): Record<string, tf.Variable> {
-    return this.store.named;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.store.trainable();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }

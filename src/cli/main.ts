@@ -91,11 +91,12 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   --batch B           batch size (default 32)
   --lr X              peak learning rate (AdamW, linear warmup then cosine decay)
   --warmup N          warmup steps (default 5% of the run, at most 500)
-  --val-fraction F    episodes held out for validation (default 0.1)
+  --val-fraction F    episodes held out for validation (default: the training preset, 0.05)
   --max-episodes N    use only the first N successful demos (sample-efficiency runs; default all)
   --init-from DIR     start from a checkpoint's config and weights (a longer or second schedule) instead of a fresh init
   --val-samples N     validation steps evaluated per epoch (default 1024)
   --save-every N      also checkpoint every N steps (default 200; 0 = epoch ends only)
+  --val-every N       also validate every N steps (a metrics.jsonl record with a fractional epoch; default 0 = epoch ends only)
   --seed S            data split, order, augmentation and init seed (default 0)
   --backend B         wasm|cpu (default wasm)
   --image-size PX     policy input resolution (default: the training preset)
@@ -110,7 +111,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     const { values: v } = parse(args, {
       policy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, 'val-fraction': { type: 'string' }, 'val-samples': { type: 'string' }, 'max-episodes': { type: 'string' }, 'init-from': { type: 'string' },
-      'save-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
+      'save-every': { type: 'string' }, 'val-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
       blind: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'no-augment': { type: 'boolean' }, f16: { type: 'boolean' },
       'keep-optimizer': { type: 'boolean' }, resume: { type: 'boolean' },
     }, help);
@@ -135,7 +136,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     if (v.cameras !== undefined) overrides.cameras = String(v.cameras).split(',');
     if (v.blind) overrides.blind = true;
     const train: Record<string, number> = {};
-    for (const [flag, key] of [['epochs', 'epochs'], ['steps', 'maxSteps'], ['warmup', 'warmupSteps'], ['val-samples', 'valMaxSamples'], ['save-every', 'saveEverySteps']] as const) {
+    for (const [flag, key] of [['epochs', 'epochs'], ['steps', 'maxSteps'], ['warmup', 'warmupSteps'], ['val-samples', 'valMaxSamples'], ['save-every', 'saveEverySteps'], ['val-every', 'valEverySteps']] as const) {
       const x = opt(flag);
       if (x !== undefined) train[key] = x;
     }

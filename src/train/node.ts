@@ -85,7 +85,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   if (o.train?.epochs !== undefined && o.train.maxSteps === undefined) delete p.train.maxSteps;
   const train = { ...p.train, ...(o.train ?? {}) } as TrainConfig;
   return {
-    policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? 0.1,
+    policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? p.valFraction,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
     train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
     ...(o.initFrom ? { initFrom: o.initFrom } : {}),

@@ -6,7 +6,8 @@
 // learning rate. After every epoch (and after the last step): validation
 // loss, teacher-forced action-token accuracy (overall, per action dimension,
 // and within +-1 bin) on the held-out episodes, one metrics record, and a
-// checkpoint. Checkpoints also happen every `saveEverySteps` steps.
+// checkpoint. Checkpoints also happen every `saveEverySteps` steps, and
+// validation records every `valEverySteps` steps (fractional epoch).
 //
 // Resuming is exact: the state (step, epoch, batch in epoch, running epoch
 // loss) plus the weights and AdamW moments determine everything that follows,
@@ -33,11 +34,17 @@ export interface TrainConfig {
   valMaxSamples: number;
   /** Extra checkpoint every N steps (0 = only at epoch ends). */
   saveEverySteps: number;
+  /**
+   * Also validate every N steps and append a metrics record with a fractional
+   * epoch (0 = at epoch ends only). Runs of about one pass over a large demo
+   * set otherwise leave a one-point training curve.
+   */
+  valEverySteps: number;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
   epochs: 3, maxSteps: 0, lr: 1e-3, warmupSteps: -1, minLrRatio: 0.05, weightDecay: 0.01, clipNorm: 1, beta2: 0.999,
-  valMaxSamples: 1024, saveEverySteps: 200,
+  valMaxSamples: 1024, saveEverySteps: 200, valEverySteps: 0,
 };
 
 /** Everything (besides weights and moments) needed to continue a run. */
@@ -243,6 +250,18 @@ export class Trainer {
     };
     let trainSeconds = 0;
     let trainSteps = 0; // steps of this epoch run by this process (img/s after a mid-epoch resume)
+    // Validate and append one metrics record; trainLoss is the running mean of the current epoch.
+    const record = async (epoch: number) => {
+      const val = await this.validate();
+      tick();
+      const rec: EpochMetrics = {
+        epoch, step: s.step, trainLoss: Math.round((s.epochLossSum / Math.max(1, s.epochSteps)) * 1e4) / 1e4, ...(val ?? {}),
+        lr: this.lr(s.step - 1), seconds: Math.round(s.epochSeconds * 10) / 10, elapsedSeconds: Math.round(s.elapsedSeconds * 10) / 10,
+        imagesPerSecond: trainSeconds > 0 ? Math.round(((trainSteps * this.imagesPerStep) / trainSeconds) * 10) / 10 : 0,
+      };
+      metrics.push(rec);
+      await this.io.metrics(rec);
+    };
     while (s.step < s.totalSteps) {
       if (this.io.shouldStop?.(s)) {
         tick();
@@ -262,22 +281,19 @@ export class Trainer {
       this.io.progress?.(this.progressBase());
       const epochEnd = s.batchInEpoch >= perEpoch || s.step >= s.totalSteps;
       if (epochEnd) {
-        const val = await this.validate();
-        tick();
-        const rec: EpochMetrics = {
-          epoch: s.epoch + 1, step: s.step, trainLoss: Math.round((s.epochLossSum / Math.max(1, s.epochSteps)) * 1e4) / 1e4, ...(val ?? {}),
-          lr: this.lr(s.step - 1), seconds: Math.round(s.epochSeconds * 10) / 10, elapsedSeconds: Math.round(s.elapsedSeconds * 10) / 10,
-          imagesPerSecond: trainSeconds > 0 ? Math.round(((trainSteps * this.imagesPerStep) / trainSeconds) * 10) / 10 : 0,
-        };
-        metrics.push(rec);
-        await this.io.metrics(rec);
+        await record(s.epoch + 1);
         Object.assign(s, { epoch: s.epoch + 1, batchInEpoch: 0, epochLossSum: 0, epochSteps: 0, epochSeconds: 0 });
         trainSeconds = 0;
         trainSteps = 0;
         await this.io.save(this.policy, this.opt, s, s.step >= s.totalSteps);
-      } else if (this.cfg.saveEverySteps > 0 && s.step % this.cfg.saveEverySteps === 0) {
-        tick();
-        await this.io.save(this.policy, this.opt, s, false);
+      } else {
+        if (this.cfg.valEverySteps > 0 && s.step % this.cfg.valEverySteps === 0) {
+          await record(Math.round((s.epoch + s.batchInEpoch / perEpoch) * 1e3) / 1e3);
+        }
+        if (this.cfg.saveEverySteps > 0 && s.step % this.cfg.saveEverySteps === 0) {
+          tick();
+          await this.io.save(this.policy, this.opt, s, false);
+        }
       }
     }
     tick();

@@ -55,6 +55,20 @@ describe('resumable training', () => {
     }
   }, 90_000);
 
+  it('valEverySteps adds mid-epoch validation records with fractional epochs, without changing the weights', async () => {
+    const a = out();
+    await runTrain({ ...base, out: a });
+    const b = out();
+    await runTrain({ ...base, out: b, train: { ...base.train, valEverySteps: 4 } });
+    const m = metrics(b);
+    // 6 batches per epoch: validation at steps 4 (epoch 0 + 4/6), 6 (end of epoch 1), 8 (1 + 2/6), 12 (end of epoch 2).
+    expect(m.map((r) => [r.step, r.epoch])).toEqual([[4, 0.667], [6, 1], [8, 1.333], [12, 2]]);
+    for (const r of m) expect(Number.isFinite(r.valLoss)).toBe(true);
+    expect(m.filter((r) => Number.isInteger(r.epoch))).toEqual(metrics(a)); // the epoch-end records are unchanged
+    const wa = weights(a), wb = weights(b);
+    for (const [k, v] of wa) expect(wb.get(k)).toEqual(v); // validation has no side effect on training (BN in eval mode)
+  }, 90_000);
+
   it('refuses to overwrite a run, refuses changed options on resume, and no-ops a finished run', async () => {
     const a = out();
     await runTrain({ ...base, out: a, train: { ...base.train, epochs: 1 } });
