@@ -2,7 +2,8 @@
 // state (object poses) and emit the same bounded actions a policy would,
 // through a small state machine: approach -> descend -> close -> lift ->
 // transport -> lower -> release -> retreat -> (check) terminate, re-planning
-// from the current state when a grasp slips. Deterministic: no randomness.
+// from the current state when a grasp slips. Phase changes take no control
+// step of their own (no idle actions). Deterministic: no randomness.
 import { ACTION_DIM, ACTION_HIGH, BOWL, GRIPPER, OBJECT, TCP_LIMITS } from '../sim/config.ts';
 import { wrapAngle, type SimWorld } from '../sim/world.ts';
 import type { EpisodeSpec } from './episode.ts';
@@ -11,9 +12,13 @@ import { bodyYaw, isSuccess } from './success.ts';
 const HOVER = 0.12; // TCP height for travel (object bottom clears bowls and objects)
 const CLOSE_STEPS = 3;
 const RELEASE_STEPS = 3;
+/** Finger gap (m) at which an opening gripper clears a released 4 cm part. */
+const OPEN_GAP = 0.088;
 const MAX_ATTEMPTS = 4;
+/** Steps the expert waits up at hover for a released part to come to rest before re-planning. */
+const SETTLE_STEPS = 4;
 
-type Phase = 'approach' | 'descend' | 'close' | 'lift' | 'transport' | 'align' | 'lower' | 'release' | 'retreat' | 'done';
+type Phase = 'approach' | 'descend' | 'close' | 'lift' | 'transport' | 'lower' | 'release' | 'retreat' | 'done';
 
 /** Rotational symmetry of the grasp (finger axis) per shape, radians. */
 const SYMMETRY: Record<string, number> = { cube: Math.PI / 2, prism: Math.PI / 3, cylinder: Math.PI / 6 };
@@ -35,6 +40,7 @@ class PickAndPlaceExpert implements Expert {
   private counter = 0;
   private attempts = 0;
   private graspYaw = 0;
+  private waited = 0;
 
   constructor(private readonly ep: EpisodeSpec) {}
 
@@ -45,79 +51,98 @@ class PickAndPlaceExpert implements Expert {
   }
 
   act(sim: SimWorld): Float32Array {
+    // A phase that is complete hands over to the next one within the same
+    // control step, so the expert never emits an idle step at a phase boundary.
+    // Idle steps make demos non-Markovian (the same observation is followed by
+    // "wait" once and by "move" the next time), and a behaviour-cloned policy
+    // that picks "wait" there stalls forever.
+    for (let hop = 0; hop < 8; hop++) {
+      const r = this.plan(sim);
+      if ('next' in r) this.phase = r.next;
+      else return r.action;
+    }
+    throw new Error(`expert: phase machine did not settle (phase ${this.phase})`);
+  }
+
+  /** The action of the current phase, or the phase to switch to now. */
+  private plan(sim: SimWorld): { action: Float32Array } | { next: Phase } {
     const tcp = sim.tcp();
-    const obj = sim.bodyState(this.ep.goal.object).pos;
+    const name = this.ep.goal.object;
+    const obj = sim.bodyState(name).pos;
     const [tx, ty, releaseZ] = this.placeTarget(sim);
-    let goal: [number, number, number, number] = [tcp.x, tcp.y, tcp.z, tcp.yaw];
-    let grip = 0;
-    let terminate = 0;
     const at = (g: number[], tol = 0.004) => Math.hypot(g[0] - tcp.x, g[1] - tcp.y) < tol && Math.abs(g[2] - tcp.z) < 0.004 && Math.abs(wrapAngle(g[3] - tcp.yaw)) < 0.03;
+    const move = (goal: number[], grip: number, terminate = 0) => ({ action: this.toAction(tcp, goal, grip, terminate) });
+    const stay = [tcp.x, tcp.y, tcp.z, tcp.yaw];
 
     switch (this.phase) {
       case 'approach': {
         this.graspYaw = this.chooseGraspYaw(sim, tcp.yaw);
         // Rise first when low (after a failed attempt), then travel at hover height.
         const far = Math.hypot(obj[0] - tcp.x, obj[1] - tcp.y) > 0.01;
-        const rising = tcp.z < HOVER - 0.02 && far;
-        goal = rising ? [tcp.x, tcp.y, HOVER, tcp.yaw] : [obj[0], obj[1], HOVER, this.graspYaw];
-        if (!rising && at(goal)) this.phase = 'descend';
-        break;
+        if (tcp.z < HOVER - 0.02 && far) return move([tcp.x, tcp.y, HOVER, tcp.yaw], 0);
+        const goal = [obj[0], obj[1], HOVER, this.graspYaw];
+        return at(goal) ? { next: 'descend' } : move(goal, 0);
       }
       case 'descend': {
-        goal = [obj[0], obj[1], Math.max(TCP_LIMITS.zMin, obj[2] + 0.002), this.graspYaw];
-        if (at(goal, 0.006)) { this.phase = 'close'; this.counter = 0; }
-        break;
+        const goal = [obj[0], obj[1], Math.max(TCP_LIMITS.zMin, obj[2] + 0.002), this.graspYaw];
+        if (at(goal, 0.006)) {
+          this.counter = 0;
+          return { next: 'close' };
+        }
+        return move(goal, 0);
       }
       case 'close':
-        grip = 1;
-        if (++this.counter >= CLOSE_STEPS) this.phase = sim.isGrasped(this.ep.goal.object) ? 'lift' : this.retry();
-        break;
-      case 'lift':
-        grip = 1;
-        goal = [tcp.x, tcp.y, HOVER, tcp.yaw];
-        if (!sim.isGrasped(this.ep.goal.object)) this.phase = this.retry();
-        else if (at(goal)) this.phase = 'transport';
-        break;
-      case 'transport':
-        grip = 1;
-        goal = [tx, ty, HOVER, tcp.yaw];
-        if (!sim.isGrasped(this.ep.goal.object)) this.phase = this.retry();
-        else if (at(goal, 0.004)) { this.phase = 'align'; this.counter = 0; }
-        break;
-      case 'align': {
-        // Stationary now: aim the *object* (not the TCP) at the target, since
-        // the grasp rarely centres it between the fingers.
-        grip = 1;
-        const s = sim.bodyState(this.ep.goal.object);
-        goal = [tx - (obj[0] - tcp.x), ty - (obj[1] - tcp.y), HOVER, tcp.yaw];
-        const still = Math.hypot(...s.linvel) < 0.03;
-        if (!sim.isGrasped(this.ep.goal.object)) this.phase = this.retry();
-        else if ((still && at(goal, 0.002)) || ++this.counter > 8) this.phase = 'lower';
-        break;
+        // Lift as soon as the fingers hold the part (one step of closing is
+        // usually enough); re-plan when they still do not after CLOSE_STEPS.
+        if (sim.gripperCommand > 0.5 && sim.isGrasped(name)) return { next: 'lift' };
+        if (this.counter++ >= CLOSE_STEPS) return { next: this.retry() };
+        return move(stay, 1);
+      case 'lift': {
+        if (!sim.isGrasped(name)) return { next: this.retry() };
+        const goal = [tcp.x, tcp.y, HOVER, tcp.yaw];
+        return at(goal) ? { next: 'transport' } : move(goal, 1);
       }
-      case 'lower':
-        grip = 1;
-        goal = [tcp.x, tcp.y, releaseZ, tcp.yaw];
-        if (at(goal, 0.004)) { this.phase = 'release'; this.counter = 0; }
-        break;
+      case 'transport': {
+        // Aim the *object* (not the TCP) at the target: the grasp rarely
+        // centres it between the fingers.
+        if (!sim.isGrasped(name)) return { next: this.retry() };
+        const goal = [tx - (obj[0] - tcp.x), ty - (obj[1] - tcp.y), HOVER, tcp.yaw];
+        if (!at(goal, 0.003)) return move(goal, 1);
+        this.counter = 0;
+        return { next: 'lower' };
+      }
+      case 'lower': {
+        const goal = [tcp.x, tcp.y, releaseZ, tcp.yaw];
+        if (!at(goal)) return move(goal, 1);
+        // Down: let a part that still swings from the transport settle
+        // (rarely more than a step) before opening.
+        const still = Math.hypot(...sim.bodyState(name).linvel) < 0.03;
+        if (!still && ++this.counter <= 8) return move(goal, 1);
+        this.counter = 0;
+        return { next: 'release' };
+      }
       case 'release':
-        goal = [tcp.x, tcp.y, releaseZ, tcp.yaw];
-        if (++this.counter >= RELEASE_STEPS) { this.phase = 'retreat'; this.counter = 0; }
-        break;
-      case 'retreat':
-        goal = [tcp.x, tcp.y, HOVER, tcp.yaw];
-        if (tcp.z > releaseZ + 0.04) {
-          // Two successive successes: a part that is still rocking can slide off.
-          this.counter = isSuccess(sim, this.ep) ? this.counter + 1 : 0;
-          if (this.counter >= 2) { this.phase = 'done'; terminate = 1; }
-          else if (at(goal) && this.counter === 0) this.phase = this.retry();
+        // Open until the fingers clear the part, then retreat.
+        if ((sim.gripperCommand < 0.5 && sim.gap() > OPEN_GAP) || this.counter++ >= RELEASE_STEPS) {
+          this.counter = 0;
+          this.waited = 0;
+          return { next: 'retreat' };
         }
-        break;
+        return move(stay, 0);
+      case 'retreat': {
+        // Rise to hover height; terminate after two successive successful
+        // checks on the way (a part that is still rocking can slide off),
+        // re-plan when the part is not placed once up.
+        const goal = [tcp.x, tcp.y, HOVER, tcp.yaw];
+        if (tcp.z > releaseZ + 0.02) this.counter = isSuccess(sim, this.ep) ? this.counter + 1 : 0;
+        if (this.counter >= 2) return { next: 'done' };
+        if (!at(goal)) return move(goal, 0);
+        // Up, not placed (yet): give a rocking part a few steps, then re-plan.
+        return this.counter === 0 && ++this.waited > SETTLE_STEPS ? { next: this.retry() } : move(goal, 0);
+      }
       case 'done':
-        terminate = 1;
-        break;
+        return move(stay, 0, 1);
     }
-    return this.toAction(tcp, goal, grip, terminate);
   }
 
   private retry(): Phase {

@@ -25,5 +25,34 @@ describe('scripted experts', () => {
       console.log(`[expert] ${id}: ${ok}/${N} = ${((100 * ok) / N).toFixed(1)}% (failed seeds: ${failed.join(', ') || 'none'})`);
       expect(ok / N).toBeGreaterThanOrEqual(0.98);
     }, 300_000);
+
+    // Behaviour cloning needs Markovian demos: an expert that pauses for a
+    // step at a phase change shows the same observation once followed by
+    // "wait" and once by "move", and a cloned policy that picks "wait" there
+    // stalls for good. Count steps whose proprioception equals the previous
+    // step's (nothing moved) but whose motion command differs from it.
+    it(`${id}: demos are Markovian (no idle step at a phase change)`, async () => {
+      const env = makeEnv(id, { split: 'train' });
+      let steps = 0, ambiguous = 0;
+      for (let seed = 0; seed < 30; seed++) {
+        let [obs] = await env.reset({ seed });
+        const expert = createExpert(env.episode);
+        let prev: { proprio: Float32Array; action: Float32Array } | null = null;
+        let r;
+        do {
+          const action = expert.act(env.sim);
+          const still = prev && prev.proprio.every((v, i) => Math.abs(v - obs.proprio[i]) < 1e-4);
+          const differs = prev && [0, 1, 2, 3].some((i) => Math.abs(action[i] - prev!.action[i]) > 1e-4);
+          if (still && differs) ambiguous++;
+          prev = { proprio: obs.proprio.slice(), action };
+          r = await env.step(action);
+          obs = r.obs;
+          steps++;
+        } while (!r.terminated && !r.truncated);
+      }
+      env.close();
+      console.log(`[expert] ${id}: ${ambiguous} of ${steps} steps repeat an observation with another motion`);
+      expect(ambiguous / steps).toBeLessThan(0.005);
+    }, 120_000);
   }
 });
