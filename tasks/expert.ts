@@ -112,7 +112,8 @@ class PickAndPlaceExpert implements Expert {
         return { next: 'lower' };
       }
       case 'lower': {
-        const goal = [tcp.x, tcp.y, releaseZ, tcp.yaw];
+        // Keep the part aimed at the target on the way down (corrects drift).
+        const goal = [tx - (obj[0] - tcp.x), ty - (obj[1] - tcp.y), releaseZ, tcp.yaw];
         if (!at(goal)) return move(goal, 1);
         // Down: let a part that still swings from the transport settle
         // (rarely more than a step) before opening.

@@ -20,6 +20,8 @@ export interface CollectOptions {
   out: string;
   tasks?: string[];
   resolution?: number;
+  /** DART noise scale (tasks/noise.ts); default 0. */
+  noise?: number;
   workers?: number;
   video?: string;
   videoEpisodes?: number;
@@ -62,7 +64,7 @@ export async function collect(o: CollectOptions): Promise<CollectSummary> {
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
   const resolution = o.resolution ?? DEFAULT_RESOLUTION;
   const cameras = DEFAULT_CAMERAS;
-  const writer = new DemoWriter(o.out, datasetInfo({ suite: suite.name, suiteVersion: suite.version, split: o.split, resolution, cameras: cameras.map((c) => c.name) }));
+  const writer = new DemoWriter(o.out, datasetInfo({ suite: suite.name, suiteVersion: suite.version, split: o.split, resolution, cameras: cameras.map((c) => c.name), noise: o.noise ?? 0 }));
   const order = collectionOrder(suite, o.split, o.episodes, o.tasks);
   const todo = order.filter((r) => !writer.has(r.task, r.seed));
   const skipped = order.length - todo.length;
@@ -81,7 +83,7 @@ export async function collect(o: CollectOptions): Promise<CollectSummary> {
     await Promise.all(sessions.map(async (s) => {
       while (!stopping && next < todo.length) {
         const ref = todo[next++];
-        const w = await s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras });
+        const w = await s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0 });
         const ep = wireToEpisode(w);
         writer.write(ep);
         written++;

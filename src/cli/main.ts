@@ -41,12 +41,22 @@ function int(v: string | boolean | undefined, name: string, dflt?: number): numb
   return n;
 }
 
+/** An optional number in [0, 1] (default 0). */
+function fraction(v: string | boolean | undefined, name: string): number {
+  if (v === undefined) return 0;
+  const x = Number(v);
+  if (!(x >= 0 && x <= 1)) throw new Error(`--${name} must be a number in [0, 1], got "${v}"`);
+  return x;
+}
+
 const commands: Record<string, Handler> = {
   async collect(args) {
     const help = `vlalab collect --suite <name|file.json> --split <split> --episodes N [options]
   --out DIR            dataset directory (default data/<suite>-<split>)
   --tasks a,b          only these tasks (default: all tasks of the suite, interleaved)
   --resolution PX      camera resolution (default 96)
+  --noise S            DART noise injection: execute the expert's dx/dy plus Gaussian noise of S x the
+                       action bound (0.1 = 2.5 mm per step), record its clean actions (default 0)
   --workers K          parallel headless pages (default 1)
   --video DIR          also dump the first --video-episodes episodes as PNG frames
   --video-episodes N   how many episodes to dump (default 3)
@@ -55,14 +65,14 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
     const { values: v } = parse(args, {
       suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'train' }, episodes: { type: 'string' },
       out: { type: 'string' }, tasks: { type: 'string' }, resolution: { type: 'string' }, workers: { type: 'string' },
-      video: { type: 'string' }, 'video-episodes': { type: 'string' }, chromium: { type: 'string' },
+      video: { type: 'string' }, 'video-episodes': { type: 'string' }, chromium: { type: 'string' }, noise: { type: 'string' },
     }, help);
     const suite = String(v.suite), split = String(v.split);
     const summary = await collect({
       suite, split, episodes: int(v.episodes, 'episodes'),
       out: (v.out as string) ?? `data/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}`,
       tasks: v.tasks ? String(v.tasks).split(',') : undefined,
-      resolution: int(v.resolution, 'resolution', 96), workers: int(v.workers, 'workers', 1),
+      resolution: int(v.resolution, 'resolution', 96), noise: fraction(v.noise, 'noise'), workers: int(v.workers, 'workers', 1),
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), chromium: v.chromium as string | undefined,
     });
     console.log(JSON.stringify(summary, null, 2));

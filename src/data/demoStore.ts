@@ -33,6 +33,12 @@ export interface DatasetInfo {
   actionLow: number[];
   actionHigh: number[];
   proprioNames: readonly string[];
+  /**
+   * DART noise scale the demos were collected with (tasks/noise.ts): the
+   * executed actions had noise added, the recorded actions are the expert's
+   * clean labels. 0 or absent = noise-free.
+   */
+  noise?: number;
 }
 
 export interface IndexEntry {
@@ -53,9 +59,9 @@ export interface EpisodeData {
   actions: Float32Array;
 }
 
-export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[] }): DatasetInfo {
+export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[]; noise?: number }): DatasetInfo {
   return {
-    format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...p,
+    format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...p, noise: p.noise ?? 0,
     actionNames: ACTION_NAMES, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], proprioNames: PROPRIO_NAMES,
   };
 }
@@ -68,7 +74,8 @@ export class DemoWriter {
     const infoPath = join(dir, 'dataset.json');
     if (existsSync(infoPath)) {
       const old = JSON.parse(readFileSync(infoPath, 'utf8')) as DatasetInfo;
-      for (const k of ['suite', 'suiteVersion', 'split', 'resolution'] as const) {
+      old.noise ??= 0;
+      for (const k of ['suite', 'suiteVersion', 'split', 'resolution', 'noise'] as const) {
         if (old[k] !== info[k]) throw new Error(`${dir} holds a dataset with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(info[k])}: use another --out directory`);
       }
       if (old.cameras.join() !== info.cameras.join()) throw new Error(`${dir} holds a dataset with cameras ${old.cameras.join(',')}, not ${info.cameras.join(',')}`);

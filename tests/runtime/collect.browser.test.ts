@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ACTION_DIM, PROPRIO_DIM } from '../../sim/config.ts';
 import { makeEnv } from '../../sim/registry.ts';
 import { createExpert } from '../../tasks/expert.ts';
+import { ActionNoise } from '../../tasks/noise.ts';
 import { collect, collectionOrder } from '../../src/cli/collect.ts';
 import { readDatasetInfo, readEpisode, readIndex } from '../../src/data/demoStore.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -79,5 +80,30 @@ describe('collect (headless Chromium)', () => {
     for (const e of index) expect(existsSync(join(dir, e.file))).toBe(true);
     // A dataset directory refuses a different configuration instead of mixing data.
     await expect(collect({ suite: 'tabletop', split: 'heldout_layout', episodes: 1, out: dir, quiet: true })).rejects.toThrow(/split="train", not "heldout_layout"/);
+    await expect(collect({ suite: 'tabletop', split: 'train', episodes: 8, out: dir, quiet: true, noise: 0.1 })).rejects.toThrow(/noise=0, not 0.1/);
+  });
+
+  it('--noise executes perturbed actions and records the clean expert labels (DART)', async () => {
+    const out = join(dir, 'noisy');
+    await collect({ suite: 'tabletop', split: 'train', episodes: 1, out, quiet: true, noise: 0.1 });
+    const info = readDatasetInfo(out);
+    expect(info.noise).toBe(0.1);
+    const ep = readEpisode(out, readIndex(out)[0], info);
+    // Replay in Node: the recorded actions are the expert's own, the states follow the noisy execution.
+    const env = makeEnv('tabletop/pick_place-v1');
+    let [obs] = await env.reset({ seed: 0 });
+    const expert = createExpert(env.episode);
+    const noise = new ActionNoise(0.1, 0);
+    let moved = 0;
+    for (let t = 0; t < ep.steps; t++) {
+      expect(Array.from(obs.proprio)).toEqual(Array.from(ep.proprio.subarray(t * PROPRIO_DIM, (t + 1) * PROPRIO_DIM)));
+      const a = expert.act(env.sim);
+      expect(Array.from(a)).toEqual(Array.from(ep.actions.subarray(t * ACTION_DIM, (t + 1) * ACTION_DIM)));
+      const next = (await env.step(noise.perturb(a))).obs;
+      if (Math.abs(next.proprio[0] - obs.proprio[0] - a[0]) > 1e-3) moved++; // executed != label
+      obs = next;
+    }
+    env.close();
+    expect(moved).toBeGreaterThan(ep.steps / 3);
   });
 });

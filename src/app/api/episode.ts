@@ -6,6 +6,7 @@ import { VlaEnv } from '../../../sim/env.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import type { EpisodeSpec } from '../../../tasks/episode.ts';
 import { createExpert } from '../../../tasks/expert.ts';
+import { ActionNoise } from '../../../tasks/noise.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
@@ -19,6 +20,8 @@ export interface ExpertEpisodeArgs {
   cameras?: CameraSpec[];
   /** Record frames/proprio/actions (collection). False: outcome only (evaluation baselines). Default true. */
   record?: boolean;
+  /** DART noise scale (tasks/noise.ts): executed actions are perturbed, recorded ones are the expert's. Default 0. */
+  noise?: number;
 }
 
 /** One recorded episode. Step t pairs observation t (before acting) with action t. */
@@ -58,6 +61,7 @@ export const episodeApi = {
     try {
       let [obs] = await timed(() => env.reset({ seed: args.seed }));
       const expert = createExpert(env.episode);
+      const noise = new ActionNoise(args.noise ?? 0, args.seed);
       const frameSize = res * res * 3;
       const maxT = env.episode.maxSteps;
       const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(args.record === false ? 0 : maxT * frameSize)]));
@@ -71,7 +75,7 @@ export const episodeApi = {
         proprio.set(obs.proprio, t * PROPRIO_DIM);
         const a = expert.act(env.sim);
         actions.set(a, t * ACTION_DIM);
-        last = await timed(() => env.step(a));
+        last = await timed(() => env.step(noise.perturb(a)));
         obs = last.obs;
         t++;
       } while (!last.terminated && !last.truncated);
