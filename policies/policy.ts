@@ -108,6 +108,15 @@ export type VlaPolicyConfig = {
   /** Per-dimension tokenizer bounds. */
   actionLow: number[];
   actionHigh: number[];
+  /**
+   * Order in which the decoder emits the action dimensions (a permutation of
+   * 0..actionDim-1; empty = as the environment lists them). RT-1 decodes its
+   * mode token (terminate) first: predicted after the motion tokens,
+   * "terminate" is conditioned on the policy's own guess of the motion, and a
+   * policy that guesses "no motion" where the demos only stop at the very end
+   * then terminates on the spot.
+   */
+  actionOrder: number[];
   /** Actions predicted per decoder call; selectAction replays the chunk. */
   chunkLength: number;
   /** Decoding temperature (0 = greedy). */
@@ -141,6 +150,7 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   bins: 256,
   actionLow: [-1, -1, -1, -1, -1, -1],
   actionHigh: [1, 1, 1, 1, 1, 1],
+  actionOrder: [],
   chunkLength: 1,
   temperature: 0,
   seed: 0,
@@ -191,6 +201,10 @@ export class VlaPolicy {
     if (c.cameras.length === 0) throw new Error('VlaPolicy: at least one camera');
     if (c.proprioMean.length !== c.proprioStd.length || (c.proprioMean.length > 0 && c.proprioMean.length !== c.proprioDim)) {
       throw new Error(`VlaPolicy: proprioMean/proprioStd must both be empty or have proprioDim = ${c.proprioDim} entries`);
+    }
+    const order = c.actionOrder;
+    if (order.length > 0 && (order.length !== c.actionDim || [...order].sort((a, b) => a - b).some((d, i) => d !== i))) {
+      throw new Error(`VlaPolicy: actionOrder must be a permutation of 0..${c.actionDim - 1}, got ${JSON.stringify(order)}`);
     }
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
@@ -295,16 +309,27 @@ export class VlaPolicy {
     }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null };
   }
 
-  /** Target action tokens of a batch, row-major [B, chunkLength * actionDim]. */
+  /** Action dimension emitted at each decoder position within a step (config.actionOrder, or identity). */
+  get decodeOrder(): number[] {
+    const c = this.config;
+    return c.actionOrder.length ? c.actionOrder : Array.from({ length: c.actionDim }, (_, d) => d);
+  }
+
+  /**
+   * Target action tokens of a batch, row-major [B, chunkLength * actionDim],
+   * in decode order (position k of a step holds dimension decodeOrder[k]).
+   */
   actionTokens(batch: PolicyBatch): Int32Array {
     const c = this.config;
     const B = batch.instructions.length;
     if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
     const A = c.chunkLength * c.actionDim;
+    const order = this.decodeOrder;
     const tok = new Int32Array(B * A);
     batch.actions.forEach((a, b) => {
       if (a.length !== A) throw new Error(`VlaPolicy: action chunk has ${a.length} values, expected ${A}`);
-      tok.set(this.actionTokenizer.tokenize(a), b * A);
+      const t = this.actionTokenizer.tokenize(a); // environment order
+      for (let i = 0; i < A; i++) tok[b * A + i] = t[i - (i % c.actionDim) + order[i % c.actionDim]];
     });
     return tok;
   }
@@ -393,7 +418,11 @@ export class VlaPolicy {
     const c = this.config;
     const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
     res.logits.dispose();
-    const flat = this.actionTokenizer.detokenize(res.tokens[0]);
+    const order = this.decodeOrder;
+    const D = c.actionDim;
+    const envOrder = new Array<number>(res.tokens[0].length);
+    res.tokens[0].forEach((t, i) => (envOrder[i - (i % D) + order[i % D]] = t)); // decode order -> environment order
+    const flat = this.actionTokenizer.detokenize(envOrder);
     return Array.from({ length: c.chunkLength }, (_, k) => Float32Array.from(flat.slice(k * c.actionDim, (k + 1) * c.actionDim)));
   }
 

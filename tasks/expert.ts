@@ -31,8 +31,20 @@ export interface Expert {
   readonly phase: string;
 }
 
-export function createExpert(ep: EpisodeSpec): Expert {
-  return new PickAndPlaceExpert(ep);
+export interface ExpertOptions {
+  /**
+   * Turn the fingers normal to a pair of the part's faces (and away from
+   * neighbours) before grasping. Off by default: a 9 cm opening closes on a
+   * 4 cm part at any yaw (measured on the first 300 train seeds: pick_place
+   * 99.7%, stack 98.7% without; 99.3% and 99.3% with), and the part's yaw is
+   * 1-2 pixels of evidence at a policy's 64-96 px input, so demos that turn
+   * would teach a cloned policy an action it cannot infer from what it sees.
+   */
+  alignYaw?: boolean;
+}
+
+export function createExpert(ep: EpisodeSpec, opts: ExpertOptions = {}): Expert {
+  return new PickAndPlaceExpert(ep, opts.alignYaw ?? false);
 }
 
 class PickAndPlaceExpert implements Expert {
@@ -42,7 +54,7 @@ class PickAndPlaceExpert implements Expert {
   private graspYaw = 0;
   private waited = 0;
 
-  constructor(private readonly ep: EpisodeSpec) {}
+  constructor(private readonly ep: EpisodeSpec, private readonly alignYaw: boolean) {}
 
   reset(): void {
     this.phase = 'approach';
@@ -76,7 +88,7 @@ class PickAndPlaceExpert implements Expert {
 
     switch (this.phase) {
       case 'approach': {
-        this.graspYaw = this.chooseGraspYaw(sim, tcp.yaw);
+        this.graspYaw = this.alignYaw ? this.chooseGraspYaw(sim, tcp.yaw) : tcp.yaw;
         // Rise first when low (after a failed attempt), then travel at hover height.
         const far = Math.hypot(obj[0] - tcp.x, obj[1] - tcp.y) > 0.01;
         if (tcp.z < HOVER - 0.02 && far) return move([tcp.x, tcp.y, HOVER, tcp.yaw], 0);

@@ -186,6 +186,7 @@ export class Trainer {
   async validate(batches: StepRef[][] = this.data.valBatchRefs(this.cfg.valMaxSamples)): Promise<ValMetrics | null> {
     if (batches.length === 0) return null;
     const { actionDim: D, bins } = this.policy.config;
+    const order = this.policy.decodeOrder; // token i holds dimension order[i % D]
     let nll = 0, correct = 0, near = 0, tokens = 0, samples = 0;
     const perDim = new Array<number>(D).fill(0);
     const perDimN = new Array<number>(D).fill(0);
@@ -203,7 +204,7 @@ export class Trainer {
         const pred = argmax.dataSync();
         tf.dispose([lossSum, argmax]);
         for (let i = 0; i < targets.length; i++) {
-          const d = i % D;
+          const d = order[i % D];
           const ok = pred[i] === targets[i];
           correct += ok ? 1 : 0;
           near += Math.abs(pred[i] - targets[i]) <= 1 ? 1 : 0;

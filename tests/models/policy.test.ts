@@ -107,6 +107,31 @@ describe('VlaPolicy', () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
+  it('actionOrder: tokens in decode order (terminate first), actions back in environment order', () => {
+    const n0 = tf.memory().numTensors;
+    const order = [5, 0, 1, 2, 3, 4];
+    const plain = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], chunkLength: 2 });
+    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], chunkLength: 2, actionOrder: order });
+    const chunk = [0.01, -0.02, 0, 0.1, 1, 0, -0.025, 0.02, 0.01, -0.2, 0, 1];
+    const batch = p.collate([obs(1)], [chunk]);
+    const envTokens = plain.actionTokens(batch), decodeTokens = p.actionTokens(batch);
+    for (let k = 0; k < 2; k++) for (let i = 0; i < 6; i++) expect(decodeTokens[k * 6 + i]).toBe(envTokens[k * 6 + order[i]]);
+    expect(decodeTokens[0]).toBe(0); // terminate of step 0 comes first
+    expect(decodeTokens[6]).toBe(31); // ... and of step 1
+    // Trained on one sample, greedy decoding gives back its actions in environment order.
+    const opt = tf.train.adam(1e-2);
+    for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => p.computeLoss(batch), true, p.trainableVariables()));
+    const out = p.predictActionChunk(obs(1)).flatMap((a) => Array.from(a));
+    const w = (i: number) => (high[i % 6] - low[i % 6]) / 32;
+    out.forEach((v, i) => expect(Math.abs(v - chunk[i])).toBeLessThanOrEqual(w(i)));
+    expect(() => createPolicy('efficientnet-film', { ...small, actionOrder: [0, 1, 2, 3, 4, 4] })).toThrow(/permutation of 0..5/);
+    opt.dispose();
+    tf.dispose([...Object.values(batch.images), batch.proprio!]);
+    p.dispose();
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
   it("blind: the image content does not matter", () => {
     const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], blind: true });
     const a = p.collate([obs(1)], [[0, 0, 0, 0, 1, 0]]);

@@ -7,6 +7,27 @@ import { createExpert } from '../../tasks/expert.ts';
 const N = 100;
 
 describe('scripted experts', () => {
+  it('alignYaw turns the fingers to the part before grasping; the default keeps the yaw', async () => {
+    const env = makeEnv('tabletop/pick_place-v1', { split: 'train' });
+    let turned = 0, kept = 0;
+    for (const alignYaw of [true, false]) {
+      for (let seed = 0; seed < 5; seed++) {
+        await env.reset({ seed });
+        const expert = createExpert(env.episode, { alignYaw });
+        let r;
+        do {
+          const a = expert.act(env.sim);
+          if (Math.abs(a[3]) > 1e-6) alignYaw ? turned++ : kept++;
+          r = await env.step(a);
+        } while (!r.terminated && !r.truncated);
+        expect(r.info.success).toBe(true);
+      }
+    }
+    env.close();
+    expect(turned).toBeGreaterThan(0);
+    expect(kept).toBe(0);
+  }, 60_000);
+
   for (const id of listEnvs()) {
     it(`${id}: succeeds on >= 98% of the first ${N} train seeds`, async () => {
       const env = makeEnv(id, { split: 'train' });
