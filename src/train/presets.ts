@@ -1,6 +1,6 @@
 // Training presets: per-policy overrides of the registry presets and trainer
 // defaults, chosen so a full run over the 2000-demo tabletop train split fits
-// in about 60-75 minutes per policy on ONE core of the 2-core reference machine
+// in about 95 minutes per policy on ONE core of the 2-core reference machine
 // (tfjs-backend-wasm is single-threaded in Node, so two runs go side by side).
 // Measured throughput behind these choices is in README.md ("Training").
 import type { VlaPolicyConfig } from '../../policies/policy.ts';
@@ -17,34 +17,43 @@ export interface TrainPreset {
   augment: AugmentConfig;
 }
 
+/**
+ * Shared by both presets. RT-1 action order: the terminate (mode) token
+ * first, then dx, dy, dz, dyaw, gripper (policies/policy.ts actionOrder).
+ * Augmentation shifts by at most 2 px of the 96 px frame: the scene camera
+ * is fixed, so a larger shift blurs exactly what the policy must read off it
+ * (where the part is on the table; 4 px is ~3 cm there).
+ */
+const ACTION_ORDER = [5, 0, 1, 2, 3, 4];
+const AUGMENT: AugmentConfig = { ...AUGMENT_DEFAULTS, shift: 2 };
+
 export const TRAIN_PRESETS: Record<string, TrainPreset> = {
   // Scene + wrist camera at 64 px. The wrist camera sees the commanded
   // object at 7-10 px instead of 2-3 px and in the gripper's own frame, where
-  // the approach direction is a translation-equivariant read-out; with the
-  // scene camera alone (output stride 16, coordinate channels, auxiliary
-  // position loss, 2500 steps on 600 demos) both policies learned the most
-  // common direction and 0% success. Output stride 16 + coordinate channels
-  // give each TokenLearner token its attention centroid (spatial soft-argmax).
-  // ~32 images/s (16 samples/s, two cameras) on one core: 2200 steps x 32 is
-  // about 0.9 of a pass over the 2000-seed train split, ~75 min.
+  // the approach direction is a translation-equivariant read-out. Output
+  // stride 16 + coordinate channels give each TokenLearner token its
+  // attention centroid (spatial soft-argmax); the auxiliary loss regresses
+  // the part's and the destination's table position. ~32 images/s
+  // (16 samples/s, two cameras) on one core: 2800 steps x 32 is about 1.3
+  // passes over the 2000-demo train set, ~95 min.
   'efficientnet-film': {
-    policy: { backbone: 'efficientnet_film_s_os16_96', imageSize: 64, cameras: ['scene', 'wrist'], auxDim: 4, auxWeight: 1 },
-    train: { epochs: 1, maxSteps: 2200, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
+    policy: { backbone: 'efficientnet_film_s_os16_96', imageSize: 64, cameras: ['scene', 'wrist'], auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER },
+    train: { epochs: 2, maxSteps: 2800, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
     batchSize: 32,
     valFraction: 0.05,
-    augment: AUGMENT_DEFAULTS,
+    augment: AUGMENT,
   },
   // 16 px patches at 64 px: 16 patch tokens per camera, so the GPT prefix is
   // 2 x 16 patch + 16 language + 1 proprio tokens; the prefix length
   // dominates the cost, hence 2 GPT layers. Sin-cos initialized position
   // embeddings and the auxiliary position loss as above. ~52 images/s
-  // (26 samples/s) on one core: 3000 steps x 32, ~62 min.
+  // (26 samples/s) on one core: 4400 steps x 32 (about 2 passes), ~95 min.
   'vit-siglip': {
-    policy: { imageSize: 64, cameras: ['scene', 'wrist'], backboneOverrides: { patchSize: 16, posEmbedInit: 'sincos' }, gptLayers: 2, auxDim: 4, auxWeight: 1 },
-    train: { epochs: 2, maxSteps: 3000, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
+    policy: { imageSize: 64, cameras: ['scene', 'wrist'], backboneOverrides: { patchSize: 16, posEmbedInit: 'sincos' }, gptLayers: 2, auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER },
+    train: { epochs: 3, maxSteps: 4400, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
     batchSize: 32,
     valFraction: 0.05,
-    augment: AUGMENT_DEFAULTS,
+    augment: AUGMENT,
   },
 };
 

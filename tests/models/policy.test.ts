@@ -120,7 +120,7 @@ describe('VlaPolicy', () => {
     expect(decodeTokens[6]).toBe(31); // ... and of step 1
     // Trained on one sample, greedy decoding gives back its actions in environment order.
     const opt = tf.train.adam(1e-2);
-    for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => p.computeLoss(batch), true, p.trainableVariables()));
+    for (let i = 0; i < 60; i++) tf.dispose(opt.minimize(() => p.computeLoss(batch), true, p.trainableVariables()) ?? []);
     const out = p.predictActionChunk(obs(1)).flatMap((a) => Array.from(a));
     const w = (i: number) => (high[i % 6] - low[i % 6]) / 32;
     out.forEach((v, i) => expect(Math.abs(v - chunk[i])).toBeLessThanOrEqual(w(i)));
