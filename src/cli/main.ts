@@ -175,13 +175,16 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --ignore-terminate       LIBERO protocol: ignore the policies' terminate action; episodes end on success
                            or at the step limit (implies --terminate-on-success)
   --resolution PX   camera resolution (default 96)
+  --video DIR       also write what each learned policy saw (PNG per step, cameras side by side) and the
+                    actions it took, for its first --video-episodes episodes: DIR/<policy>/<task>-<seed>/
+  --video-episodes N  (default 3)
   --chromium PATH   Chromium executable
 Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
     const { values: v } = parse(args, {
       policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'heldout_layout' },
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
-      'ignore-terminate': { type: 'boolean' },
+      'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -192,6 +195,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       policies, suite, split, episodes: v.episodes === undefined ? undefined : int(v.episodes, 'episodes'), workers: int(v.workers, 'workers', 1),
       backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
+      video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3),
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

@@ -11,6 +11,8 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { Progress } from '../cli/progress.ts';
+import { writePolicyVideo } from '../cli/video.ts';
+import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
@@ -46,6 +48,9 @@ export interface EvalOptions {
   ignoreTerminate?: boolean;
   /** Rendering-only probe applied to every policy episode (robustness experiments; sim/render/appearance.ts). */
   appearance?: Appearance;
+  /** Write PNG frames (+ actions) of the first `videoEpisodes` episodes of every learned policy under DIR/<policy>/. */
+  video?: string;
+  videoEpisodes?: number;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
 }
@@ -53,6 +58,8 @@ export interface EvalOptions {
 /** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
 export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'terminated' | 'failure' | 'latency' | 'warmup' | 'backend'> & {
   episode: EpisodeWire['episode'];
+  frames?: Record<string, string>;
+  actions?: number[][];
   policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number };
   backendInfo?: Record<string, unknown>;
 };
@@ -112,14 +119,15 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
       while (!stopping && next < jobs.length) {
         const job = jobs[next++];
         const specIndex = specs.indexOf(job.spec);
-        let r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep);
+        const video = o.video && job.spec.kind === 'policy' && episodes.indexOf(job.ep) < (o.videoEpisodes ?? 3) ? join(o.video, job.spec.label) : undefined;
+        let r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep, video);
         // A dead browser is not the policy's failure: reopen and run the episode again.
         while (!sessions[slot].browser.isConnected() && restarts < 3 && !stopping) {
           restarts++;
           process.stderr.write(`\nbrowser ${slot} died (${r.record.failure?.message ?? 'disconnected'}); restarting it (${restarts}/3)\n`);
           await sessions[slot].close().catch(() => undefined);
           sessions[slot] = await open();
-          r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep);
+          r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep, video);
         }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
@@ -139,7 +147,7 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
   return { dir: o.out, records, table: formatTable(summary) };
 }
 
-async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, spec: PolicySpec, specIndex: number, ep: EpisodeRef): Promise<{ record: EpisodeRecord; info?: PolicyInfo }> {
+async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string): Promise<{ record: EpisodeRecord; info?: PolicyInfo }> {
   const t0 = Date.now();
   const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label };
   try {
@@ -155,9 +163,10 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
-      avoidSoftwareGpu: true,
+      avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined,
     });
     const backbone = w.policyInfo?.backbone ?? 'unknown';
+    if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
       record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
       info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame },

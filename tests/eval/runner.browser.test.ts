@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,17 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     expect(r.records[0].terminated).toBe(r.records[0].success); // only success can end it early
     if (!r.records[0].success) expect(r.records[0].steps).toBe(100); // the suite's step limit
     expect(JSON.parse(readFileSync(join(dir, 'ignored', 'summary.json'), 'utf8')).meta).toMatchObject({ ignoreTerminate: true, terminateOnSuccess: true });
+    // --video: what the policy saw, step by step, with the actions it took (its first episode only here).
+    const video = join(dir, 'video');
+    await runEval({ ...base, episodes: 2, out: join(dir, 'with-video'), video, videoEpisodes: 1 });
+    const epDir = join(video, 'always-terminates', 'pick_place-100000');
+    const meta = JSON.parse(readFileSync(join(epDir, 'episode.json'), 'utf8'));
+    expect(meta).toMatchObject({ policy: 'always-terminates', steps: 1, terminated: true, cameras: ['scene', 'wrist'] });
+    expect(meta.actions).toHaveLength(1);
+    expect(meta.actions[0][5]).toBeGreaterThanOrEqual(0.6);
+    const frames = readdirSync(epDir).filter((f) => f.endsWith('.png'));
+    expect(frames).toEqual(['frame_0000.png', 'frame_0001.png']); // the frame it acted on, and the one after
+    expect(readFileSync(join(epDir, frames[0])).subarray(1, 4).toString()).toBe('PNG');
+    expect(existsSync(join(video, 'always-terminates', 'stack-100000'))).toBe(false);
   });
 });

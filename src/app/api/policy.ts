@@ -39,6 +39,8 @@ export interface PolicyEpisodeArgs {
   warmupSteps?: number;
   /** Return the actions taken (debugging, tests). */
   recordActions?: boolean;
+  /** Return every frame the policy saw plus the final one (eval --video). */
+  recordFrames?: boolean;
   /** Rendering-only probe (lights, table texture, camera shift); default: the training appearance. */
   appearance?: Appearance;
   /**
@@ -71,6 +73,8 @@ export interface PolicyEpisodeWire {
   /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
   loadWarmup?: WorkerTiming[];
   actions?: number[][];
+  /** With recordFrames: per camera, base64 of uint8 [steps + 1, H, W, 3] (the frames seen, then the final frame). */
+  frames?: Record<string, string>;
 }
 
 interface CachedClient {
@@ -153,6 +157,13 @@ function nonFinite(action: Float32Array): string | null {
 
 const TERMINATE = ACTION_NAMES.indexOf('terminate');
 
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 export const policyApi = {
   async runPolicyEpisode(args: PolicyEpisodeArgs): Promise<PolicyEpisodeWire> {
     // Computed up front so even a failure before reset() reports which episode it was.
@@ -161,6 +172,10 @@ export const policyApi = {
     const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, args.appearance?.cameraShift);
     const steps: StepLatency[] = [];
     const actions: number[][] = [];
+    const seen: Record<string, Uint8Array[]> = Object.fromEntries(cameras.map((c) => [c.name, []]));
+    const keep = (o: { images: Record<string, { data: Uint8Array }> }) => {
+      if (args.recordFrames) for (const c of cameras) seen[c.name].push(o.images[c.name].data.slice());
+    };
     const out: PolicyEpisodeWire = { episode, success: false, steps: 0, terminated: false, truncated: false, latency: [], warmup: [], backend: 'none' };
     let env: VlaEnv | null = null;
     let last: StepResult | null = null;
@@ -179,6 +194,7 @@ export const policyApi = {
       const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
       while (out.steps < budget) {
         const t0 = performance.now();
+        keep(obs); // before act(): the worker takes the frame buffers
         const r = await client.act(obs, { captureMs }); // transfers obs's frames
         if (args.recordActions) actions.push(Array.from(r.action));
         const bad = nonFinite(r.action);
@@ -195,6 +211,7 @@ export const policyApi = {
         captureMs = captureOf(renderer);
         if (last.terminated || last.truncated) break;
       }
+      keep(obs);
     } catch (e) {
       const msg = message(e);
       const physics = /physics blew up/.test(msg);
@@ -210,6 +227,7 @@ export const policyApi = {
     out.warmup = steps.slice(0, W);
     out.latency = steps.slice(W);
     if (args.recordActions) out.actions = actions;
+    if (args.recordFrames) out.frames = Object.fromEntries(Object.entries(seen).map(([c, fs]) => [c, bytesToB64(concatBytes(fs))]));
     return out;
   },
 
