@@ -65,6 +65,13 @@ export interface ValMetrics {
   valAccuracy: number;
   valAccuracyPerDim: number[];
   valWithin1Bin: number;
+  /**
+   * Mean absolute error per action dimension, in action units (metres,
+   * radians, ...), between the bin centres of the predicted and the target
+   * tokens: where the demos are continuous (noise-corrected dx/dy), exact-bin
+   * accuracy says little and this says how far off the motion is.
+   */
+  valMaePerDim: number[];
   valSamples: number;
 }
 
@@ -190,6 +197,8 @@ export class Trainer {
     let nll = 0, correct = 0, near = 0, tokens = 0, samples = 0;
     const perDim = new Array<number>(D).fill(0);
     const perDimN = new Array<number>(D).fill(0);
+    const perDimAbs = new Array<number>(D).fill(0);
+    const width = this.policy.config.actionLow.map((lo, d) => (this.policy.config.actionHigh[d] - lo) / bins);
     for (const refs of batches) {
       const batch = toPolicyBatch(await this.data.batch(refs, null), this.policy);
       try {
@@ -209,6 +218,7 @@ export class Trainer {
           correct += ok ? 1 : 0;
           near += Math.abs(pred[i] - targets[i]) <= 1 ? 1 : 0;
           perDim[d] += ok ? 1 : 0;
+          perDimAbs[d] += Math.abs(pred[i] - targets[i]) * width[d];
           perDimN[d]++;
         }
         tokens += targets.length;
@@ -221,7 +231,7 @@ export class Trainer {
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
     return {
       valLoss: r4(nll / tokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
-      valWithin1Bin: r4(near / tokens), valSamples: samples,
+      valWithin1Bin: r4(near / tokens), valMaePerDim: perDimAbs.map((a, d) => Math.round((a / perDimN[d]) * 1e6) / 1e6), valSamples: samples,
     };
   }
 

@@ -49,6 +49,15 @@ describe('overfit 2 demos', () => {
     // Teacher-forced accuracy on the training steps (validation of the training set).
     const acc = (await trainer.validate([data.trainSteps]))!;
     expect(acc.valAccuracy).toBeGreaterThan(0.95);
+    // Continuous error per dimension, in action units: near zero where the tokens match.
+    expect(acc.valMaePerDim).toHaveLength(6);
+    acc.valMaePerDim.forEach((e, d) => expect(e).toBeLessThan(0.05 * (ACTION_HIGH[d] - ACTION_LOW[d])));
+    const fresh = createPolicy('vit-siglip', { ...TINY_VIT, vocab: policy.config.vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], seed: 3 });
+    const freshTrainer = new Trainer(fresh, data, {}, { save: async () => {}, metrics: () => {} });
+    const untrained = (await freshTrainer.validate([data.trainSteps]))!;
+    expect(untrained.valMaePerDim[0]).toBeGreaterThan(5 * acc.valMaePerDim[0] + 1e-3); // an untrained policy is far off
+    freshTrainer.opt.dispose();
+    fresh.dispose();
     // Greedy decoding on training observations reproduces the demo actions (within one bin).
     const ep = await data.episode(0);
     const res = source.info.resolution;
