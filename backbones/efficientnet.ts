@@ -271,6 +271,7 @@ export class EfficientNet extends Module implements VisionBackbone {
       const tokens = tl ? tl.tokens : (map.reshape([B, h * w, C]) as tf.Tensor3D); // [B,h,w,C] -> [B,h*w,C]
       const out: BackboneOutput = { tokens, pooled };
       if (tl && opts.returnAttention) out.tokenMaps = tl.maps;
+      if (tl && opts.returnTokenLogits) out.tokenLogits = tl.logits;
       if (logits) out.logits = logits;
       return out as unknown as tf.TensorContainer;
     }) as unknown as BackboneOutput;
@@ -324,6 +325,14 @@ export class EfficientNet extends Module implements VisionBackbone {
     if (this.tl) return this.config.tokenLearnerTokens;
     const [h, w] = this.featureSize(H, W);
     return h * w;
+  }
+
+  gridSize(H: number, W: number): [number, number] {
+    return this.featureSize(H, W);
+  }
+
+  get learnedTokens(): number {
+    return this.tl ? this.config.tokenLearnerTokens : 0;
   }
 
   flopsPerFrame(H: number, W: number): number {

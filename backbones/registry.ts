@@ -22,11 +22,15 @@ export interface BackboneOutput {
   attention?: tf.Tensor4D[];
   /** TokenLearner attention maps [B, S, h*w] over the final feature grid (on request). */
   tokenMaps?: tf.Tensor3D;
+  /** TokenLearner attention logits [B, S, h*w] before the spatial normalization (on request). */
+  tokenLogits?: tf.Tensor3D;
 }
 
 export interface ForwardOptions {
   /** Also return attention maps: per-layer attention (ViT), TokenLearner maps (CNN with TokenLearner). */
   returnAttention?: boolean;
+  /** Also return the TokenLearner logits (backbones with a TokenLearner; spatial supervision in training). */
+  returnTokenLogits?: boolean;
 }
 
 /** Common interface of all vision backbones. */
@@ -46,6 +50,10 @@ export interface VisionBackbone {
   forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, training: boolean, opts?: ForwardOptions): BackboneOutput;
   /** Number of tokens N produced for an H x W input. */
   outputTokens(H: number, W: number): number;
+  /** Rows and columns of the final spatial feature grid for an H x W input (row-major, top row first). */
+  gridSize(H: number, W: number): [number, number];
+  /** TokenLearner tokens per image (0 = the grid positions themselves are the tokens). */
+  readonly learnedTokens: number;
   /** Trainable parameter count (BN running statistics not counted). */
   paramCount(): number;
   /**

@@ -48,8 +48,8 @@ export function tokenLearnerFlops(positions: number, channels: number, cfg: Toke
   return 2 * positions * (channels * cfg.hidden + cfg.hidden * cfg.numTokens + cfg.numTokens * channels);
 }
 
-/** x: [B,H,W,C] or [B,N,C] -> tokens [B,S,C] (and the maps [B,S,N]). */
-export function tokenLearner(x: tf.Tensor, p: TokenLearnerParams): { tokens: tf.Tensor3D; maps: tf.Tensor3D } {
+/** x: [B,H,W,C] or [B,N,C] -> tokens [B,S,C] (and the maps [B,S,N] with their logits). */
+export function tokenLearner(x: tf.Tensor, p: TokenLearnerParams): { tokens: tf.Tensor3D; maps: tf.Tensor3D; logits: tf.Tensor3D } {
   const B = x.shape[0];
   const C = x.shape[x.rank - 1];
   const xs = x.reshape([B, -1, C]) as tf.Tensor3D; // [B,H,W,C] -> [B,N,C]
@@ -61,5 +61,5 @@ export function tokenLearner(x: tf.Tensor, p: TokenLearnerParams): { tokens: tf.
       ? (tf.softmax(logits, -1) as tf.Tensor3D)
       : (tf.sigmoid(logits).div(N) as tf.Tensor3D); // sigmoid + mean over space
   const tokens = bmm(maps, xs); // [B,S,N] @ [B,N,C] -> [B,S,C]
-  return { tokens, maps };
+  return { tokens, maps, logits };
 }

@@ -321,12 +321,22 @@ export class ViT extends Module implements VisionBackbone {
       if (cfg.pool === 'token') pooled = x.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
       else if (cfg.pool === 'gap') pooled = patchTokens.mean(1) as tf.Tensor2D;
       else pooled = this.attentionPool(patchTokens);
-      const tokens = this.tl ? tokenLearner(patchTokens, this.tl).tokens : patchTokens;
+      const tl = this.tl ? tokenLearner(patchTokens, this.tl) : null;
+      const tokens = tl ? tl.tokens : patchTokens;
       const out: BackboneOutput = { tokens, pooled };
+      if (tl && opts.returnTokenLogits) out.tokenLogits = tl.logits;
       if (this.head) out.logits = linear(pooled, this.head.w, this.head.b) as tf.Tensor2D;
       if (opts.returnAttention) out.attention = attention;
       return out as unknown as tf.TensorContainer;
     }) as unknown as BackboneOutput;
+  }
+
+  gridSize(H: number, W: number): [number, number] {
+    return this.grid(H, W);
+  }
+
+  get learnedTokens(): number {
+    return this.tl ? this.config.tokenLearnerTokens : 0;
   }
 
   outputTokens(H: number, W: number): number {

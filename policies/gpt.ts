@@ -15,7 +15,7 @@
 // Decoding: greedy or temperature sampling, with a KV cache (each new token
 // attends to cached keys/values of all earlier positions).
 import * as tf from '@tensorflow/tfjs';
-import { Module, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
+import { Module, bmm, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
 import { type BlockParams, type KV, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
 
 export type GptConfig = {
@@ -49,6 +49,13 @@ export type GptConfig = {
    * read from the whole prefix (policies/policy.ts auxDim).
    */
   auxDim: number;
+  /**
+   * Pointer targets (0 = no pointer head). With P > 0, training can add a
+   * pointer loss: P queries from the last prefix state attend over each
+   * camera's vision positions, and their softmax is matched to where the
+   * targets are (policies/spatialAux.ts; training only, like auxDim).
+   */
+  pointerTargets: number;
   /** Seed for weight initialization. */
   seed: number;
 };
@@ -67,6 +74,7 @@ export const GPT_DEFAULTS: GptConfig = {
   proprioDim: 0,
   dropout: 0,
   auxDim: 0,
+  pointerTargets: 0,
   seed: 0,
 };
 
@@ -92,6 +100,15 @@ export interface Prefix {
 export interface AuxTarget {
   target: tf.Tensor2D; // [B,auxDim]
   mask: tf.Tensor2D; // [B,auxDim], 1 = supervised
+  weight: number;
+}
+
+/** Pointer target for Gpt.loss (tensors owned by the caller). */
+export interface PointerTarget {
+  /** [B, K, P, N] distributions over each camera's N vision positions (cameras in prefix order). */
+  target: tf.Tensor4D;
+  /** [B, K, P], 1 = supervised. */
+  mask: tf.Tensor3D;
   weight: number;
 }
 
@@ -129,6 +146,8 @@ export class Gpt extends Module {
   private readonly headB: tf.Variable; // [bins]
   private readonly auxW: tf.Variable | null; // [C, auxDim]
   private readonly auxB: tf.Variable | null;
+  private readonly ptrW: tf.Variable | null; // [C, P * C]
+  private readonly ptrB: tf.Variable | null;
 
   constructor(config: Partial<GptConfig> = {}) {
     const c = { ...GPT_DEFAULTS, ...config };
@@ -156,6 +175,8 @@ export class Gpt extends Module {
     this.headB = s.add('lm_head.b', [c.bins], zeros);
     this.auxW = c.auxDim > 0 ? s.add('aux_head.w', [C, c.auxDim], normal(std)) : null;
     this.auxB = c.auxDim > 0 ? s.add('aux_head.b', [c.auxDim], zeros) : null;
+    this.ptrW = c.pointerTargets > 0 ? s.add('pointer_head.w', [C, c.pointerTargets * C], normal(std)) : null;
+    this.ptrB = c.pointerTargets > 0 ? s.add('pointer_head.b', [c.pointerTargets * C], zeros) : null;
   }
 
   /** A = chunk * actionDim. */
@@ -171,7 +192,8 @@ export class Gpt extends Module {
     return (
       lin(c.visionDim) + lin(c.textDim) + lin(c.proprioDim) +
       c.actionDim * c.bins * C + (c.maxPrefix + c.chunk * c.actionDim) * C + 4 * C +
-      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins + (c.auxDim > 0 ? C * c.auxDim + c.auxDim : 0)
+      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins + (c.auxDim > 0 ? C * c.auxDim + c.auxDim : 0) +
+      (c.pointerTargets > 0 ? (C + 1) * c.pointerTargets * C : 0)
     );
   }
 
@@ -263,8 +285,11 @@ export class Gpt extends Module {
     return linear(h, this.headW, this.headB) as tf.Tensor3D; // [B,n,C] -> [B,n,bins]
   }
 
-  /** Teacher-forced hidden states at the A predicting positions [B,A,C], and at the last prefix position [B,C]. */
-  private teacherForced(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training: boolean): { hA: tf.Tensor3D; hLast: tf.Tensor2D } {
+  /**
+   * Teacher-forced hidden states at the A predicting positions [B,A,C], at
+   * the last prefix position [B,C], and at the vision positions [B,Nv,C].
+   */
+  private teacherForced(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training: boolean): { hA: tf.Tensor3D; hLast: tf.Tensor2D; hVision: tf.Tensor3D | null } {
     const A = this.numActionTokens;
     const [B, n] = actionTokens.shape;
     if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
@@ -281,7 +306,9 @@ export class Gpt extends Module {
     const { h } = this.run(x, mask, null, training);
     const hA = h.slice([0, Tp - 1, 0], [B, A, C]) as tf.Tensor3D; // positions Tp-1 .. Tp+A-2
     const hLast = h.slice([0, Tp - 1, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
-    return { hA, hLast };
+    const Nv = inp.vision ? inp.vision.shape[1] : 0;
+    const hVision = Nv > 0 ? (h.slice([0, 0, 0], [B, Nv, C]) as tf.Tensor3D) : null; // vision tokens come first in the prefix
+    return { hA, hLast, hVision };
   }
 
   /**
@@ -297,18 +324,42 @@ export class Gpt extends Module {
    * (needs auxDim > 0) plus aux.weight x the masked mean squared error of the
    * auxiliary head against aux.target ([B, auxDim], mask 0 = no target).
    */
-  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true, aux: AuxTarget | null = null): tf.Scalar {
+  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true, aux: AuxTarget | null = null, pointer: PointerTarget | null = null): tf.Scalar {
     return tf.tidy(() => {
-      const { hA, hLast } = this.teacherForced(inp, actionTokens, training);
+      const { hA, hLast, hVision } = this.teacherForced(inp, actionTokens, training);
       const logp = tf.logSoftmax(this.logitsOf(hA), -1); // [B,A,bins]
       const onehot = tf.oneHot(actionTokens.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
-      const ce = logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
-      if (!aux || aux.weight === 0) return ce;
-      if (!this.auxW) throw new Error('Gpt: auxiliary target given but auxDim = 0');
-      const pred = linear(hLast, this.auxW, this.auxB); // [B,C] -> [B,auxDim]
-      const se = pred.sub(aux.target).square().mul(aux.mask).sum();
-      return ce.add(se.div(aux.mask.sum().maximum(1)).mul(aux.weight)) as tf.Scalar;
+      let total = logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+      if (aux && aux.weight !== 0) {
+        if (!this.auxW) throw new Error('Gpt: auxiliary target given but auxDim = 0');
+        const pred = linear(hLast, this.auxW, this.auxB); // [B,C] -> [B,auxDim]
+        const se = pred.sub(aux.target).square().mul(aux.mask).sum();
+        total = total.add(se.div(aux.mask.sum().maximum(1)).mul(aux.weight));
+      }
+      if (pointer && pointer.weight !== 0) {
+        if (!hVision) throw new Error('Gpt: pointer target given but the prefix has no vision tokens');
+        const logits = this.pointerLogits(hLast, hVision, pointer.target.shape[1]); // [B,K,P,N]
+        const ce = tf.logSoftmax(logits, -1).mul(pointer.target).sum(-1).neg(); // [B,K,P]
+        total = total.add(ce.mul(pointer.mask).sum().div(pointer.mask.sum().maximum(1)).mul(pointer.weight));
+      }
+      return total as tf.Scalar;
     });
+  }
+
+  /**
+   * Pointer logits [B,K,P,N]: P queries from the last prefix state against
+   * the final hidden states of each camera's N vision positions (scaled dot
+   * product; the vision prefix is K cameras x N tokens, camera-major).
+   */
+  pointerLogits(hLast: tf.Tensor2D, hVision: tf.Tensor3D, cameras: number): tf.Tensor4D {
+    if (!this.ptrW) throw new Error('Gpt: no pointer head (pointerTargets = 0)');
+    const [B, Nv, C] = hVision.shape;
+    const P = this.config.pointerTargets;
+    if (Nv % cameras !== 0) throw new Error(`Gpt: ${Nv} vision tokens do not split into ${cameras} cameras`);
+    const N = Nv / cameras;
+    const q = linear(hLast, this.ptrW, this.ptrB).reshape([B, P, C]); // [B,C] -> [B,P*C] -> [B,P,C]
+    const logits = bmm(q, hVision, false, true).div(Math.sqrt(C)); // [B,P,C] @ [B,C,Nv] -> [B,P,Nv]
+    return logits.reshape([B, P, cameras, N]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B,P,K,N] -> [B,K,P,N]
   }
 
   /** Auxiliary head output [B, auxDim] for a prefix (analysis / tests; owned by the caller). */

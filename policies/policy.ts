@@ -22,6 +22,7 @@ import { Gpt } from './gpt.ts';
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
+import { SPATIAL_TARGETS, type SpatialAuxKind, spatialTensors, tokenMapLoss } from './spatialAux.ts';
 
 export type { Saliency } from './saliency.ts';
 
@@ -49,6 +50,12 @@ export interface PolicyBatch {
   actions: ArrayLike<number>[];
   /** Auxiliary targets [B, auxDim] and their mask (used when config.auxDim > 0). */
   aux?: { target: tf.Tensor2D; mask: tf.Tensor2D } | null;
+  /**
+   * Spatial targets (used when config.spatialAux is not 'off'): host-side
+   * (u, v, visible) per sample, camera (policy order) and target
+   * [B * cameras * SPATIAL_TARGETS * SPATIAL_VALUES] (policies/spatialAux.ts).
+   */
+  spatial?: Float32Array | null;
 }
 
 export type VlaPolicyConfig = {
@@ -90,6 +97,16 @@ export type VlaPolicyConfig = {
   auxDim: number;
   /** Weight of the auxiliary loss relative to the action cross-entropy. */
   auxWeight: number;
+  /**
+   * Spatial auxiliary loss (policies/spatialAux.ts): 'tokens' supervises
+   * TokenLearner maps 0 and 1 of every camera with where the commanded object
+   * and its destination are; 'pointer' adds a decoder pointer head over each
+   * camera's patch tokens for the same targets; 'off' = none. Training-only
+   * privileged supervision, like auxDim.
+   */
+  spatialAux: SpatialAuxKind;
+  /** Weight of the spatial loss relative to the action cross-entropy. */
+  spatialAuxWeight: number;
   /** Proprioceptive state size (0 = not used). */
   proprioDim: number;
   /**
@@ -143,6 +160,8 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   dropout: 0,
   auxDim: 0,
   auxWeight: 1,
+  spatialAux: 'off',
+  spatialAuxWeight: 1,
   proprioDim: 6,
   proprioMean: [],
   proprioStd: [],
@@ -206,6 +225,7 @@ export class VlaPolicy {
     if (order.length > 0 && (order.length !== c.actionDim || [...order].sort((a, b) => a - b).some((d, i) => d !== i))) {
       throw new Error(`VlaPolicy: actionOrder must be a permutation of 0..${c.actionDim - 1}, got ${JSON.stringify(order)}`);
     }
+    if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
     const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };
@@ -213,6 +233,12 @@ export class VlaPolicy {
     this.backbone = createBackbone(c.backbone, bbOverrides);
     const nominal = (this.backbone.config.inputSize ?? this.backbone.config.imgSize) as number;
     this.imageSize = c.imageSize > 0 ? c.imageSize : nominal;
+    if (c.spatialAux === 'tokens' && this.backbone.learnedTokens < SPATIAL_TARGETS) {
+      throw new Error(`VlaPolicy: spatialAux 'tokens' needs a backbone with at least ${SPATIAL_TARGETS} TokenLearner tokens (${c.backbone} has ${this.backbone.learnedTokens}); use 'pointer'`);
+    }
+    if (c.spatialAux === 'pointer' && this.backbone.learnedTokens > 0) {
+      throw new Error(`VlaPolicy: spatialAux 'pointer' needs the backbone's grid positions as tokens (${c.backbone} has a TokenLearner); use 'tokens'`);
+    }
     this.textTokenizer = new TextTokenizer(c.vocab);
     this.textEncoder = new InstructionEncoder({
       vocabSize: this.textTokenizer.vocabSize,
@@ -238,6 +264,7 @@ export class VlaPolicy {
       proprioDim: c.proprioDim,
       dropout: c.dropout,
       auxDim: c.auxDim,
+      pointerTargets: c.spatialAux === 'pointer' ? SPATIAL_TARGETS : 0,
       seed: c.seed + 2,
     });
     this.actionTokenizer = new ActionTokenizer({ bins: c.bins, low: c.actionLow, high: c.actionHigh });
@@ -272,7 +299,7 @@ export class VlaPolicy {
   }
 
   /** Encode the prefix inputs; everything returned is owned by the caller. */
-  private encode(images: Record<string, tf.Tensor4D>, proprio: tf.Tensor2D | null, instructions: string[], training: boolean) {
+  private encode(images: Record<string, tf.Tensor4D>, proprio: tf.Tensor2D | null, instructions: string[], training: boolean, tokenLogits = false) {
     const c = this.config;
     const B = instructions.length;
     return tf.tidy(() => {
@@ -290,7 +317,7 @@ export class VlaPolicy {
       const K = c.cameras.length;
       const allImgs = K === 1 ? imgs[0] : (tf.concat(imgs, 0) as tf.Tensor4D); // K x [B,S,S,3] -> [K*B,S,S,3]
       const film = this.backbone.textDim > 0 ? (K === 1 ? text.embedding : (tf.tile(text.embedding, [K, 1]) as tf.Tensor2D)) : null;
-      const out = this.backbone.forward(allImgs, film, training);
+      const out = this.backbone.forward(allImgs, film, training, { returnTokenLogits: tokenLogits });
       const [, N, C] = out.tokens.shape;
       const vision = out.tokens
         .reshape([K, B, N, C]) // [K*B,N,C] -> [K,B,N,C]
@@ -305,8 +332,9 @@ export class VlaPolicy {
         text: c.useTextTokens ? text.tokens : null,
         textMask: c.useTextTokens ? text.mask : null,
         proprio: c.proprioDim > 0 ? (c.proprioMean.length ? proprio!.sub(c.proprioMean).div(c.proprioStd) : proprio!.clone()) : null,
+        tokenLogits: out.tokenLogits ?? null, // [K*B,S,N]
       } as unknown as tf.TensorContainer;
-    }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null };
+    }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null; tokenLogits: tf.Tensor3D | null };
   }
 
   /** Action dimension emitted at each decoder position within a step (config.actionOrder, or identity). */
@@ -338,10 +366,15 @@ export class VlaPolicy {
   computeLoss(batch: PolicyBatch, training = true): tf.Scalar {
     const tok = this.actionTokens(batch);
     const B = batch.instructions.length;
+    const c = this.config;
     return tf.tidy(() => {
-      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
-      const aux = this.config.auxDim > 0 && batch.aux ? { ...batch.aux, weight: this.config.auxWeight } : null;
-      return this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux);
+      const kind = batch.spatial && c.spatialAuxWeight !== 0 ? c.spatialAux : 'off';
+      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training, kind === 'tokens');
+      const aux = c.auxDim > 0 && batch.aux ? { ...batch.aux, weight: c.auxWeight } : null;
+      const spatial = kind === 'off' ? null : spatialTensors(batch.spatial!, B, c.cameras.length, ...this.backbone.gridSize(this.imageSize, this.imageSize));
+      const pointer = kind === 'pointer' ? { ...spatial!, weight: c.spatialAuxWeight } : null;
+      const loss = this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux, pointer);
+      return kind === 'tokens' ? loss.add(tokenMapLoss(enc.tokenLogits!, spatial!.target, spatial!.mask).mul(c.spatialAuxWeight)) as tf.Scalar : loss;
     });
   }
 

@@ -19,6 +19,8 @@ import { Rng } from '../../sim/rng.ts';
 import type { DatasetInfo, EpisodeData, IndexEntry } from '../data/demoStore.ts';
 import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } from './augment.ts';
 import { AUX_DIM, auxTargets } from './auxTargets.ts';
+import type { CameraSpec } from '../../sim/types.ts';
+import { SPATIAL_TARGETS, SPATIAL_VALUES, spatialTargets } from './spatialTargets.ts';
 
 export interface EpisodeSource {
   readonly info: DatasetInfo;
@@ -46,10 +48,15 @@ export interface DatasetOptions {
   aux: boolean;
   /** Use only the first N successful episodes in index (collection) order; 0 = all. */
   maxEpisodes: number;
+  /**
+   * Deliver spatial targets (src/train/spatialTargets.ts) for these camera
+   * specs, one per entry of `cameras` in the same order; null = none.
+   */
+  spatial: CameraSpec[] | null;
 }
 
 export const DATASET_DEFAULTS: Omit<DatasetOptions, 'cameras'> = {
-  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128, aux: false, maxEpisodes: 0,
+  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128, aux: false, maxEpisodes: 0, spatial: null,
 };
 
 /** A step: index into DemoDataset.episodes and the time step. */
@@ -70,6 +77,11 @@ export interface RawBatch {
   refs: StepRef[];
   /** [B * AUX_DIM] targets and mask when DatasetOptions.aux. */
   aux?: { target: Float32Array; mask: Float32Array; dim: number };
+  /**
+   * With DatasetOptions.spatial: [B * cameras * SPATIAL_TARGETS * SPATIAL_VALUES]
+   * (u, v, visible) per camera and target, moved with the augmentation shift.
+   */
+  spatial?: Float32Array;
 }
 
 interface Cached {
@@ -79,6 +91,7 @@ interface Cached {
   proprio: Float32Array;
   actions: Float32Array;
   aux: { target: Float32Array; mask: Float32Array } | null;
+  spatial: Float32Array | null;
 }
 
 /** Hash integers into one uint32 seed (splitmix32-style mixing). */
@@ -118,6 +131,7 @@ export class DemoDataset {
     }
     if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${o.valFraction}`);
     if (!(o.batchSize >= 1)) throw new Error(`batchSize must be >= 1, got ${o.batchSize}`);
+    if (o.spatial && o.spatial.map((c) => c.name).join() !== o.cameras.join()) throw new Error(`spatial camera specs (${o.spatial.map((c) => c.name).join(', ')}) must match cameras (${o.cameras.join(', ')})`);
     if (!(Number.isInteger(o.maxEpisodes) && o.maxEpisodes >= 0)) throw new Error(`maxEpisodes must be an integer >= 0, got ${o.maxEpisodes}`);
     const ok = source.index.filter((e) => e.success && e.steps > 0);
     if (o.maxEpisodes > ok.length) throw new Error(`dataset ${source.location}: ${ok.length} successful episodes, fewer than the ${o.maxEpisodes} asked for`);
@@ -208,10 +222,23 @@ export class DemoDataset {
     const actions: Float32Array[] = [];
     const instructions: string[] = [];
     const aux = this.opts.aux ? { target: new Float32Array(B * AUX_DIM), mask: new Float32Array(B * AUX_DIM), dim: AUX_DIM } : undefined;
+    const S = cameras.length * SPATIAL_TARGETS * SPATIAL_VALUES;
+    const spatial = this.opts.spatial ? new Float32Array(B * S) : undefined;
     for (let b = 0; b < B; b++) {
       const { episode, t } = refs[b];
       const ep = await this.episode(episode);
-      for (const cam of cameras) augmentFrame(ep.images[cam], t * frame, H, W, images[cam], b * frame, rng ? sampleAugment(rng, augment) : null);
+      cameras.forEach((cam, c) => {
+        const a = rng ? sampleAugment(rng, augment) : null;
+        augmentFrame(ep.images[cam], t * frame, H, W, images[cam], b * frame, a);
+        if (!spatial || !ep.spatial) return;
+        for (let k = 0; k < SPATIAL_TARGETS; k++) {
+          const o = (c * SPATIAL_TARGETS + k) * SPATIAL_VALUES;
+          const [u, v, vis] = ep.spatial.subarray(t * S + o, t * S + o + SPATIAL_VALUES);
+          // The shift samples src(x + dx, y + dy): content moves by -dx, -dy.
+          const su = u - (a?.dx ?? 0) / W, sv = v - (a?.dy ?? 0) / H;
+          if (vis > 0 && su >= 0 && su <= 1 && sv >= 0 && sv <= 1) spatial.set([su, sv, 1], b * S + o);
+        }
+      });
       proprio.set(ep.proprio.subarray(t * P, (t + 1) * P), b * P);
       const chunk = new Float32Array(chunkLength * A);
       for (let k = 0; k < chunkLength; k++) {
@@ -225,7 +252,7 @@ export class DemoDataset {
         aux.mask.set(ep.aux.mask.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
       }
     }
-    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}) };
+    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}), ...(spatial ? { spatial } : {}) };
   }
 
   /** Decoded episode through the LRU cache (only the requested cameras are kept). */
@@ -244,7 +271,10 @@ export class DemoDataset {
     const gripper = this.info.actionNames.indexOf('gripper');
     if (this.opts.aux && gripper < 0) throw new Error(`${this.source.location}: auxiliary targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
     const aux = this.opts.aux ? auxTargets(data.episode, data.actions, data.steps, this.info.actionNames.length, gripper) : null;
-    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux };
+    const A = this.info.actionNames.length, P = this.info.proprioNames.length;
+    if (this.opts.spatial && gripper < 0) throw new Error(`${this.source.location}: spatial targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
+    const spatial = this.opts.spatial ? spatialTargets(data.episode, this.opts.spatial, data.proprio, P, data.actions, A, gripper, data.steps) : null;
+    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux, spatial };
     if (data.steps !== entry.steps) throw new Error(`${this.source.location}/${entry.file}: ${data.steps} steps in the file, ${entry.steps} in the index`);
     const expect = data.steps * this.info.resolution * this.info.resolution * 3;
     for (const cam of this.opts.cameras) {

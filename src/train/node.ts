@@ -4,6 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPolicy, policyConfig } from '../../policies/registry.ts';
+import { DEFAULT_CAMERAS } from '../../sim/config.ts';
+import type { CameraSpec } from '../../sim/types.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
 import { gitCommit } from '../cli/machine.ts';
@@ -17,6 +19,19 @@ import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
 import { trainPreset } from './presets.ts';
 import { type EpochMetrics, type ProgressInfo, TRAIN_DEFAULTS, type TrainConfig, type TrainState, Trainer } from './trainer.ts';
+
+/**
+ * Camera specs by name. Datasets record camera names only; they are the
+ * simulator's default cameras (src/cli/collect.ts), whose poses the spatial
+ * targets need.
+ */
+export function cameraSpecs(names: string[]): CameraSpec[] {
+  return names.map((n) => {
+    const c = DEFAULT_CAMERAS.find((x) => x.name === n);
+    if (!c) throw new Error(`no camera named "${n}" among the simulator's cameras (${DEFAULT_CAMERAS.map((x) => x.name).join(', ')})`);
+    return c;
+  });
+}
 
 export function dirSource(dir: string): EpisodeSource {
   const info = readDatasetInfo(dir);
@@ -171,7 +186,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     }
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
-  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0 });
+  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras) });
   policy ??= createPolicy(args.policy, {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,

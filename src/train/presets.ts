@@ -28,6 +28,8 @@ const ACTION_ORDER = [5, 0, 1, 2, 3, 4];
 const AUGMENT: AugmentConfig = { ...AUGMENT_DEFAULTS, shift: 2 };
 
 export const TRAIN_PRESETS: Record<string, TrainPreset> = {
+  // Spatial supervision (policies/spatialAux.ts): TokenLearner maps 0 and 1
+  // are trained to point at the commanded object and its destination.
   // Scene + wrist camera at 64 px. The wrist camera sees the commanded
   // object at 7-10 px instead of 2-3 px and in the gripper's own frame, where
   // the approach direction is a translation-equivariant read-out. Output
@@ -37,19 +39,20 @@ export const TRAIN_PRESETS: Record<string, TrainPreset> = {
   // (16 samples/s, two cameras) on one core: 2800 steps x 32 is about 1.3
   // passes over the 2000-demo train set, ~95 min.
   'efficientnet-film': {
-    policy: { backbone: 'efficientnet_film_s_os16_96', imageSize: 64, cameras: ['scene', 'wrist'], auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER },
+    policy: { backbone: 'efficientnet_film_s_os16_96', imageSize: 64, cameras: ['scene', 'wrist'], auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER, spatialAux: 'tokens', spatialAuxWeight: 1 },
     train: { epochs: 2, maxSteps: 2800, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
     batchSize: 32,
     valFraction: 0.05,
     augment: AUGMENT,
   },
+  // Spatial supervision through a decoder pointer head over the patch tokens.
   // 16 px patches at 64 px: 16 patch tokens per camera, so the GPT prefix is
   // 2 x 16 patch + 16 language + 1 proprio tokens; the prefix length
   // dominates the cost, hence 2 GPT layers. Sin-cos initialized position
   // embeddings and the auxiliary position loss as above. ~52 images/s
   // (26 samples/s) on one core: 4400 steps x 32 (about 2 passes), ~95 min.
   'vit-siglip': {
-    policy: { imageSize: 64, cameras: ['scene', 'wrist'], backboneOverrides: { patchSize: 16, posEmbedInit: 'sincos' }, gptLayers: 2, auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER },
+    policy: { imageSize: 64, cameras: ['scene', 'wrist'], backboneOverrides: { patchSize: 16, posEmbedInit: 'sincos' }, gptLayers: 2, auxDim: 4, auxWeight: 1, actionOrder: ACTION_ORDER, spatialAux: 'pointer', spatialAuxWeight: 1 },
     train: { epochs: 3, maxSteps: 4400, lr: 1e-3, valEverySteps: 400, valMaxSamples: 512 },
     batchSize: 32,
     valFraction: 0.05,

@@ -128,7 +128,7 @@ export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
     proprio = tf.tensor2d(data, [B, P]);
   }
   const aux = A > 0 && raw.aux ? { target: tf.tensor2d(raw.aux.target, [B, A]), mask: tf.tensor2d(raw.aux.mask, [B, A]) } : null;
-  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux };
+  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null };
 }
 
 export function disposeBatch(b: PolicyBatch): void {

@@ -61,6 +61,18 @@ describe('collect (headless Chromium)', () => {
       obs = (await env.step(a)).obs;
     }
     env.close();
+    // Spatial training targets land on the rendered object: the projected point of the commanded
+    // object in the scene camera has the object's colour in the recorded frame (before the grasp).
+    const { spatialTargets } = await import('../../src/train/spatialTargets.ts');
+    const { cameraSpecs } = await import('../../src/train/node.ts');
+    const { COLORS } = await import('../../sim/config.ts');
+    const sp = spatialTargets(ep.episode, cameraSpecs(['scene']), ep.proprio, PROPRIO_DIM, ep.actions, ACTION_DIM, 4, T);
+    const want = COLORS[ep.episode.goal.object.split(' ')[0]];
+    const px = (Math.round(sp[1] * R - 0.5) * R + Math.round(sp[0] * R - 0.5)) * 3;
+    const got = Array.from(ep.images.scene.subarray(px, px + 3));
+    const chroma = (c: number[]) => c.map((v) => v / (c[0] + c[1] + c[2] + 1e-6));
+    expect(sp[2]).toBe(1);
+    chroma(got).forEach((v, i) => expect(Math.abs(v - chroma(want)[i])).toBeLessThan(0.12));
     // --video wrote PNG frames for the first episode.
     const frames = readdirSync(join(video, 'pick_place-0')).filter((f) => f.endsWith('.png'));
     expect(frames.length).toBe(T + 1);
