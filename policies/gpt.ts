@@ -362,6 +362,19 @@ export class Gpt extends Module {
     return logits.reshape([B, P, cameras, N]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B,P,K,N] -> [B,K,P,N]
   }
 
+  /** Pointer logits [B,K,P,N] for a prefix alone (validation / analysis; owned by the caller). */
+  prefixPointerLogits(inp: GptPrefixInputs, cameras: number): tf.Tensor4D {
+    return tf.tidy(() => {
+      const pre = this.embedPrefix(inp);
+      const { h } = this.run(pre.x, pre.keyMask, null, false);
+      const [B, T, C] = h.shape;
+      const Nv = inp.vision ? inp.vision.shape[1] : 0;
+      if (Nv === 0) throw new Error('Gpt: pointer logits need vision tokens in the prefix');
+      const hLast = h.slice([0, T - 1, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
+      return this.pointerLogits(hLast, h.slice([0, 0, 0], [B, Nv, C]) as tf.Tensor3D, cameras);
+    });
+  }
+
   /** Auxiliary head output [B, auxDim] for a prefix (analysis / tests; owned by the caller). */
   predictAux(inp: GptPrefixInputs): tf.Tensor2D {
     if (!this.auxW) throw new Error('Gpt: no auxiliary head (auxDim = 0)');

@@ -378,6 +378,28 @@ export class VlaPolicy {
     });
   }
 
+  /**
+   * Where the spatially supervised attention points (config.spatialAux), as
+   * probabilities [B, K, SPATIAL_TARGETS, gh*gw] over each camera's feature
+   * grid (owned by the caller); null when spatialAux is 'off'.
+   */
+  spatialProbabilities(batch: PolicyBatch): tf.Tensor4D | null {
+    const c = this.config;
+    if (c.spatialAux === 'off') return null;
+    const B = batch.instructions.length;
+    const K = c.cameras.length;
+    return tf.tidy(() => {
+      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, false, c.spatialAux === 'tokens');
+      if (c.spatialAux === 'pointer') return tf.softmax(this.gpt.prefixPointerLogits(enc, K), -1) as tf.Tensor4D;
+      const N = enc.tokenLogits!.shape[2];
+      const logits = enc.tokenLogits!
+        .slice([0, 0, 0], [K * B, SPATIAL_TARGETS, N]) // the supervised maps
+        .reshape([K, B, SPATIAL_TARGETS, N]) // [K*B,P,N] -> [K,B,P,N]
+        .transpose([1, 0, 2, 3]); // -> [B,K,P,N]
+      return tf.softmax(logits, -1) as tf.Tensor4D;
+    });
+  }
+
   /** Teacher-forced logits [B, A, bins] (owned by the caller): validation loss and token accuracy in one pass. */
   actionLogits(batch: PolicyBatch, training = false): tf.Tensor3D {
     const tok = this.actionTokens(batch);

@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PolicyBatch, VlaPolicy } from '../../policies/policy.ts';
 import type { DemoDataset, RawBatch, StepRef } from './dataset.ts';
 import { AdamW, lrAt } from './optim.ts';
+import { SPATIAL_TARGETS } from '../../policies/spatialAux.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -72,6 +73,13 @@ export interface ValMetrics {
    * accuracy says little and this says how far off the motion is.
    */
   valMaePerDim: number[];
+  /**
+   * With spatial supervision: mean distance between where the supervised
+   * attention points (its expected cell centre) and where the target is, in
+   * fractions of the image width, per camera and target ([camera0 object,
+   * camera0 destination, camera1 object, ...]); visible targets only.
+   */
+  valSpatialError?: number[];
   valSamples: number;
 }
 
@@ -133,6 +141,29 @@ export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
 
 export function disposeBatch(b: PolicyBatch): void {
   tf.dispose([...Object.values(b.images), ...(b.proprio ? [b.proprio] : []), ...(b.aux ? [b.aux.target, b.aux.mask] : [])]);
+}
+
+/** Adds |expected cell centre - target| per (camera, target) of one batch to acc (visible targets only). */
+function accumulateSpatialError(policy: VlaPolicy, batch: PolicyBatch, acc: { sum: number[]; n: number[] }): void {
+  const probs = policy.spatialProbabilities(batch);
+  if (!probs) return;
+  const [B, K, P, N] = probs.shape;
+  const [gh, gw] = policy.backbone.gridSize(policy.imageSize, policy.imageSize);
+  const p = probs.dataSync();
+  probs.dispose();
+  const raw = batch.spatial!;
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) for (let t = 0; t < P; t++) {
+    const i = (b * K + k) * P + t;
+    if (!(raw[i * 3 + 2] > 0)) continue;
+    let eu = 0, ev = 0;
+    for (let j = 0; j < N; j++) {
+      eu += p[i * N + j] * ((j % gw) + 0.5) / gw;
+      ev += p[i * N + j] * (Math.floor(j / gw) + 0.5) / gh;
+    }
+    const slot = k * P + t;
+    acc.sum[slot] += Math.hypot(eu - raw[i * 3], ev - raw[i * 3 + 1]);
+    acc.n[slot]++;
+  }
 }
 
 export class Trainer {
@@ -199,6 +230,8 @@ export class Trainer {
     const perDimN = new Array<number>(D).fill(0);
     const perDimAbs = new Array<number>(D).fill(0);
     const width = this.policy.config.actionLow.map((lo, d) => (this.policy.config.actionHigh[d] - lo) / bins);
+    const slots = this.policy.config.cameras.length * SPATIAL_TARGETS;
+    const spatial = this.policy.config.spatialAux !== 'off' ? { sum: new Array<number>(slots).fill(0), n: new Array<number>(slots).fill(0) } : null;
     for (const refs of batches) {
       const batch = toPolicyBatch(await this.data.batch(refs, null), this.policy);
       try {
@@ -223,6 +256,7 @@ export class Trainer {
         }
         tokens += targets.length;
         samples += refs.length;
+        if (spatial && batch.spatial) accumulateSpatialError(this.policy, batch, spatial);
       } finally {
         disposeBatch(batch);
       }
@@ -231,6 +265,7 @@ export class Trainer {
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
     return {
       valLoss: r4(nll / tokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
+      ...(spatial ? { valSpatialError: spatial.sum.map((s, i) => r4(s / Math.max(1, spatial.n[i]))) } : {}),
       valWithin1Bin: r4(near / tokens), valMaePerDim: perDimAbs.map((a, d) => Math.round((a / perDimN[d]) * 1e6) / 1e6), valSamples: samples,
     };
   }

@@ -150,6 +150,17 @@ describe('spatial loss in the policy', () => {
     const opt = tf.train.adam(1e-2);
     for (let i = 0; i < 15; i++) tf.dispose(opt.minimize(() => on.computeLoss(batch), true, on.trainableVariables()) ?? []);
     expect(tf.tidy(() => on.computeLoss(batch, false).dataSync()[0])).toBeLessThan(lOn - 0.5);
+    // validation reports how far the pointer's expected cell centre is from the target (per camera and target)
+    const { Trainer } = await import('../../src/train/trainer.ts');
+    const trainer = new Trainer(on, d, {}, { save: async () => {}, metrics: () => {} });
+    const v = (await trainer.validate([d.trainSteps.slice(0, 6)]))!;
+    trainer.opt.dispose();
+    expect(v.valSpatialError).toHaveLength(2);
+    v.valSpatialError!.forEach((e) => expect(e).toBeGreaterThanOrEqual(0));
+    const probs = on.spatialProbabilities(batch)!;
+    expect(probs.shape).toEqual([6, 1, 2, 16]);
+    tf.tidy(() => probs.sum(-1).dataSync()).forEach((x) => expect(x).toBeCloseTo(1, 5));
+    probs.dispose();
     // without targets in the batch the loss is the plain one
     const noTargets = { ...batch, spatial: null };
     expect(tf.tidy(() => on.computeLoss(noTargets, false).dataSync()[0])).toBeLessThan(tf.tidy(() => on.computeLoss(batch, false).dataSync()[0]));
