@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { create as createBackbone, getPreset, type VisionBackbone } from '../backbones/index.ts';
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
+import { TokenLayout } from './tokenLayout.ts';
 import { Gpt } from './gpt.ts';
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
@@ -48,6 +49,8 @@ export interface PolicyBatch {
   instructions: string[];
   /** B target chunks, each chunkLength * actionDim continuous values (step-major). */
   actions: ArrayLike<number>[];
+  /** B plan target chunks, each chunkLength * planDims values (required when config.planDims > 0). */
+  plan?: ArrayLike<number>[] | null;
   /** Auxiliary targets [B, auxDim] and their mask (used when config.auxDim > 0). */
   aux?: { target: tf.Tensor2D; mask: tf.Tensor2D } | null;
   /**
@@ -134,6 +137,15 @@ export type VlaPolicyConfig = {
    * then terminates on the spot.
    */
   actionOrder: number[];
+  /**
+   * Plan tokens decoded before each step's action tokens (policies/tokenLayout.ts,
+   * ECoT-style): 0 = none; 4 = the commanded object's and its destination's
+   * table (x, y), supervised from simulator state in training.
+   */
+  planDims: number;
+  /** Bounds of the plan values (metres), one per plan dimension. */
+  planLow: number[];
+  planHigh: number[];
   /** Actions predicted per decoder call; selectAction replays the chunk. */
   chunkLength: number;
   /** Decoding temperature (0 = greedy). */
@@ -170,6 +182,9 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   actionLow: [-1, -1, -1, -1, -1, -1],
   actionHigh: [1, 1, 1, 1, 1, 1],
   actionOrder: [],
+  planDims: 0,
+  planLow: [],
+  planHigh: [],
   chunkLength: 1,
   temperature: 0,
   seed: 0,
@@ -208,6 +223,10 @@ export class VlaPolicy {
   readonly textEncoder: InstructionEncoder;
   readonly gpt: Gpt;
   actionTokenizer: ActionTokenizer;
+  /** Decoder output layout: plan tokens, then action tokens in actionOrder, per step. */
+  layout: TokenLayout;
+  /** Plan values of the last decoded chunk (its first step; empty when planDims = 0). */
+  lastPlan: Float32Array = new Float32Array(0);
   readonly imageSize: number;
   private queue: Float32Array[] = [];
   private calls = 0;
@@ -221,10 +240,7 @@ export class VlaPolicy {
     if (c.proprioMean.length !== c.proprioStd.length || (c.proprioMean.length > 0 && c.proprioMean.length !== c.proprioDim)) {
       throw new Error(`VlaPolicy: proprioMean/proprioStd must both be empty or have proprioDim = ${c.proprioDim} entries`);
     }
-    const order = c.actionOrder;
-    if (order.length > 0 && (order.length !== c.actionDim || [...order].sort((a, b) => a - b).some((d, i) => d !== i))) {
-      throw new Error(`VlaPolicy: actionOrder must be a permutation of 0..${c.actionDim - 1}, got ${JSON.stringify(order)}`);
-    }
+    this.layout = new TokenLayout(c);
     if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
@@ -256,7 +272,7 @@ export class VlaPolicy {
       nEmbd: c.gptDim,
       mlpRatio: c.gptMlpRatio,
       bins: c.bins,
-      actionDim: c.actionDim,
+      actionDim: this.layout.perStep,
       chunk: c.chunkLength,
       maxPrefix: visionTokens + (c.useTextTokens ? c.maxTextLen : 0) + (c.proprioDim > 0 ? 1 : 0),
       visionDim: this.backbone.outputDim,
@@ -281,6 +297,7 @@ export class VlaPolicy {
     this.config.actionLow = low;
     this.config.actionHigh = high;
     this.actionTokenizer = new ActionTokenizer({ bins: this.config.bins, low, high });
+    this.layout = new TokenLayout(this.config);
   }
 
   /** Fit proprio normalization from rows of proprio (training demos); std floored at `minStd`. */
@@ -337,28 +354,17 @@ export class VlaPolicy {
     }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null; tokenLogits: tf.Tensor3D | null };
   }
 
-  /** Action dimension emitted at each decoder position within a step (config.actionOrder, or identity). */
-  get decodeOrder(): number[] {
-    const c = this.config;
-    return c.actionOrder.length ? c.actionOrder : Array.from({ length: c.actionDim }, (_, d) => d);
-  }
-
   /**
-   * Target action tokens of a batch, row-major [B, chunkLength * actionDim],
-   * in decode order (position k of a step holds dimension decodeOrder[k]).
+   * Target tokens of a batch, row-major [B, layout.total]: per step the plan
+   * tokens, then the action tokens in decode order (policies/tokenLayout.ts).
    */
   actionTokens(batch: PolicyBatch): Int32Array {
-    const c = this.config;
     const B = batch.instructions.length;
     if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
-    const A = c.chunkLength * c.actionDim;
-    const order = this.decodeOrder;
+    if (this.config.planDims > 0 && batch.plan?.length !== B) throw new Error(`VlaPolicy: planDims = ${this.config.planDims} needs plan targets for each of the ${B} samples`);
+    const A = this.layout.total;
     const tok = new Int32Array(B * A);
-    batch.actions.forEach((a, b) => {
-      if (a.length !== A) throw new Error(`VlaPolicy: action chunk has ${a.length} values, expected ${A}`);
-      const t = this.actionTokenizer.tokenize(a); // environment order
-      for (let i = 0; i < A; i++) tok[b * A + i] = t[i - (i % c.actionDim) + order[i % c.actionDim]];
-    });
+    batch.actions.forEach((a, b) => tok.set(this.layout.encode(a, batch.plan?.[b]), b * A));
     return tok;
   }
 
@@ -473,12 +479,9 @@ export class VlaPolicy {
     const c = this.config;
     const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
     res.logits.dispose();
-    const order = this.decodeOrder;
-    const D = c.actionDim;
-    const envOrder = new Array<number>(res.tokens[0].length);
-    res.tokens[0].forEach((t, i) => (envOrder[i - (i % D) + order[i % D]] = t)); // decode order -> environment order
-    const flat = this.actionTokenizer.detokenize(envOrder);
-    return Array.from({ length: c.chunkLength }, (_, k) => Float32Array.from(flat.slice(k * c.actionDim, (k + 1) * c.actionDim)));
+    const { actions, plan } = this.layout.decode(res.tokens[0]);
+    this.lastPlan = plan[0];
+    return actions;
   }
 
   /** Predict chunkLength actions for one observation. */

@@ -40,3 +40,31 @@ export function auxTargets(ep: EpisodeSpec, actions: Float32Array, steps: number
   }
   return { target, mask };
 }
+
+/** Plan values per step: object x, y and destination x, y (policies/tokenLayout.ts). */
+export const PLAN_DIM = 4;
+/** Table bounds of the plan values (metres): the TCP's reach. */
+export const PLAN_LOW = [-0.3, -0.3, -0.3, -0.3];
+export const PLAN_HIGH = [0.3, 0.3, 0.3, 0.3];
+
+/**
+ * Plan targets [steps * PLAN_DIM] in metres: where the commanded object and
+ * its destination are at each step. The object sits at its initial place
+ * until the first close command; from the next observation on it is in the
+ * gripper (the TCP's x, y from proprio) until the gripper opens again, and
+ * then stays where it was released. The destination never moves.
+ */
+export function planTargets(ep: EpisodeSpec, proprio: Float32Array, proprioDim: number, actions: Float32Array, actionDim: number, gripperIndex: number, steps: number): Float32Array {
+  let [ox, oy] = placeOf(ep, ep.goal.object);
+  const [tx, ty] = placeOf(ep, ep.goal.target);
+  const out = new Float32Array(steps * PLAN_DIM);
+  let held = false;
+  for (let t = 0; t < steps; t++) {
+    if (held) [ox, oy] = [proprio[t * proprioDim], proprio[t * proprioDim + 1]];
+    out.set([ox, oy, tx, ty], t * PLAN_DIM);
+    const closing = actions[t * actionDim + gripperIndex] > 0.5;
+    if (closing) held = true;
+    else if (held) held = false; // opened: the part stays where it was let go
+  }
+  return out;
+}

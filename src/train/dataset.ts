@@ -18,7 +18,7 @@
 import { Rng } from '../../sim/rng.ts';
 import type { DatasetInfo, EpisodeData, IndexEntry } from '../data/demoStore.ts';
 import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } from './augment.ts';
-import { AUX_DIM, auxTargets } from './auxTargets.ts';
+import { AUX_DIM, PLAN_DIM, auxTargets, planTargets } from './auxTargets.ts';
 import type { CameraSpec } from '../../sim/types.ts';
 import { SPATIAL_TARGETS, SPATIAL_VALUES, spatialTargets } from './spatialTargets.ts';
 
@@ -53,10 +53,12 @@ export interface DatasetOptions {
    * specs, one per entry of `cameras` in the same order; null = none.
    */
   spatial: CameraSpec[] | null;
+  /** Deliver plan targets (src/train/auxTargets.ts planTargets), chunked like the actions. */
+  plan: boolean;
 }
 
 export const DATASET_DEFAULTS: Omit<DatasetOptions, 'cameras'> = {
-  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128, aux: false, maxEpisodes: 0, spatial: null,
+  batchSize: 32, seed: 0, valFraction: 0.1, chunkLength: 1, augment: AUGMENT_DEFAULTS, windowEpisodes: 96, cacheEpisodes: 128, aux: false, maxEpisodes: 0, spatial: null, plan: false,
 };
 
 /** A step: index into DemoDataset.episodes and the time step. */
@@ -82,6 +84,8 @@ export interface RawBatch {
    * (u, v, visible) per camera and target, moved with the augmentation shift.
    */
   spatial?: Float32Array;
+  /** With DatasetOptions.plan: B chunks of chunkLength * PLAN_DIM values (metres). */
+  plan?: Float32Array[];
 }
 
 interface Cached {
@@ -92,6 +96,7 @@ interface Cached {
   actions: Float32Array;
   aux: { target: Float32Array; mask: Float32Array } | null;
   spatial: Float32Array | null;
+  plan: Float32Array | null;
 }
 
 /** Hash integers into one uint32 seed (splitmix32-style mixing). */
@@ -220,6 +225,7 @@ export class DemoDataset {
     for (const cam of cameras) images[cam] = new Float32Array(B * frame);
     const proprio = new Float32Array(B * P);
     const actions: Float32Array[] = [];
+    const plans: Float32Array[] = [];
     const instructions: string[] = [];
     const aux = this.opts.aux ? { target: new Float32Array(B * AUX_DIM), mask: new Float32Array(B * AUX_DIM), dim: AUX_DIM } : undefined;
     const S = cameras.length * SPATIAL_TARGETS * SPATIAL_VALUES;
@@ -246,13 +252,21 @@ export class DemoDataset {
         chunk.set(ep.actions.subarray(tt * A, (tt + 1) * A), k * A);
       }
       actions.push(chunk);
+      if (ep.plan) {
+        const pc = new Float32Array(chunkLength * PLAN_DIM);
+        for (let k = 0; k < chunkLength; k++) {
+          const tt = Math.min(t + k, ep.steps - 1);
+          pc.set(ep.plan.subarray(tt * PLAN_DIM, (tt + 1) * PLAN_DIM), k * PLAN_DIM);
+        }
+        plans.push(pc);
+      }
       instructions.push(ep.instruction);
       if (aux && ep.aux) {
         aux.target.set(ep.aux.target.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
         aux.mask.set(ep.aux.mask.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
       }
     }
-    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}), ...(spatial ? { spatial } : {}) };
+    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}), ...(spatial ? { spatial } : {}), ...(this.opts.plan ? { plan: plans } : {}) };
   }
 
   /** Decoded episode through the LRU cache (only the requested cameras are kept). */
@@ -274,7 +288,9 @@ export class DemoDataset {
     const A = this.info.actionNames.length, P = this.info.proprioNames.length;
     if (this.opts.spatial && gripper < 0) throw new Error(`${this.source.location}: spatial targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
     const spatial = this.opts.spatial ? spatialTargets(data.episode, this.opts.spatial, data.proprio, P, data.actions, A, gripper, data.steps) : null;
-    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux, spatial };
+    if (this.opts.plan && gripper < 0) throw new Error(`${this.source.location}: plan targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
+    const plan = this.opts.plan ? planTargets(data.episode, data.proprio, P, data.actions, A, gripper, data.steps) : null;
+    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux, spatial, plan };
     if (data.steps !== entry.steps) throw new Error(`${this.source.location}/${entry.file}: ${data.steps} steps in the file, ${entry.steps} in the index`);
     const expect = data.steps * this.info.resolution * this.info.resolution * 3;
     for (const cam of this.opts.cameras) {

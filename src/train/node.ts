@@ -186,7 +186,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     }
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
-  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras) });
+  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras), plan: pcfg.planDims > 0 });
   policy ??= createPolicy(args.policy, {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,

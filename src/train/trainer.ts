@@ -80,6 +80,8 @@ export interface ValMetrics {
    * camera0 destination, camera1 object, ...]); visible targets only.
    */
   valSpatialError?: number[];
+  /** With plan tokens: mean absolute error of each plan value (metres), teacher-forced argmax. */
+  valPlanMae?: number[];
   valSamples: number;
 }
 
@@ -128,6 +130,7 @@ export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
   // validate before allocating tensors
   if (P > raw.proprioDim) throw new Error(`policy wants ${P} proprio dims, the dataset has ${raw.proprioDim}`);
   if (A > 0 && raw.aux && raw.aux.dim !== A) throw new Error(`policy wants ${A} auxiliary targets, the dataset gives ${raw.aux.dim}`);
+  if (policy.config.planDims > 0 && !raw.plan) throw new Error(`policy wants ${policy.config.planDims} plan targets per step; the dataset delivers none`);
   const images: Record<string, tf.Tensor4D> = {};
   for (const cam of policy.config.cameras) images[cam] = tf.tensor4d(raw.images[cam], [B, raw.height, raw.width, 3]);
   let proprio: tf.Tensor2D | null = null;
@@ -136,7 +139,7 @@ export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
     proprio = tf.tensor2d(data, [B, P]);
   }
   const aux = A > 0 && raw.aux ? { target: tf.tensor2d(raw.aux.target, [B, A]), mask: tf.tensor2d(raw.aux.mask, [B, A]) } : null;
-  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null };
+  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null, plan: raw.plan ?? null };
 }
 
 export function disposeBatch(b: PolicyBatch): void {
@@ -223,13 +226,14 @@ export class Trainer {
   /** Teacher-forced loss and token accuracy, no augmentation (default: the validation episodes). */
   async validate(batches: StepRef[][] = this.data.valBatchRefs(this.cfg.valMaxSamples)): Promise<ValMetrics | null> {
     if (batches.length === 0) return null;
-    const { actionDim: D, bins } = this.policy.config;
-    const order = this.policy.decodeOrder; // token i holds dimension order[i % D]
-    let nll = 0, correct = 0, near = 0, tokens = 0, samples = 0;
+    const { actionDim: D, planDims: P, bins } = this.policy.config;
+    const layout = this.policy.layout; // what each token position holds (plan / action dimension)
+    let nll = 0, correct = 0, near = 0, tokens = 0, allTokens = 0, samples = 0;
     const perDim = new Array<number>(D).fill(0);
     const perDimN = new Array<number>(D).fill(0);
     const perDimAbs = new Array<number>(D).fill(0);
-    const width = this.policy.config.actionLow.map((lo, d) => (this.policy.config.actionHigh[d] - lo) / bins);
+    const planAbs = new Array<number>(P).fill(0);
+    const planN = new Array<number>(P).fill(0);
     const slots = this.policy.config.cameras.length * SPATIAL_TARGETS;
     const spatial = this.policy.config.spatialAux !== 'off' ? { sum: new Array<number>(slots).fill(0), n: new Array<number>(slots).fill(0) } : null;
     for (const refs of batches) {
@@ -246,15 +250,23 @@ export class Trainer {
         const pred = argmax.dataSync();
         tf.dispose([lossSum, argmax]);
         for (let i = 0; i < targets.length; i++) {
-          const d = order[i % D];
+          const j = i % layout.total;
+          const { kind, dim } = layout.slot(j);
+          const err = Math.abs(pred[i] - targets[i]) * layout.binWidth(j);
+          if (kind === 'plan') {
+            planAbs[dim] += err;
+            planN[dim]++;
+            continue;
+          }
           const ok = pred[i] === targets[i];
           correct += ok ? 1 : 0;
           near += Math.abs(pred[i] - targets[i]) <= 1 ? 1 : 0;
-          perDim[d] += ok ? 1 : 0;
-          perDimAbs[d] += Math.abs(pred[i] - targets[i]) * width[d];
-          perDimN[d]++;
+          perDim[dim] += ok ? 1 : 0;
+          perDimAbs[dim] += err;
+          perDimN[dim]++;
         }
-        tokens += targets.length;
+        tokens += (targets.length / layout.total) * layout.cfg.chunkLength * D; // action tokens
+        allTokens += targets.length;
         samples += refs.length;
         if (spatial && batch.spatial) accumulateSpatialError(this.policy, batch, spatial);
       } finally {
@@ -264,7 +276,8 @@ export class Trainer {
     }
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
     return {
-      valLoss: r4(nll / tokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
+      valLoss: r4(nll / allTokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
+      ...(P > 0 ? { valPlanMae: planAbs.map((a, d) => Math.round((a / Math.max(1, planN[d])) * 1e5) / 1e5) } : {}),
       ...(spatial ? { valSpatialError: spatial.sum.map((s, i) => r4(s / Math.max(1, spatial.n[i]))) } : {}),
       valWithin1Bin: r4(near / tokens), valMaePerDim: perDimAbs.map((a, d) => Math.round((a / perDimN[d]) * 1e6) / 1e6), valSamples: samples,
     };

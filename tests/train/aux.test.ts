@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Gpt } from '../../policies/gpt.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { AUX_DIM, auxTargets } from '../../src/train/auxTargets.ts';
+import { AUX_DIM, PLAN_DIM, auxTargets, planTargets } from '../../src/train/auxTargets.ts';
 import { DemoDataset } from '../../src/train/dataset.ts';
 import { dirSource } from '../../src/train/node.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
@@ -36,6 +36,22 @@ describe('auxiliary targets', () => {
     expect(Array.from(target.subarray(0, 4)).map((v) => +v.toFixed(6))).toEqual([0.5, -0.25, -1, 0.2]);
     expect(Array.from(target.subarray(12, 16)).map((v) => +v.toFixed(6))).toEqual([0.5, -0.25, -1, 0.2]);
     expect(Array.from(mask)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1]);
+  });
+
+  it('plan targets: the object at its place, then in the gripper (TCP x, y), then where it was let go; the destination always', () => {
+    // 5 steps, proprio [x, y] per step, actions [gripper]: close at steps 1-2, open at 3
+    const proprio = Float32Array.from([0.1, 0.1, 0.11, -0.05, 0.0, 0.0, -0.2, 0.04, -0.21, 0.05]);
+    const actions = Float32Array.from([0, 1, 1, 0, 0]);
+    const p = planTargets(spec, proprio, 2, actions, 1, 0, 5);
+    expect(PLAN_DIM).toBe(4);
+    const rows = Array.from({ length: 5 }, (_, t) => Array.from(p.subarray(t * 4, t * 4 + 4), (v) => +v.toFixed(3)));
+    expect(rows).toEqual([
+      [0.11, -0.055, -0.22, 0.044], // in place
+      [0.11, -0.055, -0.22, 0.044], // the close command is issued at this observation
+      [0, 0, -0.22, 0.044], // held: where the TCP is
+      [-0.2, 0.04, -0.22, 0.044], // held (the open command comes now)
+      [-0.2, 0.04, -0.22, 0.044], // released: stays where it was let go
+    ]);
   });
 
   it('names a goal missing from the layout', () => {

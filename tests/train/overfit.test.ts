@@ -8,6 +8,7 @@ import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
 import { DemoDataset } from '../../src/train/dataset.ts';
+import { PLAN_DIM, PLAN_HIGH, PLAN_LOW } from '../../src/train/auxTargets.ts';
 import { dirSource } from '../../src/train/node.ts';
 import { type EpochMetrics, Trainer } from '../../src/train/trainer.ts';
 import { initBackend } from '../../src/tf/backend.ts';
@@ -75,6 +76,31 @@ describe('overfit 2 demos', () => {
     }
     expect(within).toBeGreaterThanOrEqual(ep.steps - 1);
     expect(tf.memory().numTensors).toBe(n0); // validation and decoding leak nothing either
+    trainer.opt.dispose();
+    policy.dispose();
+  }, 60_000);
+
+  it('with plan tokens (ECoT-style): the policy names where the object and destination are, then acts', async () => {
+    const dir = synthDataset({ episodes: 2, steps: 8 });
+    const source = dirSource(dir);
+    const data = new DemoDataset(source, { cameras: ['scene'], batchSize: 16, seed: 1, valFraction: 0, augment: NO_AUGMENT, plan: true });
+    const policy = createPolicy('vit-siglip', {
+      ...TINY_VIT, vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH],
+      planDims: PLAN_DIM, planLow: PLAN_LOW, planHigh: PLAN_HIGH, actionOrder: [5, 0, 1, 2, 3, 4],
+    });
+    const trainer = new Trainer(policy, data, { epochs: 120, lr: 1e-2, warmupSteps: 5, weightDecay: 0, saveEverySteps: 0 }, { save: async () => {}, metrics: () => {} });
+    await trainer.run();
+    const v = (await trainer.validate([data.trainSteps]))!;
+    expect(v.valAccuracy).toBeGreaterThan(0.95);
+    expect(v.valPlanMae).toHaveLength(PLAN_DIM);
+    v.valPlanMae!.forEach((e) => expect(e).toBeLessThan(0.01));
+    const ep = await data.episode(1);
+    const res = source.info.resolution;
+    policy.reset();
+    const a = policy.selectAction({ images: { scene: { width: res, height: res, data: ep.images.scene.subarray(0, res * res * 3) } }, proprio: ep.proprio.subarray(0, 6), instruction: ep.instruction });
+    expect(a).toHaveLength(6); // the environment gets its 6 values; the plan stays with the policy
+    const want = ep.plan!.subarray(0, PLAN_DIM);
+    Array.from(policy.lastPlan).forEach((p, d) => expect(Math.abs(p - want[d])).toBeLessThan(0.01));
     trainer.opt.dispose();
     policy.dispose();
   }, 60_000);
