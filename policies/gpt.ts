@@ -56,6 +56,15 @@ export type GptConfig = {
    * targets are (policies/spatialAux.ts; training only, like auxDim).
    */
   pointerTargets: number;
+  /**
+   * Initialization of the token embeddings ('normal' = N(0, 0.02) per row;
+   * 'sincos' = a sinusoidal code of the bin index, RMS 0.02). With 'sincos'
+   * neighbouring bins start with similar embeddings and the value is
+   * linearly readable from the first step: a decoder that conditions on
+   * tokens it emitted (plan tokens, earlier action dimensions) does not have
+   * to learn the order of 256 bins one embedding row at a time.
+   */
+  valueEmbedInit: 'normal' | 'sincos';
   /** Seed for weight initialization. */
   seed: number;
 };
@@ -75,8 +84,32 @@ export const GPT_DEFAULTS: GptConfig = {
   dropout: 0,
   auxDim: 0,
   pointerTargets: 0,
+  valueEmbedInit: 'normal',
   seed: 0,
 };
+
+/**
+ * [dims * bins, C] sinusoidal codes of the bin index i (the same for every
+ * dimension; the position embedding tells dimensions apart):
+ * [sin(i w_k), cos(i w_k)] with w_k = bins^(-k / (C/2)), from one radian per
+ * bin (tells neighbours apart) down to ~1/bins (a smooth, near-monotone code
+ * of the value), scaled to RMS `rms` like the other embeddings.
+ */
+export function sincosValueEmbed(dims: number, bins: number, C: number, rms: number): Float32Array {
+  if (C % 2 !== 0) throw new Error(`sincosValueEmbed: width ${C} is odd`);
+  const h = C / 2;
+  const out = new Float32Array(dims * bins * C);
+  const amp = rms * Math.SQRT2;
+  for (let i = 0; i < bins; i++) {
+    for (let k = 0; k < h; k++) {
+      const w = Math.pow(bins, -k / h);
+      out[i * C + k] = amp * Math.sin(i * w);
+      out[i * C + h + k] = amp * Math.cos(i * w);
+    }
+  }
+  for (let d = 1; d < dims; d++) out.copyWithin(d * bins * C, 0, bins * C);
+  return out;
+}
 
 const SEG_VISION = 0;
 const SEG_TEXT = 1;
@@ -163,7 +196,7 @@ export class Gpt extends Module {
     [this.visW, this.visB] = lin('vision_proj', c.visionDim);
     [this.txtW, this.txtB] = lin('text_proj', c.textDim);
     [this.propW, this.propB] = lin('proprio_proj', c.proprioDim);
-    this.wteAction = s.add('wte_action', [c.actionDim * c.bins, C], normal(std));
+    this.wteAction = s.add('wte_action', [c.actionDim * c.bins, C], c.valueEmbedInit === 'sincos' ? { kind: 'values', values: sincosValueEmbed(c.actionDim, c.bins, C, std) } : normal(std));
     this.wpe = s.add('wpe', [c.maxPrefix + this.numActionTokens, C], normal(std));
     this.wseg = s.add('wseg', [4, C], normal(std));
     // nanoGPT: residual projections get std 0.02 / sqrt(2 * nLayer)

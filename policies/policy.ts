@@ -89,6 +89,8 @@ export type VlaPolicyConfig = {
   gptMlpRatio: number;
   /** Dropout in the GPT during training. */
   dropout: number;
+  /** Initialization of the decoder's token embeddings (policies/gpt.ts GptConfig.valueEmbedInit). */
+  valueEmbedInit: 'normal' | 'sincos';
   /**
    * Auxiliary target width (0 = plain behavior cloning). With 4, training adds
    * a regression of the commanded object's and the destination's table (x, y)
@@ -170,6 +172,7 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   gptDim: 128,
   gptMlpRatio: 4,
   dropout: 0,
+  valueEmbedInit: 'normal',
   auxDim: 0,
   auxWeight: 1,
   spatialAux: 'off',
@@ -281,6 +284,7 @@ export class VlaPolicy {
       dropout: c.dropout,
       auxDim: c.auxDim,
       pointerTargets: c.spatialAux === 'pointer' ? SPATIAL_TARGETS : 0,
+      valueEmbedInit: c.valueEmbedInit,
       seed: c.seed + 2,
     });
     this.actionTokenizer = new ActionTokenizer({ bins: c.bins, low: c.actionLow, high: c.actionHigh });

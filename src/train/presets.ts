@@ -31,9 +31,11 @@ const AUGMENT: AugmentConfig = { ...AUGMENT_DEFAULTS, shift: 2 };
  * Plan tokens (policies/tokenLayout.ts, ECoT-style): the policy first names
  * the object's and destination's table (x, y), then acts. They replace the
  * auxiliary regression head (auxDim) that served the same purpose without
- * feeding the action.
+ * feeding the action. Their embeddings start as sinusoidal codes of the bin
+ * (valueEmbedInit): with N(0, 0.02) rows the decoder had not learned to use
+ * the plan's value after 800 steps.
  */
-const PLAN = { planDims: PLAN_DIM, planLow: PLAN_LOW, planHigh: PLAN_HIGH, auxDim: 0 };
+const PLAN = { planDims: PLAN_DIM, planLow: PLAN_LOW, planHigh: PLAN_HIGH, auxDim: 0, valueEmbedInit: 'sincos' as const };
 
 export const TRAIN_PRESETS: Record<string, TrainPreset> = {
   // Spatial supervision (policies/spatialAux.ts): TokenLearner maps 0 and 1
