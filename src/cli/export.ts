@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../tf/backend.ts';
-import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
+import { CONFIG_FILE, INIT_METRICS_FILE, METRICS_FILE, WEIGHTS_FILE, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 
 export async function exportCheckpoint(o: { checkpoint: string; out: string; f16: boolean }): Promise<{ out: string; dtype: string; bytes: number; before: number }> {
   if (resolve(o.checkpoint) === resolve(o.out)) throw new Error('--out must differ from --checkpoint (export writes a new checkpoint)');
@@ -19,7 +19,6 @@ export async function exportCheckpoint(o: { checkpoint: string; out: string; f16
   } finally {
     policy.dispose();
   }
-  const metrics = join(o.checkpoint, 'metrics.jsonl');
-  if (existsSync(metrics)) copyFileSync(metrics, join(o.out, 'metrics.jsonl'));
+  for (const f of [METRICS_FILE, INIT_METRICS_FILE]) if (existsSync(join(o.checkpoint, f))) copyFileSync(join(o.checkpoint, f), join(o.out, f));
   return { out: o.out, dtype: o.f16 ? 'F16' : 'F32', bytes: statSync(join(o.out, WEIGHTS_FILE)).size, before: statSync(join(o.checkpoint, WEIGHTS_FILE)).size };
 }

@@ -17,6 +17,7 @@
 //                          renamed atomically, so a crash while saving can never pair
 //                          weights and moments from different steps.
 //   metrics.jsonl         one line per epoch (written by the trainer)
+//   metrics.init.jsonl    --init-from runs only: the earlier runs' lines, tagged { run }
 // Files are written to "<name>.tmp", fsynced and renamed, config.json last.
 //
 // The loader rebuilds the policy from config.json alone, then requires the
@@ -35,6 +36,8 @@ export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const METRICS_FILE = 'metrics.jsonl';
+/** The curves of the runs this one continued (--init-from), earliest first, each line tagged with its run's directory. */
+export const INIT_METRICS_FILE = 'metrics.init.jsonl';
 
 export class CheckpointError extends Error {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 // Node side of training (`vlalab train`): dataset directory source, checkpoint
 // directory I/O, resume, SIGINT, progress on stderr. The loop itself is in
 // trainer.ts (browser-safe).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPolicy, policyConfig } from '../../policies/registry.ts';
 import { DEFAULT_CAMERAS } from '../../sim/config.ts';
@@ -13,7 +13,7 @@ import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
 import type { AugmentConfig } from './augment.ts';
-import { CONFIG_FILE, type CheckpointConfig, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadPolicy, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
+import { CONFIG_FILE, type CheckpointConfig, INIT_METRICS_FILE, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadPolicy, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
 import type { ParsedSafetensors } from '../io/safetensors.ts';
 import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
@@ -184,6 +184,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
       policy.dispose();
       throw new Error(`--init-from ${args.initFrom} holds a ${have} policy, not ${args.policy}'s ${policyConfig(args.policy, args.policyOverrides).backbone}`);
     }
+    carryCurves(args.initFrom, o.out);
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
   const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras), plan: pcfg.planDims > 0 });
@@ -242,6 +243,16 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     trainer.opt.dispose();
     policy.dispose();
   }
+}
+
+/** Keep the training curve whole across --init-from: the earlier runs' metrics lines, tagged with their run. */
+function carryCurves(from: string, out: string): void {
+  const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : []);
+  const earlier = lines(join(from, INIT_METRICS_FILE));
+  const own = lines(join(from, METRICS_FILE)).map((l) => JSON.stringify({ run: from, ...(JSON.parse(l) as object) }));
+  if (earlier.length + own.length === 0) return;
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, INIT_METRICS_FILE), [...earlier, ...own].map((l) => l + '\n').join(''));
 }
 
 /** The tensors named "<prefix>..." with the prefix removed. */

@@ -1,4 +1,5 @@
 // `vlalab train` end to end through the real CLI entry: JSON summary on stdout,
+import { readFileSync } from 'node:fs';
 // checkpoint directory that loadPolicy reads back, clear errors on bad flags.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -67,6 +68,10 @@ describe('vlalab train', () => {
     const a = await loadCheckpoint(first), b = await loadCheckpoint(second);
     expect((b.config.training as { args: { initFrom: string } }).args.initFrom).toBe(first);
     expect(b.config.policy.config.proprioMean).toEqual(a.config.policy.config.proprioMean);
+    // The curve stays whole: the first run's lines, tagged with its directory, then this run's own.
+    const jsonl = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(jsonl(join(second, 'metrics.init.jsonl'))).toEqual(jsonl(join(first, 'metrics.jsonl')).map((r) => ({ run: first, ...r })));
+    expect(jsonl(join(second, 'metrics.jsonl')).every((r) => r.run === undefined)).toBe(true);
     const wa = a.policy.namedWeights(), wb = b.policy.namedWeights();
     for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: unchanged
     a.policy.dispose();
