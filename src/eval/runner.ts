@@ -103,7 +103,8 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
   const mounts: Record<string, string> = {};
   specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
   const sessions: HeadlessSession[] = [];
-  let stopping = false, finished = total - jobs.length, succeeded = 0;
+  let stopping = false, finished = total - jobs.length;
+  const tally = new Map<string, { ok: number; n: number }>(); // per policy label, this invocation's episodes
   const onSigint = () => { stopping = true; process.stderr.write('\ninterrupted: finishing episodes in flight; rerun the same command to resume\n'); };
   process.once('SIGINT', onSigint);
   let meta: Record<string, unknown> = {};
@@ -132,8 +133,11 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
         finished++;
-        if (r.record.success) succeeded++;
-        if (!o.quiet) progress.update(finished, `${job.spec.label} success ${succeeded}/${finished - (total - jobs.length)}`);
+        const t = tally.get(job.spec.label) ?? { ok: 0, n: 0 };
+        t.ok += r.record.success ? 1 : 0;
+        t.n++;
+        tally.set(job.spec.label, t);
+        if (!o.quiet) progress.update(finished, `${job.spec.label} success ${t.ok}/${t.n}`);
         await o.afterEpisode?.(finished, sessions[slot]);
       }
     }));
