@@ -14,6 +14,7 @@ import { Progress } from '../cli/progress.ts';
 import { writePolicyVideo } from '../cli/video.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { HeadlessSession } from '../runtime/session.ts';
+import { acquireRunLock } from './lock.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { writeOutputs } from './report.ts';
@@ -88,6 +89,16 @@ export function policyPlan(args: string[], baselines: boolean): PolicySpec[] {
 }
 
 export async function runEval(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
+  mkdirSync(o.out, { recursive: true });
+  const release = acquireRunLock(o.out);
+  try {
+    return await runEvalLocked(o);
+  } finally {
+    release();
+  }
+}
+
+async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
   const specs = policyPlan(o.policies, o.baselines ?? true);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
