@@ -225,11 +225,14 @@ export class VlaPolicy {
   readonly textTokenizer: TextTokenizer;
   readonly textEncoder: InstructionEncoder;
   readonly gpt: Gpt;
-  actionTokenizer: ActionTokenizer;
   /** Decoder output layout: plan tokens, then action tokens in actionOrder, per step. */
   layout: TokenLayout;
   /** Plan values of the last decoded chunk (its first step; empty when planDims = 0). */
   lastPlan: Float32Array = new Float32Array(0);
+  /** The action tokenizer (the layout's: one binning per action bounds). */
+  get actionTokenizer(): ActionTokenizer {
+    return this.layout.actions;
+  }
   readonly imageSize: number;
   private queue: Float32Array[] = [];
   private calls = 0;
@@ -287,7 +290,6 @@ export class VlaPolicy {
       valueEmbedInit: c.valueEmbedInit,
       seed: c.seed + 2,
     });
-    this.actionTokenizer = new ActionTokenizer({ bins: c.bins, low: c.actionLow, high: c.actionHigh });
   }
 
   /** Refit the action bounds from data (OpenVLA 1st/99th percentiles by default). */
@@ -300,7 +302,6 @@ export class VlaPolicy {
     const { low, high } = fitQuantileBounds(per, q);
     this.config.actionLow = low;
     this.config.actionHigh = high;
-    this.actionTokenizer = new ActionTokenizer({ bins: this.config.bins, low, high });
     this.layout = new TokenLayout(this.config);
   }
 

@@ -99,6 +99,16 @@ interface Cached {
   plan: Float32Array | null;
 }
 
+/** Rows t .. t+K-1 of a [steps, width] array, the last row repeated past the episode's end. */
+function chunkAt(rows: Float32Array, width: number, t: number, steps: number, K: number): Float32Array {
+  const out = new Float32Array(K * width);
+  for (let k = 0; k < K; k++) {
+    const tt = Math.min(t + k, steps - 1);
+    out.set(rows.subarray(tt * width, (tt + 1) * width), k * width);
+  }
+  return out;
+}
+
 /** Hash integers into one uint32 seed (splitmix32-style mixing). */
 export function mixSeed(...parts: number[]): number {
   let h = 0x9e3779b9;
@@ -246,20 +256,8 @@ export class DemoDataset {
         }
       });
       proprio.set(ep.proprio.subarray(t * P, (t + 1) * P), b * P);
-      const chunk = new Float32Array(chunkLength * A);
-      for (let k = 0; k < chunkLength; k++) {
-        const tt = Math.min(t + k, ep.steps - 1);
-        chunk.set(ep.actions.subarray(tt * A, (tt + 1) * A), k * A);
-      }
-      actions.push(chunk);
-      if (ep.plan) {
-        const pc = new Float32Array(chunkLength * PLAN_DIM);
-        for (let k = 0; k < chunkLength; k++) {
-          const tt = Math.min(t + k, ep.steps - 1);
-          pc.set(ep.plan.subarray(tt * PLAN_DIM, (tt + 1) * PLAN_DIM), k * PLAN_DIM);
-        }
-        plans.push(pc);
-      }
+      actions.push(chunkAt(ep.actions, A, t, ep.steps, chunkLength));
+      if (ep.plan) plans.push(chunkAt(ep.plan, PLAN_DIM, t, ep.steps, chunkLength));
       instructions.push(ep.instruction);
       if (aux && ep.aux) {
         aux.target.set(ep.aux.target.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);

@@ -247,12 +247,11 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
 
 /** Keep the training curve whole across --init-from: the earlier runs' metrics lines, tagged with their run. */
 function carryCurves(from: string, out: string): void {
-  const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : []);
-  const earlier = lines(join(from, INIT_METRICS_FILE));
-  const own = lines(join(from, METRICS_FILE)).map((l) => JSON.stringify({ run: from, ...(JSON.parse(l) as object) }));
-  if (earlier.length + own.length === 0) return;
+  const isRecord = (v: unknown): v is object => typeof v === 'object' && v !== null;
+  const lines = [...readJsonl(join(from, INIT_METRICS_FILE), isRecord), ...readJsonl(join(from, METRICS_FILE), isRecord).map((r) => ({ run: from, ...r }))];
+  if (lines.length === 0) return;
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, INIT_METRICS_FILE), [...earlier, ...own].map((l) => l + '\n').join(''));
+  writeFileSync(join(out, INIT_METRICS_FILE), lines.map((r) => JSON.stringify(r) + '\n').join(''));
 }
 
 /** The tensors named "<prefix>..." with the prefix removed. */

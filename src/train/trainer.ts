@@ -259,13 +259,13 @@ export class Trainer {
             continue;
           }
           const ok = pred[i] === targets[i];
+          tokens++;
           correct += ok ? 1 : 0;
           near += Math.abs(pred[i] - targets[i]) <= 1 ? 1 : 0;
           perDim[dim] += ok ? 1 : 0;
           perDimAbs[dim] += err;
           perDimN[dim]++;
         }
-        tokens += (targets.length / layout.total) * layout.cfg.chunkLength * D; // action tokens
         allTokens += targets.length;
         samples += refs.length;
         if (spatial && batch.spatial) accumulateSpatialError(this.policy, batch, spatial);
