@@ -145,9 +145,19 @@ export interface PointerTarget {
   weight: number;
 }
 
+export type PointEstimate = 'argmax' | 'median';
+
 export interface DecodeOptions {
-  /** 0 = greedy (argmax); > 0 samples from softmax(logits / temperature). */
+  /** 0 = greedy (a point estimate, see `point`); > 0 samples from softmax(logits / temperature). */
   temperature?: number;
+  /**
+   * Point estimate of a greedy decode: the most likely bin ('argmax'), or the
+   * bin holding the distribution's median ('median'). They differ where the
+   * distribution is wide and skewed, e.g. a spike at a clipped bound next to a
+   * spread of smaller values: argmax takes the spike (full speed), the median
+   * the middle of the mass.
+   */
+  point?: PointEstimate;
   /** Seed for sampling. */
   seed?: number;
   /** Use the KV cache (default true); false recomputes the full sequence each step. */
@@ -159,6 +169,28 @@ export interface DecodeResult {
   tokens: number[][];
   /** Logits of every step, [B,A,bins] (owned by the caller). */
   logits: tf.Tensor3D;
+}
+
+/**
+ * One token from a step's logits over `bins` bins: the argmax or median bin
+ * when temperature is 0, else a sample from softmax(logits / temperature).
+ */
+export function pickBin(logits: ArrayLike<number>, bins: number, temperature: number, point: PointEstimate, rng: () => number): number {
+  if (temperature <= 0 && point === 'argmax') {
+    let best = 0;
+    for (let i = 1; i < bins; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  const t = temperature > 0 ? temperature : 1;
+  let m = -Infinity;
+  for (let i = 0; i < bins; i++) m = Math.max(m, logits[i] / t);
+  const p = new Float64Array(bins);
+  let z = 0;
+  for (let i = 0; i < bins; i++) z += p[i] = Math.exp(logits[i] / t - m);
+  // Sampling draws r uniformly in [0, z); the median is the draw r = z / 2.
+  let r = temperature > 0 ? rng() * z : z / 2;
+  for (let i = 0; i < bins; i++) if ((r -= p[i]) <= 0) return i;
+  return bins - 1;
 }
 
 export class Gpt extends Module {
@@ -419,27 +451,12 @@ export class Gpt extends Module {
     });
   }
 
-  private pick(logits: Float32Array, bins: number, temperature: number, rng: () => number): number {
-    if (temperature <= 0) {
-      let best = 0;
-      for (let i = 1; i < bins; i++) if (logits[i] > logits[best]) best = i;
-      return best;
-    }
-    let m = -Infinity;
-    for (let i = 0; i < bins; i++) m = Math.max(m, logits[i] / temperature);
-    const p = new Float64Array(bins);
-    let z = 0;
-    for (let i = 0; i < bins; i++) z += p[i] = Math.exp(logits[i] / temperature - m);
-    let r = rng() * z;
-    for (let i = 0; i < bins; i++) if ((r -= p[i]) <= 0) return i;
-    return bins - 1;
-  }
-
   /** Autoregressive decoding of the A action tokens. */
   decode(inp: GptPrefixInputs, opts: DecodeOptions = {}): DecodeResult {
     const c = this.config;
     const A = this.numActionTokens;
     const temperature = opts.temperature ?? 0;
+    const point = opts.point ?? 'argmax';
     const rng = mulberry32(opts.seed ?? 0);
     const useCache = opts.useCache ?? true;
     const pre = this.embedPrefix(inp);
@@ -450,7 +467,7 @@ export class Gpt extends Module {
     let cache: KV[] | null = null;
     const choose = (last: tf.Tensor2D) => {
       const data = last.dataSync() as Float32Array;
-      for (let b = 0; b < B; b++) tokens[b].push(this.pick(data.subarray(b * c.bins, (b + 1) * c.bins), c.bins, temperature, rng));
+      for (let b = 0; b < B; b++) tokens[b].push(pickBin(data.subarray(b * c.bins, (b + 1) * c.bins), c.bins, temperature, point, rng));
     };
     try {
       for (let j = 0; j < A; j++) {

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { create as createBackbone, getPreset, type VisionBackbone } from '../backbones/index.ts';
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
 import { TokenLayout } from './tokenLayout.ts';
-import { Gpt } from './gpt.ts';
+import { Gpt, type PointEstimate } from './gpt.ts';
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
@@ -152,6 +152,8 @@ export type VlaPolicyConfig = {
   chunkLength: number;
   /** Decoding temperature (0 = greedy). */
   temperature: number;
+  /** Greedy decoding's point estimate per token: 'argmax' or 'median' bin (policies/gpt.ts DecodeOptions.point). */
+  decodePoint: PointEstimate;
   seed: number;
 };
 
@@ -190,6 +192,7 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   planHigh: [],
   chunkLength: 1,
   temperature: 0,
+  decodePoint: 'argmax',
   seed: 0,
 };
 
@@ -248,6 +251,7 @@ export class VlaPolicy {
     }
     this.layout = new TokenLayout(c);
     if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
+    if (!['argmax', 'median'].includes(c.decodePoint)) throw new Error(`VlaPolicy: decodePoint must be argmax or median, got ${JSON.stringify(c.decodePoint)}`);
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
     const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };
@@ -482,7 +486,7 @@ export class VlaPolicy {
   /** Stage 2: decode one chunk of actions from an encoding (which stays the caller's). */
   decodeChunk(enc: PolicyEncoding): Float32Array[] {
     const c = this.config;
-    const res = this.gpt.decode(enc, { temperature: c.temperature, seed: c.seed * 100003 + this.calls++ });
+    const res = this.gpt.decode(enc, { temperature: c.temperature, point: c.decodePoint, seed: c.seed * 100003 + this.calls++ });
     res.logits.dispose();
     const { actions, plan } = this.layout.decode(res.tokens[0]);
     this.lastPlan = plan[0];

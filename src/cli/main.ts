@@ -2,6 +2,7 @@
 // parses arguments and prints results. Errors print one clear line, exit 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { collect } from './collect.ts';
+import type { PointEstimate } from '../../policies/gpt.ts';
 
 type Handler = (args: string[]) => Promise<void>;
 
@@ -39,6 +40,13 @@ function int(v: string | boolean | undefined, name: string, dflt?: number): numb
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
   return n;
+}
+
+/** --decode: greedy decoding's point estimate (policies/gpt.ts), or undefined to keep each checkpoint's. */
+function decodePoint(v: string | boolean | undefined): PointEstimate | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'argmax' && v !== 'median') throw new Error(`--decode must be argmax or median, got "${v}"`);
+  return v;
 }
 
 /** An optional number in [0, 1] (default 0). */
@@ -175,6 +183,8 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --ignore-terminate       LIBERO protocol: ignore the policies' terminate action; episodes end on success
                            or at the step limit (implies --terminate-on-success)
   --resolution PX   camera resolution (default 96)
+  --decode P        greedy decoding of every learned policy: argmax or median bin per action token
+                    (default: each checkpoint's own; the label gets @P)
   --video DIR       also write what each learned policy saw (PNG per step, cameras side by side) and the
                     actions it took, for its first --video-episodes episodes: DIR/<policy>/<task>-<seed>/
   --video-episodes N  (default 3)
@@ -184,7 +194,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'heldout_layout' },
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
-      'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' },
+      'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' }, decode: { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -195,7 +205,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       policies, suite, split, episodes: v.episodes === undefined ? undefined : int(v.episodes, 'episodes'), workers: int(v.workers, 'workers', 1),
       backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
-      video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3),
+      video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);
@@ -216,12 +226,13 @@ Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and 
   },
 
   async export(args) {
-    const help = `vlalab export --checkpoint DIR --out DIR [--f16]
-Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), no optimizer state; config, dataset/training records and metrics are kept.`;
-    const { values: v } = parse(args, { checkpoint: { type: 'string' }, out: { type: 'string' }, f16: { type: 'boolean' } }, help);
+    const help = `vlalab export --checkpoint DIR --out DIR [--f16] [--decode argmax|median]
+Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), no optimizer state; config, dataset/training records and metrics are kept.
+--decode sets the greedy point estimate the shipped config decodes with (an inference setting: no weight changes).`;
+    const { values: v } = parse(args, { checkpoint: { type: 'string' }, out: { type: 'string' }, f16: { type: 'boolean' }, decode: { type: 'string' } }, help);
     if (!v.checkpoint || !v.out) throw new Error('--checkpoint and --out are required (see vlalab export --help)');
     const { exportCheckpoint } = await import('./export.ts');
-    console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16) }), null, 2));
+    console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16), decodePoint: decodePoint(v.decode) }), null, 2));
   },
 
   async analyze(args) {

@@ -23,7 +23,7 @@ export function mergeRuns(inputs: string[], out: string): { records: number; dup
       const s = JSON.parse(readFileSync(summaryPath, 'utf8')) as { meta: Record<string, unknown>; policies: PolicyInfo[] };
       if (meta.suite && (s.meta.suite !== meta.suite || s.meta.split !== meta.split)) throw new Error(`${dir} is a run of ${s.meta.suite}/${s.meta.split}, not ${meta.suite}/${meta.split}`);
       meta = { ...s.meta, ...meta };
-      for (const p of s.policies) if (!infos.some((i) => i.policy === p.policy)) infos.push({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame });
+      for (const p of s.policies) if (!infos.some((i) => i.policy === p.policy)) infos.push({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint });
     }
     for (const r of readRecords(f)) {
       const k = recordKey(r);

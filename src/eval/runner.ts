@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
+import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { Progress } from '../cli/progress.ts';
 import { writePolicyVideo } from '../cli/video.ts';
@@ -28,6 +29,8 @@ export interface PolicySpec {
   checkpoint?: string;
   name?: string;
   blind?: boolean;
+  /** Greedy decoding's point estimate, overriding the checkpoint's (policies/gpt.ts). */
+  decodePoint?: PointEstimate;
 }
 
 export interface EvalOptions {
@@ -52,6 +55,8 @@ export interface EvalOptions {
   /** Write PNG frames (+ actions) of the first `videoEpisodes` episodes of every learned policy under DIR/<policy>/. */
   video?: string;
   videoEpisodes?: number;
+  /** Override every learned policy's greedy point estimate (argmax or median bin); default: each checkpoint's own. */
+  decodePoint?: PointEstimate;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
 }
@@ -61,7 +66,7 @@ export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'termi
   episode: EpisodeWire['episode'];
   frames?: Record<string, string>;
   actions?: number[][];
-  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number };
+  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number; decodePoint?: string };
   backendInfo?: Record<string, unknown>;
 };
 
@@ -76,9 +81,13 @@ export function parsePolicySpec(arg: string): PolicySpec {
   return { label: blind ? `${base}+blind` : base, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind };
 }
 
-/** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
-export function policyPlan(args: string[], baselines: boolean): PolicySpec[] {
-  const specs = args.map(parsePolicySpec);
+/**
+ * The policies to run: the requested ones, plus expert and blind baselines
+ * unless disabled. A decode override is part of the label (`cnn@median`), so
+ * runs of one checkpoint decoded two ways keep apart in one run directory.
+ */
+export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate): PolicySpec[] {
+  const specs = args.map(parsePolicySpec).map((s) => (s.kind === 'policy' && decodePoint ? { ...s, decodePoint, label: s.blind ? s.label.replace(/\+blind$/, `@${decodePoint}+blind`) : `${s.label}@${decodePoint}` } : s));
   if (baselines) {
     if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
     for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
@@ -100,7 +109,7 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
 
 async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
-  const specs = policyPlan(o.policies, o.baselines ?? true);
+  const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
   mkdirSync(o.out, { recursive: true });
@@ -173,7 +182,8 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
         info: { policy: spec.label, backbone: 'scripted' },
       };
     }
-    const policy = spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/` } : { name: spec.name };
+    const decode = spec.decodePoint ? { decodePoint: spec.decodePoint } : {};
+    const policy = spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...decode } : { name: spec.name, overrides: decode };
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance,
@@ -184,7 +194,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
       record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
-      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame },
+      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint },
     };
   } catch (e) {
     // The page call itself failed (e.g. the browser died): record it and go on.

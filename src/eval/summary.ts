@@ -9,6 +9,8 @@ export interface PolicyInfo {
   backbone: string;
   params?: number;
   flopsPerFrame?: number;
+  /** How a learned policy decoded (argmax or median bin), as its worker reported. */
+  decodePoint?: string;
 }
 
 export interface PolicySummary extends PolicyInfo {
@@ -44,6 +46,7 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
       backbone: info?.backbone ?? rs[0].backbone,
       params: info?.params,
       flopsPerFrame: info?.flopsPerFrame,
+      ...(info?.decodePoint ? { decodePoint: info.decodePoint } : {}),
       backend: [...new Set(rs.map((r) => r.backend))].join('+'),
       episodes: rs.length,
       success: wilson(count(rs), rs.length),

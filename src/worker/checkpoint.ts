@@ -1,21 +1,24 @@
 // Checkpoint loading for the inference worker: a checkpoint directory served
 // over HTTP (config.json + weights.safetensors, src/train/checkpoint.ts),
-// rebuilt into a VlaPolicy. The only override is `blind` (the vision-ablation
-// baseline of a trained checkpoint): it changes no weight, so the same files
-// load, and config.json's consistency checks still apply.
+// rebuilt into a VlaPolicy. Overrides change no weight, so the same files
+// load and config.json's consistency checks still apply: `blind` (the
+// vision-ablation baseline of a trained checkpoint) and `decodePoint` (greedy
+// decoding's point estimate, policies/gpt.ts).
+import type { PointEstimate } from '../../policies/gpt.ts';
 import type { VlaPolicy } from '../../policies/policy.ts';
 import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, parseConfig, readCheckpointFile } from '../train/checkpoint.ts';
 
 /** `url` must be absolute: in a worker, relative URLs resolve against the worker script. */
-export async function loadCheckpointPolicy(url: string, overrides: { blind?: boolean } = {}): Promise<{ policy: VlaPolicy; name: string }> {
-  if (!overrides.blind) {
+export async function loadCheckpointPolicy(url: string, overrides: { blind?: boolean; decodePoint?: PointEstimate } = {}): Promise<{ policy: VlaPolicy; name: string }> {
+  if (!overrides.blind && !overrides.decodePoint) {
     const { policy, config } = await loadCheckpoint(url);
     return { policy, name: config.policy.name };
   }
   const where = url.endsWith('/') ? url + CONFIG_FILE : `${url}/${CONFIG_FILE}`;
   const config = parseConfig(new TextDecoder().decode((await readCheckpointFile(url, CONFIG_FILE))!), where);
   const weights = (await readCheckpointFile(url, config.weights?.file ?? WEIGHTS_FILE))!;
-  const blind = { ...config, policy: { ...config.policy, config: { ...config.policy.config, blind: true } } };
-  const { policy } = await loadCheckpoint({ config: blind, weights });
+  const patch = { ...(overrides.blind ? { blind: true } : {}), ...(overrides.decodePoint ? { decodePoint: overrides.decodePoint } : {}) };
+  const patched = { ...config, policy: { ...config.policy, config: { ...config.policy.config, ...patch } } };
+  const { policy } = await loadCheckpoint({ config: patched, weights });
   return { policy, name: config.policy.name };
 }

@@ -110,6 +110,7 @@ function describe(p: VlaPolicy, name: string): PolicyInfo {
     imageSize: p.imageSize,
     chunkLength: c.chunkLength,
     blind: c.blind,
+    decodePoint: c.decodePoint,
   };
 }
 
@@ -143,7 +144,7 @@ const api: InferenceWorkerApi = {
     policy = policyInfo = null;
     let name: string;
     if ('checkpointUrl' in spec) {
-      ({ policy, name } = await loadCheckpointPolicy(spec.checkpointUrl, { blind: spec.blind }));
+      ({ policy, name } = await loadCheckpointPolicy(spec.checkpointUrl, { blind: spec.blind, decodePoint: spec.decodePoint }));
     } else {
       // Untrained presets decode into the simulator's action bounds, not the generic ±1.
       policy = createPolicy(spec.name, {

@@ -1,6 +1,7 @@
 // Types shared by the inference worker, its client and the page APIs. Kept
 // free of tfjs and DOM imports so Node code (the eval runner, tests) can use
 // them without pulling the model code in.
+import type { PointEstimate } from '../../policies/gpt.ts';
 import type { BackendName, BackendRequest } from './fallback.ts';
 
 export interface InitOptions {
@@ -36,7 +37,7 @@ export interface InitResult {
 
 /** A checkpoint directory served over HTTP (config.json + weights.safetensors), or a registry preset (untrained). */
 export type PolicySpec =
-  | { checkpointUrl: string; blind?: boolean }
+  | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate }
   | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean };
 
 export interface PolicyInfo {
@@ -50,6 +51,8 @@ export interface PolicyInfo {
   imageSize: number;
   chunkLength: number;
   blind: boolean;
+  /** Greedy decoding's point estimate (argmax or median bin). */
+  decodePoint: PointEstimate;
 }
 
 export interface Frame {

@@ -18,6 +18,10 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
   it('plans baselines and labels', () => {
     expect(policyPlan(['vit-siglip'], true).map((s) => s.label)).toEqual(['expert', 'vit-siglip', 'vit-siglip+blind']);
     expect(policyPlan(['expert'], false).map((s) => s.label)).toEqual(['expert']);
+    // a decode override is part of every learned policy's label (not the expert's)
+    const med = policyPlan(['vit-siglip', 'blind:efficientnet-film'], true, 'median');
+    expect(med.map((s) => s.label)).toEqual(['expert', 'vit-siglip@median', 'efficientnet-film@median+blind', 'vit-siglip@median+blind']);
+    expect(med.map((s) => s.decodePoint)).toEqual([undefined, 'median', 'median', 'median']);
     expect(parsePolicySpec('blind:efficientnet-film')).toMatchObject({ label: 'efficientnet-film+blind', blind: true, name: 'efficientnet-film' });
     expect(() => parsePolicySpec(dir)).toThrow(/not a checkpoint directory \(no config\.json\)/);
   });
@@ -83,6 +87,11 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     expect(r.records[0].terminated).toBe(r.records[0].success); // only success can end it early
     if (!r.records[0].success) expect(r.records[0].steps).toBe(100); // the suite's step limit
     expect(JSON.parse(readFileSync(join(dir, 'ignored', 'summary.json'), 'utf8')).meta).toMatchObject({ ignoreTerminate: true, terminateOnSuccess: true });
+    // --decode reaches the worker's checkpoint loader (a bad point estimate would fail the load) and labels the run
+    const med = await runEval({ ...base, out: join(dir, 'median'), decodePoint: 'median' });
+    expect(med.records.map((x) => [x.policy, x.steps, x.terminated, x.failure ?? null])).toEqual([['always-terminates@median', 1, true, null]]);
+    const decoded = (d: string) => JSON.parse(readFileSync(join(dir, d, 'summary.json'), 'utf8')).policies.map((p: { decodePoint?: string }) => p.decodePoint);
+    expect([decoded('median'), decoded('terminates')]).toEqual([['median'], ['argmax']]); // as the worker loaded it
     // --video: what the policy saw, step by step, with the actions it took (its first episode only here).
     const video = join(dir, 'video');
     await runEval({ ...base, episodes: 2, out: join(dir, 'with-video'), video, videoEpisodes: 1 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Gpt, type GptPrefixInputs } from '../../policies/gpt.ts';
+import { Gpt, pickBin, type GptPrefixInputs } from '../../policies/gpt.ts';
 import { InstructionEncoder } from '../../policies/textEncoder.ts';
 import { maxAbsDiff, useCpu } from './helpers.ts';
 
@@ -28,6 +28,37 @@ describe('GPT action decoder', () => {
     const g = new Gpt(tiny);
     expect(g.paramCount()).toBe(Gpt.countParams(tiny));
     expect(g.numActionTokens).toBe(6);
+    g.dispose();
+  });
+
+  it('point estimates: argmax takes the spike at the bound, the median the middle of the mass', () => {
+    // probabilities [0.4, 0, 0.1, 0.1, 0.2, 0.2] as log-probabilities
+    const logits = [0.4, 1e-12, 0.1, 0.1, 0.2, 0.2].map(Math.log);
+    const never = () => { throw new Error('greedy decoding must not draw'); };
+    expect(pickBin(logits, 6, 0, 'argmax', never)).toBe(0);
+    // cumulative 0.4, 0.4, 0.5 reaches half the mass at bin 2
+    expect(pickBin(logits, 6, 0, 'median', never)).toBe(2);
+    // shifting all logits (softmax invariance) changes nothing
+    expect(pickBin(logits.map((v) => v + 30), 6, 0, 'median', never)).toBe(2);
+    // a draw of 0.95 of the mass at temperature 1 lands in the last bin, 0.1 in the first
+    expect(pickBin(logits, 6, 1, 'median', () => 0.95)).toBe(5);
+    expect(pickBin(logits, 6, 1, 'argmax', () => 0.1)).toBe(0);
+  });
+
+  it('median decoding picks, at every step, the median bin of that step\'s distribution', () => {
+    const g = new Gpt(tiny);
+    const inp = prefixInputs(2);
+    const res = g.decode(inp, { point: 'median' });
+    const probs = tf.tidy(() => tf.softmax(res.logits, -1).arraySync() as number[][][]);
+    for (let b = 0; b < 2; b++) {
+      for (let j = 0; j < 6; j++) {
+        let cum = 0, k = 0;
+        while (k < 15 && (cum += probs[b][j][k]) < 0.5 - 1e-6) k++;
+        expect(res.tokens[b][j]).toBe(k);
+      }
+    }
+    tf.dispose(res.logits);
+    disposeInputs(inp);
     g.dispose();
   });
 

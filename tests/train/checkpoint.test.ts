@@ -11,6 +11,7 @@ import { createPolicy } from '../../policies/registry.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
+import { loadCheckpointPolicy } from '../../src/worker/checkpoint.ts';
 import { randomizeWeights } from '../models/helpers.ts';
 import { TINY_POLICY, tempDir } from './helpers.ts';
 
@@ -119,9 +120,23 @@ describe('checkpoints', () => {
     );
     const wider = await edit((c) => { c.policy.config.gptDim = 64; });
     await expect(loadPolicy(wider)).rejects.toThrow(/shape mismatch \d+ \(file vs policy\): gpt\.\S+ \[\d+,32\] vs \[\d+,64\]/);
+    const badDecode = await edit((c) => { c.policy.config.decodePoint = 'mean'; });
+    await expect(loadPolicy(badDecode)).rejects.toThrow(/decodePoint must be argmax or median, got "mean"/);
     const unknown = await edit((c) => { c.policy.config.backbone = 'resnet_9000'; });
     await expect(loadPolicy(unknown)).rejects.toThrow(/cannot build the policy described by config\.json: unknown backbone 'resnet_9000'/);
     expect(tf.memory().numTensors).toBe(n0); // failed loads dispose what they built
+  });
+
+  it('the worker loader applies blind / decodePoint overrides without touching the weights', async () => {
+    const plain = await loadCheckpointPolicy(dir);
+    expect([plain.policy.config.decodePoint, plain.policy.config.blind]).toEqual(['argmax', false]);
+    const med = await loadCheckpointPolicy(dir, { decodePoint: 'median' });
+    expect([med.policy.config.decodePoint, med.policy.config.blind, med.name]).toEqual(['median', false, 'efficientnet-film']);
+    const both = await loadCheckpointPolicy(dir, { decodePoint: 'median', blind: true });
+    expect([both.policy.config.decodePoint, both.policy.config.blind]).toEqual(['median', true]);
+    const w = weightsOf(plain.policy), wm = weightsOf(med.policy);
+    for (const k of Object.keys(w)) expect(wm[k]).toEqual(w[k]);
+    for (const p of [plain, med, both]) p.policy.dispose();
   });
 
   it('rejects a missing, malformed or foreign config.json', async () => {

@@ -55,6 +55,18 @@ describe('vlalab train', () => {
     a.policy.dispose();
     b.policy.dispose();
     expect(vlalab(['export', '--checkpoint', src, '--out', dst, '--f16']).stderr).toMatch(/already holds a checkpoint/);
+    // --decode sets how the shipped config decodes (weights untouched); a bad value is refused
+    expect(out.decodePoint).toBe('median'); // the training preset's
+    const arg = join(tempDir(), 'argmax');
+    const d = vlalab(['export', '--checkpoint', src, '--out', arg, '--decode', 'argmax']);
+    expect(d.status, d.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(arg, 'config.json'), 'utf8')).policy.config.decodePoint).toBe('argmax');
+    const [c0, c1] = [await loadCheckpoint(src), await loadCheckpoint(arg)];
+    const w0 = c0.policy.namedWeights(), w1 = c1.policy.namedWeights();
+    for (const k of Object.keys(w0)) expect(w1[k].dataSync()).toEqual(w0[k].dataSync());
+    c0.policy.dispose();
+    c1.policy.dispose();
+    expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mean']).stderr).toMatch(/--decode must be argmax or median, got "mean"/);
   }, 60_000);
 
   it('--init-from starts from a checkpoint (config and weights); another policy family is refused', async () => {
