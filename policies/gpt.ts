@@ -145,7 +145,13 @@ export interface PointerTarget {
   weight: number;
 }
 
-export type PointEstimate = 'argmax' | 'median';
+/** Greedy decoding's point estimates (DecodeOptions.point). */
+export const POINT_ESTIMATES = ['argmax', 'median'] as const;
+export type PointEstimate = (typeof POINT_ESTIMATES)[number];
+
+export function isPointEstimate(v: unknown): v is PointEstimate {
+  return (POINT_ESTIMATES as readonly unknown[]).includes(v);
+}
 
 export interface DecodeOptions {
   /** 0 = greedy (a point estimate, see `point`); > 0 samples from softmax(logits / temperature). */

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { create as createBackbone, getPreset, type VisionBackbone } from '../backbones/index.ts';
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
 import { TokenLayout } from './tokenLayout.ts';
-import { Gpt, type PointEstimate } from './gpt.ts';
+import { Gpt, POINT_ESTIMATES, isPointEstimate, type PointEstimate } from './gpt.ts';
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
@@ -251,7 +251,7 @@ export class VlaPolicy {
     }
     this.layout = new TokenLayout(c);
     if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
-    if (!['argmax', 'median'].includes(c.decodePoint)) throw new Error(`VlaPolicy: decodePoint must be argmax or median, got ${JSON.stringify(c.decodePoint)}`);
+    if (!isPointEstimate(c.decodePoint)) throw new Error(`VlaPolicy: decodePoint must be ${POINT_ESTIMATES.join(' or ')}, got ${JSON.stringify(c.decodePoint)}`);
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
     const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };

@@ -2,7 +2,7 @@
 // parses arguments and prints results. Errors print one clear line, exit 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { collect } from './collect.ts';
-import type { PointEstimate } from '../../policies/gpt.ts';
+import { POINT_ESTIMATES, isPointEstimate, type PointEstimate } from '../../policies/gpt.ts';
 
 type Handler = (args: string[]) => Promise<void>;
 
@@ -45,7 +45,7 @@ function int(v: string | boolean | undefined, name: string, dflt?: number): numb
 /** --decode: greedy decoding's point estimate (policies/gpt.ts), or undefined to keep each checkpoint's. */
 function decodePoint(v: string | boolean | undefined): PointEstimate | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'argmax' && v !== 'median') throw new Error(`--decode must be argmax or median, got "${v}"`);
+  if (!isPointEstimate(v)) throw new Error(`--decode must be ${POINT_ESTIMATES.join(' or ')}, got "${v}"`);
   return v;
 }
 

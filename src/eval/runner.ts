@@ -70,24 +70,25 @@ export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'termi
   backendInfo?: Record<string, unknown>;
 };
 
-/** "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the image. */
-export function parsePolicySpec(arg: string): PolicySpec {
+/**
+ * "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the
+ * image. A decode override is part of a learned policy's label (`cnn@median`),
+ * so runs of one checkpoint decoded two ways keep apart in one run directory.
+ */
+export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): PolicySpec {
   if (arg === 'expert') return { label: 'expert', kind: 'expert' };
   const blind = arg.startsWith('blind:');
   const target = blind ? arg.slice('blind:'.length) : arg;
   const isDir = existsSync(target) && statSync(target).isDirectory();
   if (isDir && !existsSync(join(target, 'config.json'))) throw new Error(`${target} is not a checkpoint directory (no config.json)`);
   const base = isDir ? basename(resolve(target)) : target;
-  return { label: blind ? `${base}+blind` : base, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind };
+  const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${blind ? '+blind' : ''}`;
+  return { label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind, ...(decodePoint ? { decodePoint } : {}) };
 }
 
-/**
- * The policies to run: the requested ones, plus expert and blind baselines
- * unless disabled. A decode override is part of the label (`cnn@median`), so
- * runs of one checkpoint decoded two ways keep apart in one run directory.
- */
+/** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
 export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate): PolicySpec[] {
-  const specs = args.map(parsePolicySpec).map((s) => (s.kind === 'policy' && decodePoint ? { ...s, decodePoint, label: s.blind ? s.label.replace(/\+blind$/, `@${decodePoint}+blind`) : `${s.label}@${decodePoint}` } : s));
+  const specs = args.map((a) => parsePolicySpec(a, decodePoint));
   if (baselines) {
     if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
     for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
@@ -112,7 +113,6 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
-  mkdirSync(o.out, { recursive: true });
   const file = join(o.out, 'episodes.jsonl');
   const done = new Set(readRecords(file).map(recordKey));
   const jobs = specs.flatMap((spec) => episodes.map((ep) => ({ spec, ep }))).filter((j) => !done.has(recordKey({ policy: j.spec.label, ...j.ep })));
