@@ -1,6 +1,7 @@
 // Per-episode evaluation records (one JSONL line each, LeRobot eval_info
 // style, plus latency parts) and the deterministic episode list they cover.
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
+import type { EpisodeOutcome } from '../../tasks/outcome.ts';
 import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
 
 export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
@@ -24,6 +25,8 @@ export interface EpisodeRecord {
   terminated: boolean;
   /** Set when the episode failed for a reason other than the task: exception, NaN action, physics blow-up. */
   failure?: { kind: string; message: string };
+  /** Where in the task it ended (tasks/outcome.ts); absent when the episode did not run to its end (exception). */
+  outcome?: EpisodeOutcome;
   /** Per-step latency, warm-up steps excluded (reported separately). */
   latency: StepLatency[];
   warmup: StepLatency[];

@@ -4,6 +4,7 @@
 // overall, and latency percentiles per part.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OUTCOMES } from '../../tasks/outcome.ts';
 import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
 import type { PolicySummary } from './summary.ts';
 
@@ -21,7 +22,7 @@ export function writeOutputs(dir: string, records: EpisodeRecord[], summary: Pol
 }
 
 export function toCsv(records: EpisodeRecord[]): string {
-  const cols = ['suite', 'suiteVersion', 'split', 'task', 'seed', 'policy', 'backbone', 'backend', 'success', 'steps', 'terminated', 'failure', 'instruction',
+  const cols = ['suite', 'suiteVersion', 'split', 'task', 'seed', 'policy', 'backbone', 'backend', 'success', 'steps', 'terminated', 'failure', 'outcome', 'targetDistance_m', 'instruction',
     ...LATENCY_PARTS.map((p) => `${p}_p50`)];
   const q = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);
@@ -33,7 +34,7 @@ export function toCsv(records: EpisodeRecord[]): string {
     return ((s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2).toFixed(3);
   };
   const rows = records.map((r) => [r.suite, r.suiteVersion, r.split, r.task, r.seed, r.policy, r.backbone, r.backend, r.success, r.steps, r.terminated,
-    r.failure ? `${r.failure.kind}: ${r.failure.message}` : '', r.instruction, ...LATENCY_PARTS.map((p) => med(r.latency.map((l) => l[p])))].map(q).join(','));
+    r.failure ? `${r.failure.kind}: ${r.failure.message}` : '', r.outcome?.kind, r.outcome?.targetDistance.toFixed(4), r.instruction, ...LATENCY_PARTS.map((p) => med(r.latency.map((l) => l[p])))].map(q).join(','));
   return [cols.join(','), ...rows].join('\n') + '\n';
 }
 
@@ -87,15 +88,42 @@ function latencyChart(summary: PolicySummary[]): string {
   return svg + '</svg>';
 }
 
+/** One stacked bar per policy: the share of its episodes ending in each outcome (tasks/outcome.ts). */
+function outcomeChart(summary: PolicySummary[]): string {
+  const rows = summary.filter((s) => Object.keys(s.outcomes ?? {}).length > 0);
+  if (!rows.length) return '';
+  const barH = 16, left = 170, width = 620, plotW = width - left - 20;
+  const height = 60 + rows.length * (barH + 6);
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui,sans-serif" font-size="11">`;
+  svg += `<text x="${left}" y="16" font-size="13" font-weight="bold">Where episodes end (outcome taxonomy)</text>`;
+  OUTCOMES.forEach((k, i) => {
+    svg += `<rect x="${left + i * 64}" y="24" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${left + i * 64 + 13}" y="33" font-size="9">${k}</text>`;
+  });
+  rows.forEach((s, ri) => {
+    const y = 44 + ri * (barH + 6);
+    const n = Object.values(s.outcomes).reduce((a, b) => a + (b ?? 0), 0);
+    svg += `<text x="${left - 6}" y="${y + barH - 4}" text-anchor="end">${esc(s.policy)}</text>`;
+    let x = left;
+    OUTCOMES.forEach((k, i) => {
+      const c = s.outcomes[k] ?? 0;
+      if (!c) return;
+      const w = (c / n) * plotW;
+      svg += `<rect x="${x}" y="${y}" width="${w}" height="${barH}" fill="${PALETTE[i % PALETTE.length]}"><title>${esc(s.policy)} ${k}: ${c}/${n}</title></rect>`;
+      x += w;
+    });
+  });
+  return svg + '</svg>';
+}
+
 export function toHtml(summary: PolicySummary[], meta: RunMeta): string {
   const tasks = [...new Set(summary.flatMap((s) => Object.keys(s.perTask)))];
   const fmtP = (i: { p: number; lo: number; hi: number; k: number; n: number }) => `${(100 * i.p).toFixed(1)}% <small>[${(100 * i.lo).toFixed(1)}, ${(100 * i.hi).toFixed(1)}] (${i.k}/${i.n})</small>`;
   const num = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
   const table = `<table><tr><th>policy</th><th>backbone</th><th>backend</th><th>episodes</th><th>success (95% Wilson CI)</th>${tasks.map((t) => `<th>${esc(t)}</th>`).join('')}
-<th>total p50 / p95 / p99 ms</th><th>control Hz</th><th>params</th><th>GFLOPs / frame</th><th>failures</th></tr>
+<th>total p50 / p95 / p99 ms</th><th>control Hz</th><th>params</th><th>GFLOPs / frame</th><th>failures</th><th>outcomes</th></tr>
 ${summary.map((s) => `<tr><td>${esc(s.policy)}</td><td>${esc(s.backbone)}</td><td>${esc(s.backend)}</td><td>${s.episodes}</td><td>${fmtP(s.success)}</td>${tasks.map((t) => `<td>${s.perTask[t] ? fmtP(s.perTask[t]) : '-'}</td>`).join('')}
 <td>${num(s.latency.totalMs?.p50)} / ${num(s.latency.totalMs?.p95)} / ${num(s.latency.totalMs?.p99)}</td><td>${num(s.controlHz)}</td><td>${s.params === undefined ? '-' : (s.params / 1e6).toFixed(2) + 'M'}</td>
-<td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${esc(Object.entries(s.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`).join('\n')}</table>`;
+<td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${esc(Object.entries(s.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td><td>${esc(Object.entries(s.outcomes ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`).join('\n')}</table>`;
   const series = summary.map((s) => ({ name: s.policy, values: [s.success, ...tasks.map((t) => s.perTask[t])] }));
   return `<!doctype html><html><head><meta charset="utf-8"><title>vlalab evaluation</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}small{color:#666}.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}pre{background:#f7f7f7;padding:8px;overflow:auto}</style></head><body>
@@ -104,6 +132,7 @@ ${summary.map((s) => `<tr><td>${esc(s.policy)}</td><td>${esc(s.backbone)}</td><t
 <div class="legend">${summary.map((s, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(s.policy)}</span>`).join('')}</div>
 ${table}
 ${ciChart('Success rate (95% Wilson CI)', ['overall', ...tasks], series)}
+${outcomeChart(summary)}
 ${latencyChart(summary)}
 <h2>Run metadata</h2><pre>${esc(JSON.stringify(meta, null, 2))}</pre>
 </body></html>

@@ -62,7 +62,7 @@ export interface EvalOptions {
 }
 
 /** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
-export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'terminated' | 'failure' | 'latency' | 'warmup' | 'backend'> & {
+export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'terminated' | 'failure' | 'outcome' | 'latency' | 'warmup' | 'backend'> & {
   episode: EpisodeWire['episode'];
   frames?: Record<string, string>;
   actions?: number[][];
@@ -178,7 +178,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     if (spec.kind === 'expert') {
       const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false });
       return {
-        record: { ...base, instruction: w.episode.instruction, backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, latency: [], warmup: [], wallMs: Date.now() - t0 },
+        record: { ...base, instruction: w.episode.instruction, backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, outcome: w.outcome, latency: [], warmup: [], wallMs: Date.now() - t0 },
         info: { policy: spec.label, backbone: 'scripted' },
       };
     }
@@ -193,7 +193,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     const backbone = w.policyInfo?.backbone ?? 'unknown';
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
-      record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
+      record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
       info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint },
     };
   } catch (e) {

@@ -1,6 +1,7 @@
 // Aggregate evaluation records into the comparison table: success rate with
 // Wilson 95% intervals (overall and per task), latency percentiles per part
 // (warm-up excluded), control rate, and model cost.
+import { OUTCOMES, type OutcomeKind } from '../../tasks/outcome.ts';
 import { LATENCY_PARTS, type EpisodeRecord, type LatencyPart } from './records.ts';
 import { summarizeLatency, wilson, type Interval, type LatencySummary } from './stats.ts';
 
@@ -19,6 +20,8 @@ export interface PolicySummary extends PolicyInfo {
   success: Interval;
   perTask: Record<string, Interval>;
   failures: Record<string, number>;
+  /** Episodes per outcome kind (tasks/outcome.ts), in OUTCOMES order; records without one are not counted. */
+  outcomes: Partial<Record<OutcomeKind, number>>;
   latency: Partial<Record<LatencyPart, LatencySummary>>;
   warmupTotalMs: LatencySummary;
   /** Control steps per second implied by the median total step latency. */
@@ -35,6 +38,11 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
     const count = (xs: EpisodeRecord[]) => xs.filter((r) => r.success).length;
     const failures: Record<string, number> = {};
     for (const r of rs) if (r.failure) failures[r.failure.kind] = (failures[r.failure.kind] ?? 0) + 1;
+    const outcomes: Partial<Record<OutcomeKind, number>> = {};
+    for (const k of OUTCOMES) {
+      const n = rs.filter((r) => r.outcome?.kind === k).length;
+      if (n) outcomes[k] = n;
+    }
     const latency: Partial<Record<LatencyPart, LatencySummary>> = {};
     for (const part of LATENCY_PARTS) {
       const values = rs.flatMap((r) => r.latency.map((l) => l[part])).filter((v) => Number.isFinite(v));
@@ -55,6 +63,7 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
         return [t, wilson(count(ts), ts.length)];
       })),
       failures,
+      outcomes,
       latency,
       warmupTotalMs: summarizeLatency(rs.flatMap((r) => r.warmup.map((l) => l.totalMs))),
       controlHz: total && total.p50 > 0 ? 1000 / total.p50 : Number.NaN,

@@ -36,6 +36,9 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     expect(summary.meta.versions.chromium).toBeTruthy();
     expect(summary.meta.machine.gitCommit === null || typeof summary.meta.machine.gitCommit === 'string').toBe(true);
     expect(summary.policies[0].success.n).toBe(6);
+    // every episode that ran to its end carries its outcome, consistent with success
+    for (const rec of r.records) expect(rec.outcome?.kind === 'success').toBe(rec.success);
+    expect(summary.policies[0].outcomes.success).toBe(r.records.filter((x) => x.success).length);
     // Crash: keep 3 records and a torn fourth line, as a killed run would leave it.
     const resumed = join(dir, 'resumed');
     const lines = readFileSync(join(full, 'episodes.jsonl'), 'utf8').split('\n').filter(Boolean);
@@ -83,6 +86,9 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     const base = { policies: [ckpt], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 1, quiet: true };
     const ends = (await runEval({ ...base, out: join(dir, 'terminates') })).records[0];
     expect([ends.steps, ends.terminated]).toEqual([1, true]);
+    // one step cannot lift anything: the policy's episodes carry their outcome too
+    expect(ends.outcome).toMatchObject({ kind: 'no_grasp', lifted: [] });
+    expect(ends.outcome!.targetDistance).toBeGreaterThan(0.05);
     const r = await runEval({ ...base, out: join(dir, 'ignored'), ignoreTerminate: true, terminateOnSuccess: true });
     expect(r.records[0].terminated).toBe(r.records[0].success); // only success can end it early
     if (!r.records[0].success) expect(r.records[0].steps).toBe(100); // the suite's step limit

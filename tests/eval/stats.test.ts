@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeRuns } from '../../src/eval/merge.ts';
 import { appendRecord, evalEpisodes, parseShard, readRecords, shardEpisodes, type EpisodeRecord } from '../../src/eval/records.ts';
-import { toCsv, writeOutputs } from '../../src/eval/report.ts';
+import { toCsv, toHtml, writeOutputs } from '../../src/eval/report.ts';
 import { percentile, wilson } from '../../src/eval/stats.ts';
 import { formatTable, summarize } from '../../src/eval/summary.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
+import type { OutcomeKind } from '../../tasks/outcome.ts';
 
 describe('Wilson score interval (z = 1.96), hand-worked', () => {
   // 8/10: p = .8, z^2 = 3.8416, denom = 1 + z^2/n = 1.38416,
@@ -115,5 +116,26 @@ describe('episode lists, shards and merge', () => {
     expect(formatTable([s])).toMatch(/p\s+vit\s+wasm\s+3\s+33\.3%/);
     const csv = toCsv([{ ...rs[0], instruction: 'put "it", here' }]);
     expect(csv.split('\n')[1]).toContain('"put ""it"", here"');
+  });
+
+  it('summaries count episode outcomes (records without one are left out); the CSV and report carry them', () => {
+    const out = (kind: OutcomeKind, d: number) => ({ kind, targetDistance: d, lifted: [] });
+    const rs = [
+      { ...rec('p', 'pick_place', 1, true), outcome: out('success', 0.01) },
+      { ...rec('p', 'stack', 1, false), outcome: out('misplaced', 0.1234) },
+      { ...rec('p', 'stack', 2, false), outcome: out('misplaced', 0.2) },
+      { ...rec('p', 'stack', 3, false), failure: { kind: 'exception', message: 'browser died' } },
+    ];
+    const [s] = summarize(rs);
+    expect(s.outcomes).toEqual({ success: 1, misplaced: 2 });
+    expect(Object.keys(s.outcomes)).toEqual(['success', 'misplaced']); // OUTCOMES order
+    const [header, , row2, row3] = toCsv(rs).split('\n');
+    const col = header.split(',').indexOf('outcome');
+    expect(header.split(',')[col + 1]).toBe('targetDistance_m');
+    expect(row2.split(',').slice(col, col + 2)).toEqual(['misplaced', '0.1234']);
+    expect(row3.split(',').slice(col, col + 2)).toEqual(['misplaced', '0.2000']);
+    const html = toHtml([s], { suite: 'tabletop', suiteVersion: '1', split: 'heldout_layout' } as never);
+    expect(html).toContain('Where episodes end');
+    expect(html).toContain('success: 1, misplaced: 2');
   });
 });

@@ -7,6 +7,7 @@ import type { CameraSpec } from '../../../sim/types.ts';
 import type { EpisodeSpec } from '../../../tasks/episode.ts';
 import { createExpert } from '../../../tasks/expert.ts';
 import { ActionNoise } from '../../../tasks/noise.ts';
+import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
@@ -30,6 +31,8 @@ export interface EpisodeWire {
   steps: number;
   success: boolean;
   terminated: boolean;
+  /** Outcome taxonomy of the final state (tasks/outcome.ts). */
+  outcome: EpisodeOutcome;
   resolution: number;
   cameras: string[];
   /** Per camera: base64 of uint8 [steps, H, W, 3] (rows top-down). */
@@ -61,6 +64,7 @@ export const episodeApi = {
     try {
       let [obs] = await timed(() => env.reset({ seed: args.seed }));
       const expert = createExpert(env.episode);
+      const tracker = new OutcomeTracker(env.episode, env.sim);
       const noise = new ActionNoise(args.noise ?? 0, args.seed);
       const frameSize = res * res * 3;
       const maxT = env.episode.maxSteps;
@@ -76,6 +80,7 @@ export const episodeApi = {
         const a = expert.act(env.sim);
         actions.set(a, t * ACTION_DIM);
         last = await timed(() => env.step(noise.perturb(a)));
+        tracker.observe(env.sim);
         obs = last.obs;
         t++;
       } while (!last.terminated && !last.truncated);
@@ -85,6 +90,7 @@ export const episodeApi = {
         steps: t,
         success: last.info.success,
         terminated: last.terminated,
+        outcome: tracker.classify(env.sim),
         resolution: res,
         cameras: cameras.map((c) => c.name),
         frames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])) : {},

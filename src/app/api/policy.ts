@@ -10,6 +10,7 @@ import { VlaEnv, type StepResult } from '../../../sim/env.ts';
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import { sampleEpisode, type EpisodeSpec } from '../../../tasks/episode.ts';
+import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import type { StepLatency } from '../../eval/records.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
@@ -59,6 +60,8 @@ export interface PolicyEpisodeWire {
   terminated: boolean;
   truncated: boolean;
   failure?: { kind: FailureKind; message: string };
+  /** Outcome taxonomy of the final state (tasks/outcome.ts); absent when the episode broke off with an error. */
+  outcome?: EpisodeOutcome;
   /**
    * Per control step after the warm-up steps. captureMs: render + readback of
    * the frame the policy saw; transferMs, backboneMs, decoderMs: see
@@ -189,6 +192,7 @@ export const policyApi = {
       env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false });
       let [obs] = await env.reset({ seed: args.seed });
       out.episode = episode = env.episode;
+      const tracker = new OutcomeTracker(episode, env.sim);
       await client.reset();
       let captureMs = captureOf(renderer);
       const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
@@ -204,6 +208,7 @@ export const policyApi = {
         }
         if (args.ignoreTerminate) r.action[TERMINATE] = 0;
         last = await env.step(r.action);
+        tracker.observe(env.sim);
         out.steps++;
         const { transferMs, backboneMs, decoderMs } = r.timing;
         steps.push(rounded({ captureMs, transferMs, backboneMs, decoderMs, totalMs: performance.now() - t0 }));
@@ -212,6 +217,7 @@ export const policyApi = {
         if (last.terminated || last.truncated) break;
       }
       keep(obs);
+      if (!out.failure) out.outcome = tracker.classify(env.sim);
     } catch (e) {
       const msg = message(e);
       const physics = /physics blew up/.test(msg);
