@@ -59,8 +59,12 @@ describe('demo page', () => {
     const kinds: Record<string, string> = {};
     for (const name of shipped) {
       await p.selectOption('#policy-select', `ckpt:${name}`);
-      await p.waitForFunction((n) => (window as any).vlalab.result.driver === `ckpt:${n}` && (window as any).vlalab.result.saliency?.updates > 0, name, { timeout: 60_000 });
-      const s = await p.evaluate(() => (window as any).vlalab.result.saliency);
+      // read the saliency in the same call that waits for it: a new episode resets it to null
+      const handle = await p.waitForFunction((n) => {
+        const r = (window as any).vlalab.result;
+        return r.driver === `ckpt:${n}` && r.saliency?.updates > 0 ? { ...r.saliency } : null;
+      }, name, { timeout: 60_000 });
+      const s = (await handle.jsonValue()) as { kind: string; grid: number[] };
       kinds[name] = `${s.kind} ${s.grid.join('x')}`;
       // the overlay is drawn: the canvas has a red-dominant hot spot over a grey frame
       const hot = await p.$eval('#saliency', (c) => {
