@@ -43,6 +43,8 @@ export interface SampleEfficiencyRow {
   rate: number;
   lo: number;
   hi: number;
+  /** Where the held-out episodes ended (tasks/outcome.ts), counts per kind. */
+  outcomes: Record<string, number>;
   valLoss: number | null;
   valAccuracy: number | null;
   trainSeconds: number;
@@ -75,7 +77,7 @@ export async function runSampleEfficiency(o: SampleEfficiencyOptions): Promise<S
     const s = summary.find((x) => x.policy === checkpointLabel(t.policy, t.demos));
     if (!s) throw new Error(`no evaluation records for ${t.dir}`);
     return {
-      policy: t.policy, demos: t.demos, checkpoint: t.dir, episodes: s.episodes, successes: s.success.k, rate: s.success.p, lo: s.success.lo, hi: s.success.hi,
+      policy: t.policy, demos: t.demos, checkpoint: t.dir, episodes: s.episodes, successes: s.success.k, rate: s.success.p, lo: s.success.lo, hi: s.success.hi, outcomes: s.outcomes,
       valLoss: t.valLoss, valAccuracy: t.valAccuracy, trainSeconds: t.seconds,
     };
   });
@@ -92,8 +94,8 @@ export function sampleEfficiencyHtml(rows: SampleEfficiencyRow[], meta: Record<s
     return { name: p, color: i, points: rs.map((r) => [r.demos, r.rate] as [number, number]), errors: rs.map((r) => [r.lo, r.hi] as [number, number]) };
   });
   const valSeries = policies.map((p, i) => ({ name: p, color: i, points: rows.filter((r) => r.policy === p && r.valAccuracy !== null).sort((a, b) => a.demos - b.demos).map((r) => [r.demos, r.valAccuracy!] as [number, number]) }));
-  const table = `<table><tr><th>policy</th><th>demos</th><th>success</th><th>95% CI</th><th>episodes</th><th>val loss</th><th>val token acc.</th><th>train s</th></tr>${rows.map((r) =>
-    `<tr><td style="text-align:left">${r.policy}</td><td>${r.demos}</td><td>${(100 * r.rate).toFixed(1)}%</td><td>[${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}]</td><td>${r.episodes}</td><td>${r.valLoss?.toFixed(3) ?? '-'}</td><td>${r.valAccuracy?.toFixed(3) ?? '-'}</td><td>${r.trainSeconds}</td></tr>`).join('')}</table>`;
+  const table = `<table><tr><th>policy</th><th>demos</th><th>success</th><th>95% CI</th><th>episodes</th><th>outcomes</th><th>val loss</th><th>val token acc.</th><th>train s</th></tr>${rows.map((r) =>
+    `<tr><td style="text-align:left">${r.policy}</td><td>${r.demos}</td><td>${(100 * r.rate).toFixed(1)}%</td><td>[${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}]</td><td>${r.episodes}</td><td style="text-align:left">${Object.entries(r.outcomes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}</td><td>${r.valLoss?.toFixed(3) ?? '-'}</td><td>${r.valAccuracy?.toFixed(3) ?? '-'}</td><td>${r.trainSeconds}</td></tr>`).join('')}</table>`;
   const body = `<p>Held-out success rate (95% Wilson interval) against the number of training demos, same seed and the same number of gradient steps for every point.</p>
 <div class="charts">${lineChart({ title: 'Success vs demos', xLabel: 'training demos', yLabel: 'success rate', series, logX: true, yMin: 0, yMax: 1 })}
 ${lineChart({ title: 'Validation token accuracy vs demos', xLabel: 'training demos', yLabel: 'accuracy', series: valSeries, logX: true, yMin: 0, yMax: 1 })}</div>${table}<pre>${JSON.stringify(meta, null, 2)}</pre>`;

@@ -113,7 +113,9 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
     return n;
   }));
 
-  const demos = list(values.demos, quick ? [4, 8] : [25, 50, 100, 200, 400]);
+  // Full size = the committed results/sample-efficiency run: x4 steps in N keep the
+  // grid at 6 training runs (~2 h side by side on the 2-core reference machine).
+  const demos = list(values.demos, quick ? [4, 8] : [25, 100, 400]);
   let data = values.data as string | undefined;
   if (!data && quick) {
     // --quick needs no recorded demo set: it records a tiny one first (resumable).
@@ -124,7 +126,7 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
   const { runSampleEfficiency } = await import('../analysis/sampleEfficiency.ts');
   const rows = await runSampleEfficiency({
     policies: (values.policy as string[] | undefined) ?? ['efficientnet-film', 'vit-siglip'], data: data ?? 'data/tabletop-train', demos,
-    steps: positiveInt(values.steps, 'steps', quick ? 3 : 1200), episodes: positiveInt(values.episodes, 'episodes', quick ? 1 : 100),
+    steps: positiveInt(values.steps, 'steps', quick ? 3 : 1000), episodes: positiveInt(values.episodes, 'episodes', quick ? 1 : 100),
     workers: positiveInt(values.workers, 'workers', quick ? 1 : 2), backend: values.backend as string | undefined, out,
   });
   for (const r of rows) console.log(`${r.policy.padEnd(20)} ${String(r.demos).padStart(5)} demos ${(100 * r.rate).toFixed(1).padStart(5)}% [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})`);

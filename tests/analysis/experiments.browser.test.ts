@@ -32,6 +32,8 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
     const recs = readRecords(join(out, 'runs', 'heldout_layout', 'episodes.jsonl'));
     expect(recs.map((r) => r.policy).sort()).toEqual(['efficientnet-film-4demos', 'efficientnet-film-8demos']);
     expect(readFileSync(join(out, 'sample_efficiency.html'), 'utf8')).toContain('Success vs demos');
+    // each point says where its episodes ended, one count per episode
+    for (const r of rows) expect(Object.values(r.outcomes).reduce((a, b) => a + b, 0)).toBe(r.episodes);
     // Rerunning resumes: nothing is trained or evaluated twice.
     const again = await runSampleEfficiency({ policies: ['efficientnet-film'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
     expect(again.map((r) => r.successes)).toEqual(rows.map((r) => r.successes));
