@@ -14,6 +14,7 @@ const EXPERIMENTS: Record<string, string> = {
   robustness: 'success under camera pose shift, lighting changes and a distractor table texture, per policy',
   'sample-efficiency': 'held-out success against the number of training demos (same step budget), one curve per backbone',
   'looks-at': 'ViT attention maps and mean attention distance per layer/head; CNN effective receptive field per stage, on held-out frames',
+  'language-roles': "whether a policy's instruction embedding tells the object from the destination (role swap vs one replaced word)",
 };
 
 /** The shipped checkpoints: the default policies of the evaluation experiments. */
@@ -77,6 +78,14 @@ export async function runAnalyze(args: string[]): Promise<void> {
     console.error(`report: ${out}/resolution.html`);
   } else if (experiment === 'sample-efficiency') {
     await sampleEfficiencyCommand(values, out);
+  } else if (experiment === 'language-roles') {
+    // --quick is the full size: the probe only runs instruction encoders (about a second per policy)
+    await initBackend('wasm');
+    const { runLanguageRoles } = await import('../analysis/languageRoles.ts');
+    const { resolveSuite } = await import('../../tasks/builtin.ts');
+    const res = await runLanguageRoles({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: resolveSuite(String(values.suite)), out });
+    for (const r of res) for (const x of r.rows) console.log(`${r.policy.padEnd(32)} ${x.task.padEnd(12)} role swap ${x.roleSwap.toFixed(3)}  object color ${x.objectColor.toFixed(3)}  ratio ${x.ratio.toFixed(2)}`);
+    console.error(`report: ${out}/language_roles.html`);
   } else if (experiment === 'looks-at') {
     const { runLooksAt } = await import('../analysis/looksAt.ts');
     const res = await runLooksAt({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 4), out });
