@@ -6,8 +6,13 @@ import type { EpisodeSpec } from './episode.ts';
 /** An object counts as placed only once it rests: slower than this (m/s). */
 export const REST_SPEED = 0.05;
 
+/**
+ * pick_place: object centre inside the bowl's inner square, below the rim;
+ * stack: on top of the base, centred within 2.5 cm, base still upright. In
+ * both, the object must be at rest and released.
+ */
 export function isSuccess(sim: SimWorld, ep: EpisodeSpec): boolean {
-  return ep.family === 'pick_place' ? inBowl(sim, ep.goal.object, ep.goal.target) : stacked(sim, ep.goal.object, ep.goal.target);
+  return inTargetPose(sim, ep) && isReleasedAtRest(sim, ep.goal.object);
 }
 
 const speed = (v: [number, number, number]) => Math.hypot(v[0], v[1], v[2]);
@@ -50,16 +55,6 @@ export function onBase(sim: SimWorld, object: string, base: string): boolean {
 /** The stack base still stands on the table (centre at half height). */
 export function baseUpright(sim: SimWorld, base: string): boolean {
   return Math.abs(sim.bodyState(base).pos[2] - OBJECT.half) < 0.005;
-}
-
-/** Object centre inside the bowl's inner square, below the rim, at rest, released. */
-export function inBowl(sim: SimWorld, object: string, bowl: string): boolean {
-  return inBowlRegion(sim, object, bowl) && isReleasedAtRest(sim, object);
-}
-
-/** Object resting on top of the base object, centred within 2.5 cm, released; base still upright on the table. */
-export function stacked(sim: SimWorld, object: string, base: string): boolean {
-  return onBase(sim, object, base) && isReleasedAtRest(sim, object);
 }
 
 /** Yaw of a body about world z (for experts and analysis). */

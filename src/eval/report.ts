@@ -119,11 +119,12 @@ export function toHtml(summary: PolicySummary[], meta: RunMeta): string {
   const tasks = [...new Set(summary.flatMap((s) => Object.keys(s.perTask)))];
   const fmtP = (i: { p: number; lo: number; hi: number; k: number; n: number }) => `${(100 * i.p).toFixed(1)}% <small>[${(100 * i.lo).toFixed(1)}, ${(100 * i.hi).toFixed(1)}] (${i.k}/${i.n})</small>`;
   const num = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+  const counts = (c: Record<string, number | undefined>) => esc(Object.entries(c).map(([k, v]) => `${k}: ${v}`).join(', ') || '-');
   const table = `<table><tr><th>policy</th><th>backbone</th><th>backend</th><th>episodes</th><th>success (95% Wilson CI)</th>${tasks.map((t) => `<th>${esc(t)}</th>`).join('')}
 <th>total p50 / p95 / p99 ms</th><th>control Hz</th><th>params</th><th>GFLOPs / frame</th><th>failures</th><th>outcomes</th></tr>
 ${summary.map((s) => `<tr><td>${esc(s.policy)}</td><td>${esc(s.backbone)}</td><td>${esc(s.backend)}</td><td>${s.episodes}</td><td>${fmtP(s.success)}</td>${tasks.map((t) => `<td>${s.perTask[t] ? fmtP(s.perTask[t]) : '-'}</td>`).join('')}
 <td>${num(s.latency.totalMs?.p50)} / ${num(s.latency.totalMs?.p95)} / ${num(s.latency.totalMs?.p99)}</td><td>${num(s.controlHz)}</td><td>${s.params === undefined ? '-' : (s.params / 1e6).toFixed(2) + 'M'}</td>
-<td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${esc(Object.entries(s.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td><td>${esc(Object.entries(s.outcomes ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') || '-')}</td></tr>`).join('\n')}</table>`;
+<td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${counts(s.failures)}</td><td>${counts(s.outcomes)}</td></tr>`).join('\n')}</table>`;
   const series = summary.map((s) => ({ name: s.policy, values: [s.success, ...tasks.map((t) => s.perTask[t])] }));
   return `<!doctype html><html><head><meta charset="utf-8"><title>vlalab evaluation</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}small{color:#666}.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}pre{background:#f7f7f7;padding:8px;overflow:auto}</style></head><body>
