@@ -23,6 +23,7 @@ import { Gpt, POINT_ESTIMATES, isPointEstimate, type PointEstimate } from './gpt
 import { InstructionEncoder } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
+import { ROLE_HEADS, roleLoss, roleTargetIds } from './roleAux.ts';
 import { SPATIAL_TARGETS, type SpatialAuxKind, spatialTensors, tokenMapLoss } from './spatialAux.ts';
 
 export type { Saliency } from './saliency.ts';
@@ -59,6 +60,11 @@ export interface PolicyBatch {
    * [B * cameras * SPATIAL_TARGETS * SPATIAL_VALUES] (policies/spatialAux.ts).
    */
   spatial?: Float32Array | null;
+  /**
+   * Per sample the role words [object colour, object shape, destination
+   * colour, destination shape] (policies/roleAux.ts; used when roleAuxWeight > 0).
+   */
+  roles?: string[][] | null;
 }
 
 export type VlaPolicyConfig = {
@@ -81,6 +87,18 @@ export type VlaPolicyConfig = {
   /** Instruction encoder transformer blocks (0 = mean-pool MLP). */
   textDepth: number;
   textHeads: number;
+  /**
+   * Sentence pooling of the instruction encoder (policies/textEncoder.ts):
+   * 'mean' over tokens, or 'slots' (two learned-query attention pools, one
+   * per role, concatenated) so the FiLM input keeps object and destination apart.
+   */
+  textPool: 'mean' | 'slots';
+  /**
+   * Weight of the role auxiliary loss (policies/roleAux.ts; 0 = off): heads
+   * on the instruction embedding name the object's and destination's colour
+   * and shape. Training-only, labels from the episode goal (batch.roles).
+   */
+  roleAuxWeight: number;
   /** Feed the language tokens into the GPT prefix (OpenVLA) in addition to FiLM. */
   useTextTokens: boolean;
   gptLayers: number;
@@ -168,6 +186,8 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   textDim: 64,
   textDepth: 1,
   textHeads: 4,
+  textPool: 'mean',
+  roleAuxWeight: 0,
   useTextTokens: false,
   gptLayers: 4,
   gptHeads: 4,
@@ -252,6 +272,7 @@ export class VlaPolicy {
     this.layout = new TokenLayout(c);
     if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
     if (!isPointEstimate(c.decodePoint)) throw new Error(`VlaPolicy: decodePoint must be ${POINT_ESTIMATES.join(' or ')}, got ${JSON.stringify(c.decodePoint)}`);
+    if (!(c.roleAuxWeight >= 0)) throw new Error(`VlaPolicy: roleAuxWeight must be >= 0, got ${JSON.stringify(c.roleAuxWeight)}`);
     if (c.proprioStd.some((v) => !(v > 0))) throw new Error(`VlaPolicy: proprioStd entries must be > 0, got ${JSON.stringify(c.proprioStd)}`);
     const preset = getPreset(c.backbone);
     const bbOverrides: Record<string, unknown> = { ...c.backboneOverrides };
@@ -273,6 +294,8 @@ export class VlaPolicy {
       depth: c.textDepth,
       heads: c.textHeads,
       mlpRatio: 2,
+      pool: c.textPool,
+      roleHeads: c.roleAuxWeight > 0 ? ROLE_HEADS : 0,
       seed: c.seed + 1,
     });
     const visionTokens = c.cameras.length * this.backbone.outputTokens(this.imageSize, this.imageSize);
@@ -325,7 +348,7 @@ export class VlaPolicy {
   }
 
   /** Encode the prefix inputs; everything returned is owned by the caller. */
-  private encode(images: Record<string, tf.Tensor4D>, proprio: tf.Tensor2D | null, instructions: string[], training: boolean, tokenLogits = false) {
+  private encode(images: Record<string, tf.Tensor4D>, proprio: tf.Tensor2D | null, instructions: string[], training: boolean, tokenLogits = false, roles = false) {
     const c = this.config;
     const B = instructions.length;
     return tf.tidy(() => {
@@ -359,8 +382,9 @@ export class VlaPolicy {
         textMask: c.useTextTokens ? text.mask : null,
         proprio: c.proprioDim > 0 ? (c.proprioMean.length ? proprio!.sub(c.proprioMean).div(c.proprioStd) : proprio!.clone()) : null,
         tokenLogits: out.tokenLogits ?? null, // [K*B,S,N]
+        roleLogits: roles ? this.textEncoder.roleLogits(text.embedding) : null, // [B,R,V]
       } as unknown as tf.TensorContainer;
-    }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null; tokenLogits: tf.Tensor3D | null };
+    }) as unknown as { vision: tf.Tensor3D; text: tf.Tensor3D | null; textMask: tf.Tensor2D | null; proprio: tf.Tensor2D | null; tokenLogits: tf.Tensor3D | null; roleLogits: tf.Tensor3D | null };
   }
 
   /**
@@ -384,12 +408,15 @@ export class VlaPolicy {
     const c = this.config;
     return tf.tidy(() => {
       const kind = batch.spatial && c.spatialAuxWeight !== 0 ? c.spatialAux : 'off';
-      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training, kind === 'tokens');
+      const roles = c.roleAuxWeight > 0 && batch.roles ? roleTargetIds(this.textTokenizer, batch.roles) : null;
+      const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training, kind === 'tokens', roles !== null);
       const aux = c.auxDim > 0 && batch.aux ? { ...batch.aux, weight: c.auxWeight } : null;
       const spatial = kind === 'off' ? null : spatialTensors(batch.spatial!, B, c.cameras.length, ...this.backbone.gridSize(this.imageSize, this.imageSize));
       const pointer = kind === 'pointer' ? { ...spatial!, weight: c.spatialAuxWeight } : null;
-      const loss = this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux, pointer);
-      return kind === 'tokens' ? loss.add(tokenMapLoss(enc.tokenLogits!, spatial!.target, spatial!.mask).mul(c.spatialAuxWeight)) as tf.Scalar : loss;
+      let loss = this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux, pointer);
+      if (kind === 'tokens') loss = loss.add(tokenMapLoss(enc.tokenLogits!, spatial!.target, spatial!.mask).mul(c.spatialAuxWeight));
+      if (roles) loss = loss.add(roleLoss(enc.roleLogits!, roles).mul(c.roleAuxWeight));
+      return loss;
     });
   }
 
@@ -466,6 +493,16 @@ export class VlaPolicy {
       const x = framesToTensor([frame]);
       const r = x.shape[1] === S && x.shape[2] === S ? x : (tf.image.resizeBilinear(x, [S, S], false, true) as tf.Tensor4D);
       return this.config.blind ? tf.zerosLike(r) : r;
+    });
+  }
+
+  /** Role-head logits [B, ROLE_HEADS, vocabSize] for instructions (roleAuxWeight > 0). Caller owns it. */
+  roleLogits(instructions: string[]): tf.Tensor3D {
+    const L = this.config.maxTextLen;
+    const B = instructions.length;
+    return tf.tidy(() => {
+      const { ids, mask } = this.textTokenizer.encodeBatch(instructions, L);
+      return this.textEncoder.roleLogits(this.textEncoder.forward(tf.tensor2d(ids, [B, L], 'int32'), tf.tensor2d(mask, [B, L])).embedding);
     });
   }
 

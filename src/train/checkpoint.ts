@@ -210,6 +210,27 @@ export function applyWeights(policy: VlaPolicy, parsed: ParsedSafetensors, where
   }
 }
 
+/**
+ * Copy every weight of `from` into the same-named weight of `to` (a policy
+ * whose config adds modules, e.g. a role head or slot pooling, to a trained
+ * one: timm's load_state_dict(strict=False), but only in the adding
+ * direction). Returns the names of `to`'s weights that stay freshly
+ * initialized; a weight of `from` with no place in `to`, or of another shape,
+ * is an error naming it.
+ */
+export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string): string[] {
+  const src = from.namedWeights();
+  const dst = to.namedWeights();
+  const dropped = Object.keys(src).filter((k) => !(k in dst));
+  const shape = Object.keys(src).filter((k) => k in dst && src[k].shape.join() !== dst[k].shape.join()).map((k) => `${k} [${src[k].shape}] vs [${dst[k].shape}]`);
+  if (dropped.length || shape.length) {
+    const parts = [dropped.length && `no place for ${dropped.length}: ${list(dropped)}`, shape.length && `shape mismatch ${shape.length} (checkpoint vs new policy): ${list(shape)}`].filter(Boolean);
+    throw new CheckpointError(`${where}: the new config does not extend the checkpoint's policy: ${parts.join('; ')}`);
+  }
+  for (const [k, v] of Object.entries(src)) dst[k].assign(v);
+  return Object.keys(dst).filter((k) => !(k in src));
+}
+
 /** Parse safetensors bytes, turning format errors into a CheckpointError naming the file. */
 export function parseWeights(bytes: Uint8Array, where: string): ParsedSafetensors {
   try {

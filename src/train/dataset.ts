@@ -19,6 +19,7 @@ import { Rng } from '../../sim/rng.ts';
 import type { DatasetInfo, EpisodeData, IndexEntry } from '../data/demoStore.ts';
 import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } from './augment.ts';
 import { AUX_DIM, PLAN_DIM, auxTargets, planTargets } from './auxTargets.ts';
+import { roleWords } from '../../policies/roleAux.ts';
 import type { CameraSpec } from '../../sim/types.ts';
 import { SPATIAL_TARGETS, SPATIAL_VALUES, spatialTargets } from './spatialTargets.ts';
 
@@ -76,6 +77,8 @@ export interface RawBatch {
   proprioDim: number;
   actions: Float32Array[];
   instructions: string[];
+  /** Per sample the goal's role words (policies/roleAux.ts roleWords). */
+  roles: string[][];
   refs: StepRef[];
   /** [B * AUX_DIM] targets and mask when DatasetOptions.aux. */
   aux?: { target: Float32Array; mask: Float32Array; dim: number };
@@ -91,6 +94,7 @@ export interface RawBatch {
 interface Cached {
   steps: number;
   instruction: string;
+  roles: string[];
   images: Record<string, Uint8Array>;
   proprio: Float32Array;
   actions: Float32Array;
@@ -237,6 +241,7 @@ export class DemoDataset {
     const actions: Float32Array[] = [];
     const plans: Float32Array[] = [];
     const instructions: string[] = [];
+    const roles: string[][] = [];
     const aux = this.opts.aux ? { target: new Float32Array(B * AUX_DIM), mask: new Float32Array(B * AUX_DIM), dim: AUX_DIM } : undefined;
     const S = cameras.length * SPATIAL_TARGETS * SPATIAL_VALUES;
     const spatial = this.opts.spatial ? new Float32Array(B * S) : undefined;
@@ -259,12 +264,13 @@ export class DemoDataset {
       actions.push(chunkAt(ep.actions, A, t, ep.steps, chunkLength));
       if (ep.plan) plans.push(chunkAt(ep.plan, PLAN_DIM, t, ep.steps, chunkLength));
       instructions.push(ep.instruction);
+      roles.push(ep.roles);
       if (aux && ep.aux) {
         aux.target.set(ep.aux.target.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
         aux.mask.set(ep.aux.mask.subarray(t * AUX_DIM, (t + 1) * AUX_DIM), b * AUX_DIM);
       }
     }
-    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, refs, ...(aux ? { aux } : {}), ...(spatial ? { spatial } : {}), ...(this.opts.plan ? { plan: plans } : {}) };
+    return { height: H, width: W, images, proprio, proprioDim: P, actions, instructions, roles, refs, ...(aux ? { aux } : {}), ...(spatial ? { spatial } : {}), ...(this.opts.plan ? { plan: plans } : {}) };
   }
 
   /** Decoded episode through the LRU cache (only the requested cameras are kept). */
@@ -288,7 +294,8 @@ export class DemoDataset {
     const spatial = this.opts.spatial ? spatialTargets(data.episode, this.opts.spatial, data.proprio, P, data.actions, A, gripper, data.steps) : null;
     if (this.opts.plan && gripper < 0) throw new Error(`${this.source.location}: plan targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
     const plan = this.opts.plan ? planTargets(data.episode, data.proprio, P, data.actions, A, gripper, data.steps) : null;
-    const c: Cached = { steps: data.steps, instruction: entry.instruction, images, proprio: data.proprio, actions: data.actions, aux, spatial, plan };
+    const roles = roleWords(data.episode.goal.object, data.episode.goal.target);
+    const c: Cached = { steps: data.steps, instruction: entry.instruction, roles, images, proprio: data.proprio, actions: data.actions, aux, spatial, plan };
     if (data.steps !== entry.steps) throw new Error(`${this.source.location}/${entry.file}: ${data.steps} steps in the file, ${entry.steps} in the index`);
     const expect = data.steps * this.info.resolution * this.info.resolution * 3;
     for (const cam of this.opts.cameras) {

@@ -13,7 +13,7 @@ import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
 import type { AugmentConfig } from './augment.ts';
-import { CONFIG_FILE, type CheckpointConfig, INIT_METRICS_FILE, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadPolicy, parseConfig, parseWeights, saveCheckpoint } from './checkpoint.ts';
+import { CONFIG_FILE, type CheckpointConfig, INIT_METRICS_FILE, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadCheckpoint, parseConfig, parseWeights, saveCheckpoint, transplantWeights } from './checkpoint.ts';
 import type { ParsedSafetensors } from '../io/safetensors.ts';
 import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
@@ -178,11 +178,26 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     applyWeights(policy, withPrefix(resumed.file, 'w.'), `${optPath} (w.*)`);
   }
   if (!resumed && args.initFrom) {
-    policy = await loadPolicy(args.initFrom); // its config (vocab, bins, proprio stats) and weights
-    if (policy.config.backbone !== policyConfig(args.policy, args.policyOverrides).backbone) {
-      const have = policy.config.backbone;
+    const ckpt = await loadCheckpoint(args.initFrom); // its config (vocab, bins, proprio stats) and weights
+    policy = ckpt.policy;
+    if (ckpt.config.policy.name !== args.policy) {
       policy.dispose();
-      throw new Error(`--init-from ${args.initFrom} holds a ${have} policy, not ${args.policy}'s ${policyConfig(args.policy, args.policyOverrides).backbone}`);
+      throw new Error(`--init-from ${args.initFrom} holds a ${ckpt.config.policy.name} policy (backbone ${policy.config.backbone}), not ${args.policy}`);
+    }
+    const extra = o.policyOverrides ?? {};
+    if (Object.keys(extra).length > 0) {
+      // Explicit --set on top of the checkpoint's config (e.g. add the role loss to a trained policy).
+      const base = policy;
+      policy = new VlaPolicy({ ...base.config, ...extra });
+      try {
+        const fresh = transplantWeights(base, policy, `--init-from ${args.initFrom}`);
+        log(`--init-from ${args.initFrom} with ${Object.keys(extra).join(', ')} changed: ${fresh.length ? `new weights ${fresh.join(', ')}` : 'no new weights'}`);
+      } catch (e) {
+        policy.dispose();
+        throw e;
+      } finally {
+        base.dispose();
+      }
     }
     carryCurves(args.initFrom, o.out);
   }

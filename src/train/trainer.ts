@@ -19,6 +19,7 @@ import type { PolicyBatch, VlaPolicy } from '../../policies/policy.ts';
 import type { DemoDataset, RawBatch, StepRef } from './dataset.ts';
 import { AdamW, lrAt } from './optim.ts';
 import { SPATIAL_TARGETS } from '../../policies/spatialAux.ts';
+import { ROLE_HEADS, roleAccuracy, roleTargetIds } from '../../policies/roleAux.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -80,6 +81,8 @@ export interface ValMetrics {
    * camera0 destination, camera1 object, ...]); visible targets only.
    */
   valSpatialError?: number[];
+  /** With the role loss (roleAuxWeight > 0): accuracy of each role head (policies/roleAux.ts ROLE_NAMES order). */
+  valRoleAccuracy?: number[];
   /** With plan tokens: mean absolute error of each plan value (metres), teacher-forced argmax. */
   valPlanMae?: number[];
   valSamples: number;
@@ -139,7 +142,7 @@ export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
     proprio = tf.tensor2d(data, [B, P]);
   }
   const aux = A > 0 && raw.aux ? { target: tf.tensor2d(raw.aux.target, [B, A]), mask: tf.tensor2d(raw.aux.mask, [B, A]) } : null;
-  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null, plan: raw.plan ?? null };
+  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null, plan: raw.plan ?? null, roles: raw.roles ?? null };
 }
 
 export function disposeBatch(b: PolicyBatch): void {
@@ -236,6 +239,7 @@ export class Trainer {
     const planN = new Array<number>(P).fill(0);
     const slots = this.policy.config.cameras.length * SPATIAL_TARGETS;
     const spatial = this.policy.config.spatialAux !== 'off' ? { sum: new Array<number>(slots).fill(0), n: new Array<number>(slots).fill(0) } : null;
+    const roleHits = this.policy.config.roleAuxWeight > 0 ? new Array<number>(ROLE_HEADS).fill(0) : null;
     for (const refs of batches) {
       const batch = toPolicyBatch(await this.data.batch(refs, null), this.policy);
       try {
@@ -269,6 +273,11 @@ export class Trainer {
         allTokens += targets.length;
         samples += refs.length;
         if (spatial && batch.spatial) accumulateSpatialError(this.policy, batch, spatial);
+        if (roleHits && batch.roles) {
+          const logits = this.policy.roleLogits(batch.instructions);
+          (await roleAccuracy(logits, roleTargetIds(this.policy.textTokenizer, batch.roles))).forEach((a, k) => (roleHits[k] += a * refs.length));
+          logits.dispose();
+        }
       } finally {
         disposeBatch(batch);
       }
@@ -279,6 +288,7 @@ export class Trainer {
       valLoss: r4(nll / allTokens), valAccuracy: r4(correct / tokens), valAccuracyPerDim: perDim.map((c, d) => r4(c / perDimN[d])),
       ...(P > 0 ? { valPlanMae: planAbs.map((a, d) => Math.round((a / Math.max(1, planN[d])) * 1e5) / 1e5) } : {}),
       ...(spatial ? { valSpatialError: spatial.sum.map((s, i) => r4(s / Math.max(1, spatial.n[i]))) } : {}),
+      ...(roleHits ? { valRoleAccuracy: roleHits.map((h) => r4(h / samples)) } : {}),
       valWithin1Bin: r4(near / tokens), valMaePerDim: perDimAbs.map((a, d) => Math.round((a / perDimN[d]) * 1e6) / 1e6), valSamples: samples,
     };
   }

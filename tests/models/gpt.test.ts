@@ -128,10 +128,11 @@ describe('GPT action decoder', () => {
 });
 
 describe('InstructionEncoder', () => {
-  it('shapes, masked mean ignores padding, both depth settings, analytic count', () => {
-    for (const depth of [0, 1]) {
-      const enc = new InstructionEncoder({ vocabSize: 20, maxLen: 6, dim: 16, depth, heads: 2 });
-      expect(enc.paramCount()).toBe(InstructionEncoder.countParams({ vocabSize: 20, maxLen: 6, dim: 16, depth, heads: 2 }));
+  it('shapes, pooling ignores padding, both depths and both pools, analytic count', () => {
+    for (const [depth, pool] of [[0, 'mean'], [1, 'mean'], [0, 'slots'], [1, 'slots']] as const) {
+      const cfg = { vocabSize: 20, maxLen: 6, dim: 16, depth, heads: 2, pool, roleHeads: pool === 'slots' ? 4 : 0 };
+      const enc = new InstructionEncoder(cfg);
+      expect(enc.paramCount()).toBe(InstructionEncoder.countParams(cfg));
       const ids = tf.tensor2d([[2, 5, 6, 3, 0, 0], [2, 7, 3, 0, 0, 0]], [2, 6], 'int32');
       const ids2 = tf.tensor2d([[2, 5, 6, 3, 9, 9], [2, 7, 3, 1, 1, 1]], [2, 6], 'int32'); // different padding ids
       const mask = tf.tensor2d([[1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]]);
@@ -142,10 +143,57 @@ describe('InstructionEncoder', () => {
       expect(a.tokens.shape).toEqual([2, 6, 16]);
       expect(a.mask.shape).toEqual([2, 6]);
       expect(maxAbsDiff(a.embedding, b.embedding)).toBeLessThan(1e-5);
+      if (cfg.roleHeads) {
+        const r = enc.roleLogits(a.embedding);
+        expect(r.shape).toEqual([2, 4, 20]);
+        r.dispose();
+      } else expect(() => enc.roleLogits(a.embedding)).toThrow(/roleHeads > 0/);
       tf.dispose([a.embedding, a.tokens, a.mask, b.embedding, b.tokens, b.mask]);
       expect(tf.memory().numTensors).toBe(n0);
       tf.dispose([ids, ids2, mask]);
       enc.dispose();
     }
+  });
+
+  it('slot pooling: one attention pool per learned query, concatenated and projected (hand-checked against a host computation)', () => {
+    const cfg = { vocabSize: 12, maxLen: 5, dim: 4, depth: 0, heads: 1, pool: 'slots' as const, slots: 2, seed: 3 };
+    const enc = new InstructionEncoder(cfg);
+    expect(InstructionEncoder.countParams(cfg) - InstructionEncoder.countParams({ ...cfg, pool: 'mean' })).toBe(2 * 4 + 2 * 4 * 4 + 4);
+    const w = enc.namedWeights();
+    const ids = tf.tensor2d([[2, 5, 7, 3, 0]], [1, 5], 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 0]]);
+    // The slot pool sits before the depth-0 MLP: rebuild the tokens and the pooled vector on the host, then compare the MLP of it.
+    const wte = w.wte.arraySync() as number[][];
+    const wpe = w.wpe.arraySync() as number[][];
+    const g = w['ln_f.g'].arraySync() as number[];
+    const bLn = w['ln_f.b'].arraySync() as number[];
+    const tokens = [2, 5, 7, 3].map((id, i) => {
+      const x = wte[id].map((v, d) => v + wpe[i][d]);
+      const mu = x.reduce((a, v) => a + v, 0) / 4;
+      const varr = x.reduce((a, v) => a + (v - mu) ** 2, 0) / 4;
+      return x.map((v, d) => ((v - mu) / Math.sqrt(varr + 1e-5)) * g[d] + bLn[d]);
+    });
+    const q = w['slots.queries'].arraySync() as number[][];
+    const slots = q.map((qk) => {
+      const s = tokens.map((t) => t.reduce((a, v, d) => a + v * qk[d], 0) / 2); // / sqrt(4)
+      const e = s.map((v) => Math.exp(v - Math.max(...s)));
+      const z = e.reduce((a, v) => a + v, 0);
+      return [0, 1, 2, 3].map((d) => tokens.reduce((a, t, i) => a + (e[i] / z) * t[d], 0));
+    });
+    const flat = slots.flat();
+    const P = w['slots.proj.w'].arraySync() as number[][];
+    const pb = w['slots.proj.b'].arraySync() as number[];
+    const pooled = [0, 1, 2, 3].map((d) => pb[d] + flat.reduce((a, v, i) => a + v * P[i][d], 0));
+    const out = enc.forward(ids, mask);
+    const mlp = tf.tidy(() => {
+      const x = tf.tensor2d([pooled]);
+      const h = tf.matMul(x, w['pool_mlp.fc1.w']).add(w['pool_mlp.fc1.b']);
+      const gelu = h.mul(0.5).mul(tf.scalar(1).add(tf.tanh(h.add(h.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)))));
+      return x.add(tf.matMul(gelu, w['pool_mlp.fc2.w']).add(w['pool_mlp.fc2.b']));
+    });
+    expect(maxAbsDiff(out.embedding, mlp)).toBeLessThan(1e-5);
+    tf.dispose([out.embedding, out.tokens, out.mask, mlp, ids, mask]);
+    enc.dispose();
+    expect(() => new InstructionEncoder({ ...cfg, pool: 'max' as never })).toThrow(/pool must be 'mean' or 'slots'/);
   });
 });

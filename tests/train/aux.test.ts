@@ -13,6 +13,7 @@ import { useCpu } from '../models/helpers.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { disposeBatch, toPolicyBatch } from '../../src/train/trainer.ts';
 import { TINY_POLICY, synthDataset } from './helpers.ts';
+import { roleLoss, roleTargetIds } from '../../policies/roleAux.ts';
 
 beforeAll(useCpu);
 
@@ -128,5 +129,32 @@ describe('VlaPolicy with auxDim', () => {
     const wrong = createPolicy('efficientnet-film', { ...TINY_POLICY, auxDim: 3 });
     expect(() => toPolicyBatch(raw, wrong)).toThrow(/3 auxiliary targets, the dataset gives 4/);
     wrong.dispose();
+  });
+});
+
+describe('VlaPolicy with roleAuxWeight', () => {
+  it('the batch carries the goal role words and the loss adds roleAuxWeight x the role cross-entropy', async () => {
+    const source = dirSource(synthDataset({ episodes: 2, steps: 6 }));
+    const d = new DemoDataset(source, { cameras: ['scene'], batchSize: 4, seed: 0, valFraction: 0, augment: NO_AUGMENT });
+    const raw = await d.trainBatch(0, 0);
+    expect(raw.roles).toEqual(Array(4).fill(['red', 'cube', 'blue', 'bowl'])); // synthetic goal: red cube -> blue bowl
+    const p = createPolicy('efficientnet-film', { ...TINY_POLICY, roleAuxWeight: 2 });
+    const batch = toPolicyBatch(raw, p);
+    const read = (t: tf.Tensor) => {
+      const v = t.dataSync()[0];
+      t.dispose();
+      return v;
+    };
+    const withRoles = read(p.computeLoss(batch, false));
+    const without = read(p.computeLoss({ ...batch, roles: null }, false));
+    const logits = p.roleLogits(batch.instructions);
+    const role = read(roleLoss(logits, roleTargetIds(p.textTokenizer, batch.roles!)));
+    logits.dispose();
+    expect(role).toBeGreaterThan(1); // untrained heads: about ln(vocab size)
+    expect(withRoles - without).toBeCloseTo(2 * role, 4);
+    expect(() => p.computeLoss({ ...batch, roles: batch.roles!.map(() => ['red', 'cube', 'teal', 'bowl']) }, false)).toThrow(/destination colour "teal" of sample 0 is not in the policy's vocabulary/);
+    disposeBatch(batch);
+    p.dispose();
+    expect(() => createPolicy('efficientnet-film', { ...TINY_POLICY, roleAuxWeight: -1 })).toThrow(/roleAuxWeight must be >= 0/);
   });
 });

@@ -69,7 +69,7 @@ describe('vlalab train', () => {
     expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mean']).stderr).toMatch(/--decode must be argmax or median, got "mean"/);
   }, 60_000);
 
-  it('--init-from starts from a checkpoint (config and weights); another policy family is refused', async () => {
+  it('--init-from starts from a checkpoint (config and weights), --set adds modules to it; another policy family is refused', async () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
     const tiny = ['--batch', '4', '--image-size', '32', '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
     const first = join(tempDir(), 'first');
@@ -86,11 +86,26 @@ describe('vlalab train', () => {
     expect(jsonl(join(second, 'metrics.jsonl')).every((r) => r.run === undefined)).toBe(true);
     const wa = a.policy.namedWeights(), wb = b.policy.namedWeights();
     for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: unchanged
+    // --set on top of the checkpoint adds modules: the role head starts fresh, every trained weight is carried over.
+    const third = join(tempDir(), 'third');
+    const r3 = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', third, '--steps', '1', '--lr', '0', '--init-from', first, '--batch', '4', '--set', 'roleAuxWeight=1']);
+    expect(r3.status, r3.stderr + r3.stdout).toBe(0);
+    expect(r3.stderr).toMatch(/with roleAuxWeight changed: new weights text\.role_head\.w, text\.role_head\.b/);
+    const c = await loadCheckpoint(third);
+    expect(c.config.policy.config.roleAuxWeight).toBe(1);
+    const wc = c.policy.namedWeights();
+    expect(Object.keys(wc).sort()).toEqual([...Object.keys(wa), 'text.role_head.b', 'text.role_head.w'].sort());
+    for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wc[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync()));
+    expect(JSON.parse(r3.stdout).final.valRoleAccuracy).toHaveLength(4);
+    c.policy.dispose();
+    const narrow = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', join(tempDir(), 'narrow'), '--steps', '1', '--init-from', first, '--batch', '4', '--set', 'textDim=8']);
+    expect(narrow.status).not.toBe(0);
+    expect(narrow.stderr).toMatch(/--init-from .*: the new config does not extend the checkpoint's policy: shape mismatch 26 \(checkpoint vs new policy\): backbone\.blocks\.0\.film\.w \[16,16\] vs \[8,16\]/);
     a.policy.dispose();
     b.policy.dispose();
     const bad = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'bad'), '--steps', '1', '--init-from', first]);
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet_film_xs_64 policy, not vit-siglip's/);
+    expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet-film policy \(backbone efficientnet_film_xs_64\), not vit-siglip/);
   }, 90_000);
 
   it('rejects bad options with one clear line', () => {
