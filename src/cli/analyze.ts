@@ -14,6 +14,7 @@ const EXPERIMENTS: Record<string, string> = {
   robustness: 'success under camera pose shift, lighting changes and a distractor table texture, per policy',
   'sample-efficiency': 'held-out success against the number of training demos (same step budget), one curve per backbone',
   'looks-at': 'ViT attention maps and mean attention distance per layer/head; CNN effective receptive field per stage, on held-out frames',
+  grounding: "where each policy's object/destination attention points on the first frame (commanded object, destination, another item), crossed with an eval run's outcomes (--eval DIR)",
   'language-roles': "whether a policy's instruction embedding tells the object from the destination (role swap vs one replaced word)",
 };
 
@@ -56,7 +57,7 @@ function positiveInt(v: unknown, name: string, dflt: number): number {
 
 export async function runAnalyze(args: string[]): Promise<void> {
   const [experiment, ...rest] = args;
-  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
+  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--eval DIR (grounding)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
   if (!experiment || experiment === '--help' || experiment === '-h') {
     console.log(help);
     return;
@@ -67,7 +68,7 @@ export async function runAnalyze(args: string[]): Promise<void> {
     options: {
       quick: { type: 'boolean' }, out: { type: 'string' }, policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' },
       splits: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' },
-      data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' },
+      data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' }, eval: { type: 'string' },
     },
   });
   const out = values.out ?? `results/${experiment}${values.quick ? '-quick' : ''}`;
@@ -86,6 +87,11 @@ export async function runAnalyze(args: string[]): Promise<void> {
     const res = await runLanguageRoles({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: resolveSuite(String(values.suite)), out });
     for (const r of res) for (const x of r.rows) console.log(`${r.policy.padEnd(32)} ${x.task.padEnd(12)} role swap ${x.roleSwap.toFixed(3)}  object color ${x.objectColor.toFixed(3)}  ratio ${x.ratio.toFixed(2)}`);
     console.error(`report: ${out}/language_roles.html`);
+  } else if (experiment === 'grounding') {
+    const { runGrounding } = await import('../analysis/grounding.ts');
+    const res = await runGrounding({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), evalDir: values.eval as string | undefined, out });
+    for (const r of res) for (const [cam, maps] of Object.entries(r.counts)) for (const [m, c] of Object.entries(maps)) console.log(`${r.label.padEnd(24)} ${cam.padEnd(6)} ${m.padEnd(11)} map -> ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.error(`report: ${out}/grounding.html`);
   } else if (experiment === 'looks-at') {
     const { runLooksAt } = await import('../analysis/looksAt.ts');
     const res = await runLooksAt({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 4), out });

@@ -30,12 +30,17 @@ export { SPATIAL_TARGETS, SPATIAL_VALUES };
 const yawQuat = (yaw: number): Quat => [0, 0, Math.sin(yaw / 2), Math.cos(yaw / 2)]; // as sim/world.ts
 
 /** World point of a named object (its centre) or bowl (its floor centre) in the initial layout. */
-function worldPoint(ep: EpisodeSpec, name: string): Vec3 {
+export function worldPoint(ep: EpisodeSpec, name: string): Vec3 {
   const o = ep.layout.objects.find((x) => x.name === name);
   if (o) return [o.x, o.y, OBJECT.half];
   const b = ep.layout.bowls.find((x) => x.name === name);
   if (b) return [b.x, b.y, BOWL.base];
   throw new Error(`episode ${ep.task}/${ep.seed}: no object or bowl named "${name}" in the layout`);
+}
+
+/** A camera's world pose given the TCP's proprio (x, y, z, yaw): fixed cameras ignore it, the wrist camera follows the palm. */
+export function cameraPoseAt(cam: CameraSpec, proprio: ArrayLike<number>): ReturnType<typeof cameraWorldPose> {
+  return cam.mount === 'fixed' ? cameraWorldPose(cam) : cameraWorldPose(cam, [proprio[0], proprio[1], proprio[2] + GRIPPER.tcpBelowPalm], yawQuat(proprio[3]));
 }
 
 /**
@@ -54,7 +59,7 @@ export function spatialTargets(
   for (let t = 0; t < steps; t++) {
     const p = proprio.subarray(t * proprioDim, t * proprioDim + 4);
     cameras.forEach((cam, c) => {
-      const pose = cam.mount === 'fixed' ? cameraWorldPose(cam) : cameraWorldPose(cam, [p[0], p[1], p[2] + GRIPPER.tcpBelowPalm], yawQuat(p[3]));
+      const pose = cameraPoseAt(cam, p);
       points.forEach((w, k) => {
         const o = t * per + (c * SPATIAL_TARGETS + k) * SPATIAL_VALUES;
         if (k === 0 && grasped) return; // (0, 0, invisible)

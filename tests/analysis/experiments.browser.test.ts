@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runGeneralization } from '../../src/analysis/generalization.ts';
 import { runLooksAt } from '../../src/analysis/looksAt.ts';
+import { LOOK_LABELS, evalOutcomes, runGrounding } from '../../src/analysis/grounding.ts';
 import { PROBES, runRobustness } from '../../src/analysis/robustness.ts';
 import { runSampleEfficiency } from '../../src/analysis/sampleEfficiency.ts';
 import { readRecords } from '../../src/eval/records.ts';
@@ -58,6 +59,23 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
     expect(meta.appearance).toEqual({ tableTexture: 'checker' });
     const seeds = Object.keys(PROBES).map((p) => readRecords(join(out, 'runs', p, 'episodes.jsonl')).map((r) => `${r.task}/${r.seed}`).join());
     expect(new Set(seeds).size).toBe(1);
+  });
+
+  it('grounding: where each policy looks on a first frame, crossed with the committed eval run', async () => {
+    const out = join(dir, 'grounding');
+    const res = await runGrounding({ policies: ['checkpoints/efficientnet-film', 'checkpoints/vit-siglip'], episodes: 1, evalDir: 'results/eval-heldout_layout', out });
+    expect(res.map((r) => r.label)).toEqual(['efficientnet-film', 'vit-siglip']);
+    const csv = evalOutcomes('results/eval-heldout_layout');
+    for (const r of res) {
+      const [ep] = r.episodes;
+      expect([ep.task, ep.seed]).toEqual(['pick_place', 100000]);
+      expect(Object.keys(ep.looks)).toEqual(['scene', 'wrist']);
+      for (const l of Object.values(ep.looks).flat()) expect(LOOK_LABELS).toContain(l);
+      expect(ep.outcome).toBe(csv.find((c) => c.policy === r.label && c.task === 'pick_place' && c.seed === 100000)!.outcome);
+      expect(Object.values(r.byLook).flatMap((o) => Object.values(o)).reduce((a, b) => a + b, 0)).toBe(1);
+    }
+    expect(JSON.parse(readFileSync(join(out, 'grounding.json'), 'utf8')).results).toHaveLength(2);
+    expect(readFileSync(join(out, 'grounding.html'), 'utf8')).toContain('Outcome by where the object map pointed');
   });
 
   it('looks-at: ViT attention distance per layer/head and CNN effective receptive field per stage on a held-out frame', async () => {
