@@ -106,6 +106,11 @@ export function tally(episodes: GroundingEpisode[], cameras: string[]): Pick<Gro
   return { counts, byLook };
 }
 
+/** A policy whose attention is not trained to point at the object and destination has nothing to ground: an error naming it. */
+export function assertGroundable(policy: VlaPolicy, path: string): void {
+  if (policy.config.spatialAux === 'off') throw new Error(`${path}: policy has spatialAux 'off' (no attention trained to point at the object and destination): grounding needs 'tokens' or 'pointer'`);
+}
+
 /** Frame-0 looks of one policy on one rendered episode. */
 async function looksOf(policy: VlaPolicy, w: EpisodeWire): Promise<Record<string, LookLabel[]>> {
   const res = w.resolution;
@@ -116,7 +121,7 @@ async function looksOf(policy: VlaPolicy, w: EpisodeWire): Promise<Record<string
   const pro = tf.tensor2d(proprio.slice(0, policy.config.proprioDim), [1, policy.config.proprioDim]);
   const probs = policy.spatialProbabilities({ images, proprio: pro, instructions: [w.episode.instruction], actions: [] });
   tf.dispose([pro, ...Object.values(images)]);
-  if (!probs) throw new Error(`policy ${policy.config.backbone} has no spatially supervised attention (spatialAux 'off'): nothing to ground`);
+  if (!probs) throw new Error(`policy ${policy.config.backbone} has no spatially supervised attention`);
   const [, K, P, N] = probs.shape; // [1,K,SPATIAL_TARGETS,gh*gw]
   const p = await probs.data();
   probs.dispose();
@@ -179,7 +184,11 @@ export async function runGrounding(o: GroundingOptions): Promise<GroundingResult
   const policies: { path: string; label: string; policy: VlaPolicy }[] = [];
   const session = await HeadlessSession.open({ executablePath: o.chromium });
   try {
-    for (const p of o.policies) policies.push({ path: p, label: basename(resolve(p)), policy: await loadPolicy(p) });
+    for (const p of o.policies) {
+      const policy = await loadPolicy(p);
+      policies.push({ path: p, label: basename(resolve(p)), policy });
+      assertGroundable(policy, p);
+    }
     const results = policies.map(({ path, label }) => ({ policy: path, label, episodes: [] as GroundingEpisode[] }));
     for (const ep of evalEpisodes(suite, split, o.episodes)) {
       const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: 96 });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CameraSpec } from '../../sim/types.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { type GroundingEpisode, evalOutcomes, peakCell, pointsAt, projectLayout, tally } from '../../src/analysis/grounding.ts';
+import { createPolicy } from '../../policies/registry.ts';
+import { useCpu } from '../models/helpers.ts';
+import { type GroundingEpisode, assertGroundable, evalOutcomes, peakCell, pointsAt, projectLayout, tally } from '../../src/analysis/grounding.ts';
 import { spatialTargets } from '../../src/train/spatialTargets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-grounding-'));
@@ -91,5 +93,15 @@ describe('grounding pieces', () => {
     writeFileSync(join(csvDir, 'results.csv'), 'suite,split,task,seed,policy,success\n');
     expect(() => evalOutcomes(csvDir)).toThrow(/no "outcome" column/);
     expect(() => evalOutcomes(join(dir, 'nowhere'))).toThrow(/neither episodes.jsonl nor results.csv there/);
+  });
+
+  it('refuses a policy whose attention is not spatially supervised', async () => {
+    await useCpu();
+    const plain = createPolicy('efficientnet-film', { backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'off' });
+    expect(() => assertGroundable(plain, 'runs/plain')).toThrow(/runs\/plain: policy has spatialAux 'off' .* grounding needs 'tokens' or 'pointer'/);
+    plain.dispose();
+    const tokens = createPolicy('efficientnet-film', { backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'tokens' });
+    expect(() => assertGroundable(tokens, 'runs/tokens')).not.toThrow();
+    tokens.dispose();
   });
 });
