@@ -20,7 +20,7 @@ import { create as createBackbone, getPreset, type VisionBackbone } from '../bac
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
 import { TokenLayout } from './tokenLayout.ts';
 import { Gpt, POINT_ESTIMATES, isPointEstimate, type PointEstimate } from './gpt.ts';
-import { InstructionEncoder } from './textEncoder.ts';
+import { InstructionEncoder, type TextEncoding } from './textEncoder.ts';
 import { DEFAULT_VOCAB, TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
 import { ROLE_HEADS, roleLoss, roleTargetIds } from './roleAux.ts';
@@ -352,8 +352,7 @@ export class VlaPolicy {
     const c = this.config;
     const B = instructions.length;
     return tf.tidy(() => {
-      const { ids, mask } = this.textTokenizer.encodeBatch(instructions, c.maxTextLen);
-      const text = this.textEncoder.forward(tf.tensor2d(ids, [B, c.maxTextLen], 'int32'), tf.tensor2d(mask, [B, c.maxTextLen]));
+      const text = this.encodeInstructions(instructions);
       const S = this.imageSize;
       const imgs = c.cameras.map((cam) => {
         const im = images[cam];
@@ -496,23 +495,28 @@ export class VlaPolicy {
     });
   }
 
-  /** Role-head logits [B, ROLE_HEADS, vocabSize] for instructions (roleAuxWeight > 0). Caller owns it. */
-  roleLogits(instructions: string[]): tf.Tensor3D {
+  /** Tokenize and encode instructions (maxTextLen tokens each); the caller owns all three tensors. */
+  encodeInstructions(instructions: string[]): TextEncoding {
     const L = this.config.maxTextLen;
     const B = instructions.length;
-    return tf.tidy(() => {
-      const { ids, mask } = this.textTokenizer.encodeBatch(instructions, L);
-      return this.textEncoder.roleLogits(this.textEncoder.forward(tf.tensor2d(ids, [B, L], 'int32'), tf.tensor2d(mask, [B, L])).embedding);
-    });
+    const { ids, mask } = this.textTokenizer.encodeBatch(instructions, L);
+    const idsT = tf.tensor2d(ids, [B, L], 'int32');
+    const maskT = tf.tensor2d(mask, [B, L]);
+    try {
+      return this.textEncoder.forward(idsT, maskT);
+    } finally {
+      tf.dispose([idsT, maskT]);
+    }
+  }
+
+  /** Role-head logits [B, ROLE_HEADS, vocabSize] for instructions (roleAuxWeight > 0). Caller owns it. */
+  roleLogits(instructions: string[]): tf.Tensor3D {
+    return tf.tidy(() => this.textEncoder.roleLogits(this.encodeInstructions(instructions).embedding));
   }
 
   /** The instruction embedding the backbone's FiLM layers see, [1,textDim]. Caller owns it. */
   instructionEmbedding(instruction: string): tf.Tensor2D {
-    const L = this.config.maxTextLen;
-    return tf.tidy(() => {
-      const { ids, mask } = this.textTokenizer.encodeBatch([instruction], L);
-      return this.textEncoder.forward(tf.tensor2d(ids, [1, L], 'int32'), tf.tensor2d(mask, [1, L])).embedding;
-    });
+    return tf.tidy(() => this.encodeInstructions([instruction]).embedding);
   }
 
   /** What the backbone attends to on `camera` (default: the first policy camera); policies/saliency.ts. */

@@ -19,7 +19,7 @@
 // The class is InstructionEncoder (not TextEncoder, which is a DOM/Node global).
 import * as tf from '@tensorflow/tfjs';
 import { Module, embed, gelu, layerNorm, linear, normal, ones, truncNormal, zeros } from '../backbones/nn.ts';
-import { type BlockParams, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
+import { type BlockParams, addBlock, attentionBias, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
 
 export type TextEncoderConfig = {
   /** Vocabulary size (tokenizer.vocabSize). */
@@ -136,7 +136,7 @@ export class InstructionEncoder extends Module {
     const R = this.config.slots;
     const q = queries.expandDims(0).tile([B, 1, 1]) as tf.Tensor3D; // [R,D] -> [B,R,D]
     const scores = tf.matMul(q, tokens, false, true).div(Math.sqrt(D)); // [B,R,D] x [B,L,D]^T -> [B,R,L]
-    const pad = tf.scalar(1).sub(mask).mul(-1e9).reshape([B, 1, L]); // padding keys -> -inf, [B,1,L]
+    const pad = attentionBias(R, L, false, mask)!.reshape([B, 1, L]); // padding keys -> -inf, [B,1,1,L] -> [B,1,L]
     const att = tf.softmax(scores.add(pad), -1) as tf.Tensor3D; // [B,R,L]
     const slots = tf.matMul(att, tokens); // [B,R,L] x [B,L,D] -> [B,R,D]
     return linear(slots.reshape([B, R * D]), projW, projB) as tf.Tensor2D; // [B,R*D] -> [B,D]

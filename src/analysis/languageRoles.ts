@@ -77,16 +77,12 @@ export function roleProbe(embed: Embedder, suite: SuiteSpec): RoleProbeRow[] {
  * (padding zeroed) flattened in order.
  */
 export function policyEmbedder(policy: VlaPolicy): Embedder {
-  const L = policy.config.maxTextLen;
   return (texts) => {
-    const { ids, mask } = policy.textTokenizer.encodeBatch(texts, L);
-    const idsT = tf.tensor2d(ids, [texts.length, L], 'int32');
-    const maskT = tf.tensor2d(mask, [texts.length, L]);
-    const enc = policy.textEncoder.forward(idsT, maskT);
+    const enc = policy.encodeInstructions(texts);
     const out = tf.tidy(() => (policy.config.useTextTokens
-      ? enc.tokens.mul(maskT.expandDims(2)).reshape([texts.length, -1]) // [B,L,D] -> [B,L*D]
+      ? enc.tokens.mul(enc.mask.expandDims(2)).reshape([texts.length, -1]) // [B,L,D] -> [B,L*D]
       : enc.embedding).arraySync() as number[][]);
-    tf.dispose([idsT, maskT, enc.embedding, enc.tokens, enc.mask]);
+    tf.dispose([enc.embedding, enc.tokens, enc.mask]);
     return out;
   };
 }
