@@ -10,15 +10,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DEFAULT_CAMERAS } from '../../sim/config.ts';
+import { PROPRIO_DIM } from '../../sim/config.ts';
 import { projectPoint } from '../../sim/render/cameraMath.ts';
 import type { CameraSpec } from '../../sim/types.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import type { VlaPolicy } from '../../policies/policy.ts';
+import { type RgbFrame, type VlaPolicy, framesToTensor } from '../../policies/policy.ts';
 import { SPATIAL_TARGETS } from '../../policies/spatialAux.ts';
 import { cameraPoseAt, worldPoint } from '../train/spatialTargets.ts';
 import { loadPolicy } from '../train/checkpoint.ts';
+import { cameraSpecs } from '../train/node.ts';
 import { evalEpisodes, readRecords } from '../eval/records.ts';
 import { b64ToBytes } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
@@ -111,15 +112,25 @@ export function assertGroundable(policy: VlaPolicy, path: string): void {
   if (policy.config.spatialAux === 'off') throw new Error(`${path}: policy has spatialAux 'off' (no attention trained to point at the object and destination): grounding needs 'tokens' or 'pointer'`);
 }
 
-/** Frame-0 looks of one policy on one rendered episode. */
-async function looksOf(policy: VlaPolicy, w: EpisodeWire): Promise<Record<string, LookLabel[]>> {
+/** The first observation of a rendered episode: one frame per camera and the proprio row. */
+interface FirstFrame {
+  episode: EpisodeSpec;
+  frames: Record<string, RgbFrame>;
+  proprio: Float32Array;
+}
+
+function firstFrame(w: EpisodeWire): FirstFrame {
   const res = w.resolution;
+  const frames = Object.fromEntries(w.cameras.map((c) => [c, { width: res, height: res, data: b64ToBytes(w.frames[c]).slice(0, res * res * 3) }]));
+  return { episode: w.episode, frames, proprio: new Float32Array(b64ToBytes(w.proprio).slice(0, PROPRIO_DIM * 4).buffer) };
+}
+
+/** Frame-0 looks of one policy. */
+async function looksOf(policy: VlaPolicy, f: FirstFrame): Promise<Record<string, LookLabel[]>> {
   const cams = policy.config.cameras;
-  const proprio = new Float32Array(b64ToBytes(w.proprio).slice(0, 6 * 4).buffer); // step 0: x, y, z, yaw, ...
-  const images: Record<string, tf.Tensor4D> = {};
-  for (const c of cams) images[c] = tf.tidy(() => tf.tensor4d(b64ToBytes(w.frames[c]).slice(0, res * res * 3), [1, res, res, 3], 'int32').toFloat().div(255)) as tf.Tensor4D;
-  const pro = tf.tensor2d(proprio.slice(0, policy.config.proprioDim), [1, policy.config.proprioDim]);
-  const probs = policy.spatialProbabilities({ images, proprio: pro, instructions: [w.episode.instruction], actions: [] });
+  const images = Object.fromEntries(cams.map((c) => [c, framesToTensor([f.frames[c]])]));
+  const pro = tf.tensor2d(f.proprio.slice(0, policy.config.proprioDim), [1, policy.config.proprioDim]);
+  const probs = policy.spatialProbabilities({ images, proprio: pro, instructions: [f.episode.instruction], actions: [] });
   tf.dispose([pro, ...Object.values(images)]);
   if (!probs) throw new Error(`policy ${policy.config.backbone} has no spatially supervised attention`);
   const [, K, P, N] = probs.shape; // [1,K,SPATIAL_TARGETS,gh*gw]
@@ -127,11 +138,10 @@ async function looksOf(policy: VlaPolicy, w: EpisodeWire): Promise<Record<string
   probs.dispose();
   const [gh, gw] = policy.backbone.gridSize(policy.imageSize, policy.imageSize);
   if (gh * gw !== N) throw new Error(`grounding: map of ${N} cells, expected ${gh}x${gw}`);
+  const specs = cameraSpecs(cams);
   const out: Record<string, LookLabel[]> = {};
   for (let k = 0; k < K; k++) {
-    const cam = DEFAULT_CAMERAS.find((c) => c.name === cams[k]);
-    if (!cam) throw new Error(`grounding: policy camera "${cams[k]}" is not a simulator camera`);
-    const items = projectLayout(w.episode, cam, proprio);
+    const items = projectLayout(f.episode, specs[k], f.proprio);
     out[cams[k]] = Array.from({ length: Math.min(P, SPATIAL_TARGETS) }, (_, m) => pointsAt(peakCell(p, (k * P + m) * N, gh, gw), items));
   }
   return out;
@@ -191,10 +201,10 @@ export async function runGrounding(o: GroundingOptions): Promise<GroundingResult
     }
     const results = policies.map(({ path, label }) => ({ policy: path, label, episodes: [] as GroundingEpisode[] }));
     for (const ep of evalEpisodes(suite, split, o.episodes)) {
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: 96 });
+      const f = firstFrame(await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: 96 }));
       for (const [i, { label, policy }] of policies.entries()) {
         const outcome = records.find((r) => r.policy === label && r.task === ep.task && r.seed === ep.seed)?.outcome;
-        results[i].episodes.push({ task: ep.task, seed: ep.seed, instruction: w.episode.instruction, looks: await looksOf(policy, w), ...(outcome ? { outcome } : {}) });
+        results[i].episodes.push({ task: ep.task, seed: ep.seed, instruction: f.episode.instruction, looks: await looksOf(policy, f), ...(outcome ? { outcome } : {}) });
       }
     }
     const full = results.map((r, i) => ({ ...r, ...tally(r.episodes, policies[i].policy.config.cameras) }));
