@@ -21,6 +21,7 @@ import { cameraPoseAt, worldPoint } from '../train/spatialTargets.ts';
 import { loadPolicy } from '../train/checkpoint.ts';
 import { cameraSpecs } from '../train/node.ts';
 import { evalEpisodes, readRecords } from '../eval/records.ts';
+import { parseCsv } from '../eval/report.ts';
 import { b64ToBytes } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
@@ -164,16 +165,14 @@ export function evalOutcomes(dir: string): OutcomeRow[] {
   if (existsSync(jsonl)) return readRecords(jsonl).flatMap((r) => (r.outcome ? [{ split: r.split, task: r.task, seed: r.seed, policy: r.policy, outcome: r.outcome.kind }] : []));
   const csv = join(dir, 'results.csv');
   if (!existsSync(csv)) throw new Error(`--eval ${dir}: neither episodes.jsonl nor results.csv there (pass an eval run directory)`);
-  const [head, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
-  const cols = head.split(',');
+  const [cols, ...lines] = parseCsv(readFileSync(csv, 'utf8'));
   const at = (name: string) => {
     const i = cols.indexOf(name);
     if (i < 0) throw new Error(`${csv}: no "${name}" column (an eval run from before outcomes were recorded?)`);
     return i;
   };
   const [sp, tk, sd, po, oc] = ['split', 'task', 'seed', 'policy', 'outcome'].map(at);
-  // The instruction is the only free-text column and comes after these; none of them holds a comma.
-  return lines.map((l) => l.split(',')).filter((f) => f[oc]).map((f) => ({ split: f[sp], task: f[tk], seed: Number(f[sd]), policy: f[po], outcome: f[oc] }));
+  return lines.filter((f) => f[oc]).map((f) => ({ split: f[sp], task: f[tk], seed: Number(f[sd]), policy: f[po], outcome: f[oc] }));
 }
 
 export interface GroundingOptions {

@@ -38,6 +38,27 @@ export function toCsv(records: EpisodeRecord[]): string {
   return [cols.join(','), ...rows].join('\n') + '\n';
 }
 
+/** Rows of CSV text as toCsv writes it (RFC 4180: fields with a comma, quote or newline are quoted, quotes doubled). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (text[i + 1] === '"') (field += '"'), i++;
+      else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') (row.push(field), (field = ''));
+    else if (ch === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
+    else field += ch;
+  }
+  if (field !== '' || row.length > 0) (row.push(field), rows.push(row));
+  return rows;
+}
+
 /** Horizontal bars with CI whiskers: one group per label, one bar per series. */
 function ciChart(title: string, groups: string[], series: { name: string; values: ({ p: number; lo: number; hi: number } | undefined)[] }[]): string {
   const barH = 14, gap = 10, left = 170, width = 620, plotW = width - left - 20;

@@ -83,8 +83,9 @@ describe('grounding pieces', () => {
     expect(evalOutcomes(jsonlDir)).toEqual([{ split: 'heldout_layout', task: 'stack', seed: 7, policy: 'cnn', outcome: 'no_grasp' }]);
     const csvDir = join(dir, 'csv');
     mkdirSync(csvDir);
-    const header = 'suite,suiteVersion,split,task,seed,policy,backbone,success,outcome,instruction';
-    const rows = ['tabletop,1.0.0,heldout_layout,stack,100001,cnn,b,false,wrong_object,stack the red cube on the blue cube', 'tabletop,1.0.0,heldout_layout,pick_place,100002,cnn,b,true,success,put it, please, in the bowl'];
+    const header = 'suite,suiteVersion,split,task,seed,policy,backbone,success,failure,outcome,instruction';
+    // a quoted failure message with a comma sits before the outcome column (as toCsv writes it)
+    const rows = ['tabletop,1.0.0,heldout_layout,stack,100001,cnn,b,false,"timeout: 100 steps, no terminate",wrong_object,stack the red cube on the blue cube', 'tabletop,1.0.0,heldout_layout,pick_place,100002,cnn,b,true,,success,"put it, please, in the bowl"'];
     writeFileSync(join(csvDir, 'results.csv'), [header, ...rows].join('\n') + '\n');
     expect(evalOutcomes(csvDir)).toEqual([
       { split: 'heldout_layout', task: 'stack', seed: 100001, policy: 'cnn', outcome: 'wrong_object' },

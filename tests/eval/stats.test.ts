@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeRuns } from '../../src/eval/merge.ts';
 import { appendRecord, evalEpisodes, parseShard, readRecords, shardEpisodes, type EpisodeRecord } from '../../src/eval/records.ts';
-import { toCsv, toHtml, writeOutputs } from '../../src/eval/report.ts';
+import { parseCsv, toCsv, toHtml, writeOutputs } from '../../src/eval/report.ts';
 import { percentile, wilson } from '../../src/eval/stats.ts';
 import { formatTable, summarize } from '../../src/eval/summary.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -116,6 +116,14 @@ describe('episode lists, shards and merge', () => {
     expect(formatTable([s])).toMatch(/p\s+vit\s+wasm\s+3\s+33\.3%/);
     const csv = toCsv([{ ...rs[0], instruction: 'put "it", here' }]);
     expect(csv.split('\n')[1]).toContain('"put ""it"", here"');
+    // parseCsv reads it back field for field, quotes, commas and newlines included
+    const odd = { ...rs[0], instruction: 'put "it", here', failure: { kind: 'exception' as const, message: 'line 1,\nline "2"' } };
+    const [head, row] = parseCsv(toCsv([odd]));
+    expect(row).toHaveLength(head.length);
+    expect(row[head.indexOf('instruction')]).toBe('put "it", here');
+    expect(row[head.indexOf('failure')]).toBe('exception: line 1,\nline "2"');
+    expect(row[head.indexOf('policy')]).toBe(odd.policy);
+    expect(parseCsv('a,b\n1,\n')).toEqual([['a', 'b'], ['1', '']]);
   });
 
   it('summaries count episode outcomes (records without one are left out); the CSV and report carry them', () => {
