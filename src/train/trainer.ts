@@ -332,6 +332,11 @@ export class Trainer {
       await this.io.metrics(rec);
     };
     while (s.step < s.totalSteps) {
+      // Yield to the event loop once per step: a step's awaits resolve as
+      // microtasks (cached episodes, synchronous kernels on wasm), so without
+      // a macrotask turn a SIGINT handler (Node) or a stop button (browser)
+      // would never run while training.
+      await new Promise((r) => setTimeout(r, 0));
       if (this.io.shouldStop?.(s)) {
         tick();
         await this.io.save(this.policy, this.opt, s, false);

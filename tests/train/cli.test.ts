@@ -1,7 +1,7 @@
 // `vlalab train` end to end through the real CLI entry: JSON summary on stdout,
 import { readFileSync } from 'node:fs';
 // checkpoint directory that loadPolicy reads back, clear errors on bad flags.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
@@ -67,6 +67,38 @@ describe('vlalab train', () => {
     c0.policy.dispose();
     c1.policy.dispose();
     expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mean']).stderr).toMatch(/--decode must be argmax or median, got "mean"/);
+  }, 60_000);
+
+  it('Ctrl-C (SIGINT) during training saves a checkpoint that --resume continues', async () => {
+    // (That the signal is answered at the next step, not at the next file write, is tests/train/stop.test.ts.)
+    const data = synthDataset({ episodes: 4, steps: 6 });
+    const out = join(tempDir(), 'sigint');
+    const args = ['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--steps', '100000', '--epochs', '100000', '--save-every', '100000', '--batch', '2', '--image-size', '32', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2,"mlpRatio":2}', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
+    // Run until stderr satisfies `ready`, then send SIGINT as a terminal's Ctrl-C would.
+    const interrupt = async (argv: string[], ready: (stderr: string) => boolean) => {
+      const child = spawn(process.execPath, ['bin/vlalab.mjs', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await new Promise<void>((resolve) => child.stderr.on('data', (d) => {
+        stderr += d;
+        if (ready(stderr)) resolve();
+      }));
+      child.kill('SIGINT');
+      return { code: await exited, stderr, stdout };
+    };
+    const stepsShown = (text: string) => [...text.matchAll(/step (\d+)\/100000/g)].map((m) => Number(m[1]));
+    const first = await interrupt(args, (e) => stepsShown(e).length > 0); // training steps are running
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/interrupted: saving a checkpoint \(rerun with --resume to continue\)/);
+    const r = JSON.parse(first.stdout);
+    expect([r.interrupted, r.steps >= 1, r.steps < 100000]).toEqual([true, true, true]);
+    const saved = (await loadCheckpoint(out)).config.training as { state: { step: number } };
+    expect(saved.state.step).toBe(r.steps);
+    const second = await interrupt([...args, '--resume'], (e) => e.includes(`resuming ${out} at step ${r.steps}/100000`) && stepsShown(e).some((n) => n > r.steps));
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).steps).toBeGreaterThan(r.steps);
   }, 60_000);
 
   it('--init-from starts from a checkpoint (config and weights), --set adds modules to it; another policy family is refused', async () => {
