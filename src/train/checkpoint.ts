@@ -26,6 +26,7 @@
 // as are unreadable files (truncated safetensors, bad JSON, HTTP errors).
 import * as tf from '@tensorflow/tfjs';
 import pkg from '../../package.json';
+import { interpolatePosEmbed } from '../../backbones/index.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
 import { type ParsedSafetensors, parseSafetensors, tensorsToSafetensors } from '../io/safetensors.ts';
 import { isNode } from '../tf/backend.ts';
@@ -221,14 +222,53 @@ export function applyWeights(policy: VlaPolicy, parsed: ParsedSafetensors, where
 export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string): string[] {
   const src = from.namedWeights();
   const dst = to.namedWeights();
+  const resampled = resampledDecoderPositions(from, to);
   const dropped = Object.keys(src).filter((k) => !(k in dst));
-  const shape = Object.keys(src).filter((k) => k in dst && src[k].shape.join() !== dst[k].shape.join()).map((k) => `${k} [${src[k].shape}] vs [${dst[k].shape}]`);
+  const shape = Object.keys(src)
+    .filter((k) => k in dst && src[k].shape.join() !== dst[k].shape.join() && !(k === WPE && resampled))
+    .map((k) => `${k} [${src[k].shape}] vs [${dst[k].shape}]`);
   if (dropped.length || shape.length) {
+    resampled?.dispose();
     const parts = [dropped.length && `no place for ${dropped.length}: ${list(dropped)}`, shape.length && `shape mismatch ${shape.length} (checkpoint vs new policy): ${list(shape)}`].filter(Boolean);
     throw new CheckpointError(`${where}: the new config does not extend the checkpoint's policy: ${parts.join('; ')}`);
   }
-  for (const [k, v] of Object.entries(src)) dst[k].assign(v);
+  for (const [k, v] of Object.entries(src)) dst[k].assign(k === WPE && resampled ? resampled : v);
+  resampled?.dispose();
   return Object.keys(dst).filter((k) => !(k in src));
+}
+
+const WPE = 'gpt.wpe';
+
+/**
+ * The decoder's learned positions (gpt.wpe [prefix + action tokens, C]) begin
+ * with one row per vision token, camera-major and row-major over each
+ * camera's patch grid (policies/policy.ts). When a new input resolution
+ * changes a patch-token backbone's grid (a ViT without TokenLearner), those
+ * rows are resampled per camera the way the ViT resamples its own position
+ * embeddings (bilinear, backbones/vit.ts interpolatePosEmbed; Dosovitskiy et
+ * al. 2021, fine-tuning at higher resolution), and the rows after them
+ * (language, proprio and action positions) are kept in order. Null when the
+ * grids do not change or the two layouts differ in anything else.
+ */
+export function resampledDecoderPositions(from: VlaPolicy, to: VlaPolicy): tf.Tensor2D | null {
+  const a = from.gpt.namedWeights().wpe;
+  const b = to.gpt.namedWeights().wpe;
+  const K = from.config.cameras.length;
+  if (!a || !b || K !== to.config.cameras.length) return null;
+  const g0 = from.backbone.gridSize(from.imageSize, from.imageSize);
+  const g1 = to.backbone.gridSize(to.imageSize, to.imageSize);
+  const n0 = g0[0] * g0[1];
+  const n1 = g1[0] * g1[1];
+  const patchTokens = from.backbone.outputTokens(from.imageSize, from.imageSize) === n0 && to.backbone.outputTokens(to.imageSize, to.imageSize) === n1;
+  const [rowsA, C] = a.shape as [number, number];
+  const [rowsB, CB] = b.shape as [number, number];
+  if (!patchTokens || n0 === n1 || C !== CB || rowsA - K * n0 !== rowsB - K * n1) return null;
+  return tf.tidy(() => {
+    const rows = [];
+    for (let k = 0; k < K; k++) rows.push(interpolatePosEmbed(a.slice([k * n0, 0], [n0, C]) as tf.Tensor2D, g0, g1)); // [n0,C] -> [n1,C]
+    rows.push(a.slice([K * n0, 0], [rowsA - K * n0, C])); // language / proprio / action positions
+    return tf.concat(rows, 0) as tf.Tensor2D; // [K*n1 + rest, C]
+  });
 }
 
 /** Parse safetensors bytes, turning format errors into a CheckpointError naming the file. */

@@ -6,14 +6,16 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
+import type { PolicyObservation } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
-import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { interpolatePosEmbed } from '../../backbones/index.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
+import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint, transplantWeights } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { loadCheckpointPolicy } from '../../src/worker/checkpoint.ts';
 import { randomizeWeights } from '../models/helpers.ts';
-import { TINY_POLICY, tempDir } from './helpers.ts';
+import { TINY_POLICY, TINY_VIT, tempDir } from './helpers.ts';
 
 let policy: VlaPolicy;
 let dir: string;
@@ -146,5 +148,34 @@ describe('checkpoints', () => {
     await expect(loadPolicy(d)).rejects.toThrow(/config\.json is not valid JSON/);
     writeFileSync(join(d, CONFIG_FILE), '{"format": "keras"}');
     await expect(loadPolicy(d)).rejects.toThrow(/format is "keras", expected "vlalab-checkpoint"/);
+  });
+
+  it('a ViT continued at a new resolution gets its decoder positions resampled per camera grid (--init-from --image-size)', () => {
+    const n0 = tf.memory().numTensors;
+    const from = createPolicy('vit-siglip', { ...TINY_VIT, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+    randomizeWeights(from.namedWeights(), 9);
+    const to = new VlaPolicy({ ...from.config, imageSize: 48 }); // 8 px patches: 4 x 4 -> 6 x 6 tokens per camera
+    const fresh = transplantWeights(from, to, '--init-from test');
+    expect(fresh).toEqual([]);
+    const a = from.namedWeights()['gpt.wpe'], b = to.namedWeights()['gpt.wpe'];
+    const C = a.shape[1]!;
+    const rest = a.shape[0]! - 2 * 16; // language, proprio and action positions
+    expect(b.shape).toEqual([2 * 36 + rest, C]);
+    const got = b.arraySync() as number[][];
+    const src = a.arraySync() as number[][];
+    for (let k = 0; k < 2; k++) {
+      const want = tf.tidy(() => interpolatePosEmbed(a.slice([k * 16, 0], [16, C]) as tf.Tensor2D, [4, 4], [6, 6]).arraySync());
+      for (let i = 0; i < 36; i++) for (let j = 0; j < C; j++) expect(got[k * 36 + i][j]).toBeCloseTo(want[i][j], 6);
+    }
+    // The corner patch keeps its position exactly (half-pixel bilinear maps corner to corner).
+    expect(got[36][0]).toBeCloseTo(src[16][0], 6);
+    for (let r = 0; r < rest; r++) expect(got[72 + r]).toEqual(src[32 + r]);
+    const action = to.selectAction(obs(3));
+    expect(action.every(Number.isFinite)).toBe(true);
+    // A layout change other than the grid is still refused, naming the weight.
+    const deeper = new VlaPolicy({ ...from.config, imageSize: 48, maxTextLen: 24 });
+    expect(() => transplantWeights(from, deeper, '--init-from test')).toThrow(/shape mismatch 2 \(checkpoint vs new policy\): text\.wpe \[16,16\] vs \[24,16\], gpt\.wpe \[55,32\] vs \[103,32\]/);
+    for (const p of [from, to, deeper]) p.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
   });
 });
