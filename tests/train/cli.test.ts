@@ -81,10 +81,13 @@ describe('vlalab train', () => {
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      await new Promise<void>((resolve) => child.stderr.on('data', (d) => {
-        stderr += d;
-        if (ready(stderr)) resolve();
-      }));
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          if (ready(stderr)) resolve();
+        });
+        child.on('exit', () => resolve()); // an early failure shows as its exit code and stderr, not as a test timeout
+      });
       child.kill('SIGINT');
       return { code: await exited, stderr, stdout };
     };
