@@ -26,6 +26,7 @@ import {
   type BatchNormParams,
   Module,
   addBatchNorm,
+  appendCoords,
   batchNorm,
   dropout,
   linear,
@@ -156,20 +157,6 @@ export function efficientNetLayout(cfg: EfficientNetConfig): EfficientNetLayout 
   const lastCh = rows[rows.length - 1].o;
   const headCh = cfg.headChannels ?? 4 * lastCh;
   return { stemCh, blocks, lastCh, headCh, tokenCh: (cfg.tokenDim > 0 ? cfg.tokenDim : headCh) + (cfg.coordChannels ? 2 : 0) };
-}
-
-/** [B,h,w,C] -> [B,h,w,C+2]: x (column) and y (row) cell centres in [-1, 1]. */
-export function appendCoords(map: tf.Tensor4D): tf.Tensor4D {
-  const [B, h, w] = map.shape;
-  const coords = new Float32Array(h * w * 2);
-  for (let r = 0; r < h; r++) {
-    for (let c = 0; c < w; c++) {
-      coords[(r * w + c) * 2] = ((c + 0.5) / w) * 2 - 1;
-      coords[(r * w + c) * 2 + 1] = ((r + 0.5) / h) * 2 - 1;
-    }
-  }
-  const grid = tf.tensor4d(coords, [1, h, w, 2]).tile([B, 1, 1, 1]); // [1,h,w,2] -> [B,h,w,2]
-  return tf.concat([map, grid], 3) as tf.Tensor4D;
 }
 
 function tlConfig(cfg: EfficientNetConfig): TokenLearnerConfig {

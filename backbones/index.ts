@@ -3,7 +3,8 @@ import './efficientnet.ts';
 import './vit.ts';
 
 export * from './registry.ts';
-export { EfficientNet, type EfficientNetConfig, efficientNetParamCount, efficientNetLayout, makeDivisible, appendCoords, B0_BLOCKS } from './efficientnet.ts';
+export { EfficientNet, type EfficientNetConfig, efficientNetParamCount, efficientNetLayout, makeDivisible, B0_BLOCKS } from './efficientnet.ts';
+export { appendCoords } from './nn.ts';
 export { ViT, type ViTConfig, vitParamCount, interpolatePosEmbed, bilinearResizeMatrix, linearResizeMatrix, sincosPosEmbed } from './vit.ts';
 export { SigLipLoss, type SigLipLossConfig } from './siglip.ts';
 export {

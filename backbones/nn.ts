@@ -272,3 +272,17 @@ export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const onehot = tf.oneHot(flat, V).cast('float32') as tf.Tensor2D; // [M] -> [M,V]
   return mm(onehot, table as tf.Tensor2D).reshape([...(ids.shape as number[]), D]); // [M,D] -> [...,D]
 }
+
+/** [B,h,w,C] -> [B,h,w,C+2]: x (column) and y (row) cell centres in [-1, 1]. */
+export function appendCoords(map: tf.Tensor4D): tf.Tensor4D {
+  const [B, h, w] = map.shape;
+  const coords = new Float32Array(h * w * 2);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      coords[(r * w + c) * 2] = ((c + 0.5) / w) * 2 - 1;
+      coords[(r * w + c) * 2 + 1] = ((r + 0.5) / h) * 2 - 1;
+    }
+  }
+  const grid = tf.tensor4d(coords, [1, h, w, 2]).tile([B, 1, 1, 1]); // [1,h,w,2] -> [B,h,w,2]
+  return tf.concat([map, grid], 3) as tf.Tensor4D;
+}

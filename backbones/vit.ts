@@ -10,7 +10,8 @@
 //   pooled = class token | mean of patch tokens ('gap') | attention pool ('map')
 //   tokens = the patch tokens [B, N, C] (optionally TokenLearner-reduced).
 import * as tf from '@tensorflow/tfjs';
-import { type GeluKind, Module, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
+import { type FilmParams, addFilm, film, filmParamCount } from './film.ts';
+import { type GeluKind, Module, appendCoords, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
 import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
 import {
   type TokenLearnerConfig,
@@ -49,6 +50,22 @@ export type ViTConfig = {
   tokenLearnerTokens: number;
   /** Hidden width of the TokenLearner MLP. */
   tokenLearnerHidden: number;
+  /**
+   * FiLM (Perez et al., arXiv:1709.07871) after every transformer block,
+   * conditioned on the instruction embedding and zero-initialized (identity
+   * at the start), as RT-1 (arXiv:2212.06817) conditions its EfficientNet:
+   * the instruction then shapes the patch features, so TokenLearner maps can
+   * pick out the commanded object inside the vision tower.
+   */
+  film: boolean;
+  /** Instruction-embedding width the FiLM layers read (set by the policy). */
+  textDim: number;
+  /**
+   * Append each patch's (x, y) centre in [-1, 1] to its final token (C + 2
+   * channels), so a TokenLearner token carries the centroid of its attention
+   * map (spatial soft-argmax), as the EfficientNet's coordChannels.
+   */
+  coordChannels: boolean;
   /**
    * Initialization of the (learned) position embeddings: timm's truncated
    * normal (std 0.02), or 2-D sin-cos (MAE, arXiv:2111.06377) so patch tokens
@@ -150,6 +167,11 @@ function gridOf(cfg: ViTConfig): number {
   return Math.floor(cfg.imgSize / cfg.patchSize);
 }
 
+/** Width of the tokens handed on: C, + 2 with coordinate channels. */
+function tokenDimOf(cfg: ViTConfig): number {
+  return cfg.dim + (cfg.coordChannels ? 2 : 0);
+}
+
 function mapHeadParamCount(C: number, H: number): number {
   return C + (C * C + C) + (C * 2 * C + 2 * C) + (C * C + C) + 2 * C + (C * H + H) + (H * C + C);
 }
@@ -169,8 +191,9 @@ export function vitParamCount(cfg: ViTConfig): number {
   if (cfg.classToken) n += C;
   n += cfg.depth * blockParamCount(C, H);
   n += 2 * C; // final norm
+  if (cfg.film) n += cfg.depth * filmParamCount(cfg.textDim, C);
   if (cfg.pool === 'map') n += mapHeadParamCount(C, H);
-  if (cfg.tokenLearnerTokens > 0) n += tokenLearnerParamCount(C, tlConfig(cfg));
+  if (cfg.tokenLearnerTokens > 0) n += tokenLearnerParamCount(tokenDimOf(cfg), tlConfig(cfg));
   if (cfg.numClasses > 0) n += C * cfg.numClasses + cfg.numClasses;
   return n;
 }
@@ -195,12 +218,13 @@ export class ViT extends Module implements VisionBackbone {
   readonly name: string;
   readonly config: ViTConfig;
   readonly outputDim: number;
-  readonly textDim = 0;
+  readonly textDim: number;
   private readonly patchW: tf.Variable; // [p*p*3, C], rows ordered (ph, pw, rgb)
   private readonly patchB: tf.Variable;
   private readonly pos: tf.Variable; // [(1 +) g*g, C]; row 0 is the class token's when classToken
   private readonly cls: tf.Variable | null; // [1, C]
   private readonly blocks: BlockParams[];
+  private readonly films: FilmParams[]; // one per block when config.film
   private readonly normG: tf.Variable;
   private readonly normB: tf.Variable;
   private readonly map: MapHeadParams | null;
@@ -210,10 +234,13 @@ export class ViT extends Module implements VisionBackbone {
   constructor(config: ViTConfig, name = 'vit') {
     if (config.dim % config.heads !== 0) throw new Error(`${name}: dim ${config.dim} not divisible by heads ${config.heads}`);
     if (config.pool === 'token' && !config.classToken) throw new Error(`${name}: pool 'token' needs classToken`);
+    if (config.coordChannels && config.pool !== 'gap') throw new Error(`${name}: coordChannels needs pool 'gap' (pooled has the tokens' width), got '${config.pool}'`);
+    if (config.film && !(config.textDim > 0)) throw new Error(`${name}: film needs textDim > 0, got ${config.textDim}`);
     super('vit', config.seed);
     this.name = name;
     this.config = config;
-    this.outputDim = config.dim;
+    this.outputDim = tokenDimOf(config);
+    this.textDim = config.film ? config.textDim : 0;
     const C = config.dim;
     const H = mlpDimOf(config);
     const g = gridOf(config);
@@ -226,6 +253,7 @@ export class ViT extends Module implements VisionBackbone {
     this.pos = s.add('pos_embed', [g * g + (config.classToken ? 1 : 0), C], posInit);
     const init = { std: 0.02, residStd: 0.02 };
     this.blocks = Array.from({ length: config.depth }, (_, i) => addBlock(s, `blocks.${i}`, C, H, init));
+    this.films = config.film ? this.blocks.map((_, i) => addFilm(s, `film.${i}`, config.textDim, C)) : [];
     this.normG = s.add('norm.g', [C], ones);
     this.normB = s.add('norm.b', [C], zeros);
     this.map =
@@ -246,7 +274,7 @@ export class ViT extends Module implements VisionBackbone {
             fc2B: s.add('map.mlp.fc2.b', [C], zeros),
           }
         : null;
-    this.tl = config.tokenLearnerTokens > 0 ? addTokenLearner(s, 'tokenlearner', C, tlConfig(config)) : null;
+    this.tl = config.tokenLearnerTokens > 0 ? addTokenLearner(s, 'tokenlearner', this.outputDim, tlConfig(config)) : null;
     this.head =
       config.numClasses > 0
         ? { w: s.add('head.w', [C, config.numClasses], truncNormal(0.02)), b: s.add('head.b', [config.numClasses], zeros) }
@@ -286,8 +314,9 @@ export class ViT extends Module implements VisionBackbone {
     return h.reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
   }
 
-  forward(images: tf.Tensor4D, _textEmb: tf.Tensor2D | null, _training: boolean, opts: ForwardOptions = {}): BackboneOutput {
+  forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, _training: boolean, opts: ForwardOptions = {}): BackboneOutput {
     const cfg = this.config;
+    if (this.textDim > 0 && textEmb && textEmb.shape[1] !== this.textDim) throw new Error(`${this.name}: text embedding dim ${textEmb.shape[1]} != textDim ${this.textDim}`);
     const [B, Himg, Wimg] = images.shape;
     const p = cfg.patchSize;
     if (Himg % p !== 0 || Wimg % p !== 0) throw new Error(`${this.name}: input ${Himg}x${Wimg} not divisible by patch ${p}`);
@@ -309,21 +338,27 @@ export class ViT extends Module implements VisionBackbone {
         x = tf.concat([c, x], 1) as tf.Tensor3D; // -> [B,1+N,C]
       }
       const attention: tf.Tensor4D[] = [];
-      for (const b of this.blocks) {
+      this.blocks.forEach((b, i) => {
         const r = block(x, b, { nHead: cfg.heads, eps: cfg.lnEps, gelu: cfg.gelu, returnAttention: opts.returnAttention });
         x = r.x;
         if (r.attention) attention.push(r.attention);
-      }
+        const f = this.films[i];
+        if (f && textEmb) x = film(x, textEmb, f) as tf.Tensor3D; // [B,N,C] * (1 + gamma[B,1,C]) + beta
+      });
       x = layerNorm(x, this.normG, this.normB, cfg.lnEps) as tf.Tensor3D;
       const off = this.cls ? 1 : 0;
       const patchTokens = x.slice([0, off, 0], [B, N, C]) as tf.Tensor3D; // [B,off+N,C] -> [B,N,C]
+      const handed = cfg.coordChannels
+        ? (appendCoords(patchTokens.reshape([B, gh, gw, C])).reshape([B, N, C + 2]) as tf.Tensor3D) // [B,N,C] -> [B,gh,gw,C+2] -> [B,N,C+2]
+        : patchTokens;
       let pooled: tf.Tensor2D;
       if (cfg.pool === 'token') pooled = x.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D; // [B,1,C] -> [B,C]
-      else if (cfg.pool === 'gap') pooled = patchTokens.mean(1) as tf.Tensor2D;
+      else if (cfg.pool === 'gap') pooled = handed.mean(1) as tf.Tensor2D; // [B,N,outputDim] -> [B,outputDim]
       else pooled = this.attentionPool(patchTokens);
-      const tl = this.tl ? tokenLearner(patchTokens, this.tl) : null;
-      const tokens = tl ? tl.tokens : patchTokens;
+      const tl = this.tl ? tokenLearner(handed, this.tl) : null;
+      const tokens = tl ? tl.tokens : handed;
       const out: BackboneOutput = { tokens, pooled };
+      if (tl && opts.returnAttention) out.tokenMaps = tl.maps;
       if (tl && opts.returnTokenLogits) out.tokenLogits = tl.logits;
       if (this.head) out.logits = linear(pooled, this.head.w, this.head.b) as tf.Tensor2D;
       if (opts.returnAttention) out.attention = attention;
@@ -357,7 +392,8 @@ export class ViT extends Module implements VisionBackbone {
     if (N !== gridOf(cfg) ** 2) f += 2 * N * gridOf(cfg) ** 2 * C; // position-embedding resize
     f += cfg.depth * blockFlops(T, C, Hm);
     if (cfg.pool === 'map') f += 2 * (C * C + N * 2 * C * C + 2 * N * C + C * C + 2 * C * Hm);
-    if (this.tl) f += tokenLearnerFlops(N, C, tlConfig(cfg));
+    if (cfg.film) f += cfg.depth * (2 * cfg.textDim * 2 * C + 2 * N * C);
+    if (this.tl) f += tokenLearnerFlops(N, tokenDimOf(cfg), tlConfig(cfg));
     if (cfg.numClasses > 0) f += 2 * C * cfg.numClasses;
     return f;
   }
@@ -383,6 +419,9 @@ function preset(p: Partial<ViTConfig>): ViTConfig {
     numClasses: 0,
     tokenLearnerTokens: 0,
     tokenLearnerHidden: 64,
+    film: false,
+    textDim: 0,
+    coordChannels: false,
     posEmbedInit: 'truncNormal',
     mean: HALF,
     std: HALF,
@@ -415,6 +454,14 @@ registerVit(
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos' }),
   'SigLIP-style ViT, 16 px patches (36 tokens at 96 px), sin-cos position init',
 ); // 1.09M params
+// RT-1's token path on a ViT: FiLM after every block lets the instruction
+// shape the patch features, then TokenLearner (Ryoo et al., arXiv:2106.11297,
+// first proposed for ViTs) reduces the 36 patch tokens (+ their x, y) to 8.
+registerVit(
+  'siglip_film_tl8_patch16_96',
+  preset({ depth: 4, classToken: false, pool: 'gap', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos', film: true, textDim: 64, coordChannels: true, tokenLearnerTokens: 8 }),
+  'SigLIP-style ViT, 16 px patches, FiLM per block, coordinate channels, TokenLearner 8 tokens',
+);
 registerVit(
   'vit_tiny_patch16_64_tl8',
   preset({ imgSize: 64, patchSize: 16, dim: 96, depth: 4, heads: 3, pool: 'gap', classToken: false, tokenLearnerTokens: 8, tokenLearnerHidden: 32 }),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ViT, bilinearResizeMatrix, create, interpolatePosEmbed, linearResizeMatrix, sincosPosEmbed } from '../../backbones/index.ts';
-import { maxAbsDiff, randomImages, useCpu } from './helpers.ts';
+import { maxAbsDiff, randomImages, randomizeWeights, useCpu } from './helpers.ts';
 
 beforeAll(useCpu);
 
@@ -105,5 +105,40 @@ describe('ViT', () => {
     const w = m.namedWeights()['pos_embed'];
     expect(maxAbsDiff(w, tf.tensor2d(sincosPosEmbed(6, 128, false), [36, 128]))).toBe(0);
     m.dispose();
+  });
+
+  it('FiLM per block (zero-init = identity, then the instruction changes the tokens) + coordinate channels into TokenLearner', () => {
+    const before = tf.memory().numTensors;
+    const small = { dim: 32, heads: 2, mlpRatio: 2, textDim: 8, tokenLearnerHidden: 16 };
+    const m = create('siglip_film_tl8_patch16_96', small) as ViT;
+    expect(m.textDim).toBe(8);
+    expect(m.outputDim).toBe(34); // C + x, y
+    expect(m.outputTokens(48, 48)).toBe(8);
+    expect(m.namedWeights()['film.3.w'].shape).toEqual([8, 64]); // [textDim, 2C]: gamma | beta
+    expect(m.namedWeights()['tokenlearner.fc1.w'].shape).toEqual([34, 16]); // TokenLearner reads the coordinates too
+    const x = randomImages(2, 48, 48);
+    const t1 = tf.randomNormal([2, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const t2 = tf.randomNormal([2, 8], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const run = (t: tf.Tensor2D) => m.forward(x, t, false, { returnAttention: true, returnTokenLogits: true });
+    const a = run(t1);
+    const b = run(t2);
+    expect(maxAbsDiff(a.tokens, b.tokens)).toBe(0); // zero-initialized FiLM: the instruction has no effect yet
+    // Each token's last two channels are its map's attention-weighted cell centre (spatial soft-argmax).
+    const coords = tf.tensor2d([-2 / 3, -2 / 3, 0, -2 / 3, 2 / 3, -2 / 3, -2 / 3, 0, 0, 0, 2 / 3, 0, -2 / 3, 2 / 3, 0, 2 / 3, 2 / 3, 2 / 3], [9, 2]); // 3x3 grid, row-major
+    const want = tf.tidy(() => tf.matMul(a.tokenMaps!.reshape([16, 9]), coords)); // [B*S,N] @ [N,2]
+    const got = tf.tidy(() => a.tokens.slice([0, 0, 32], [2, 8, 2]).reshape([16, 2]));
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    expect(a.tokenLogits!.shape).toEqual([2, 8, 9]);
+    randomizeWeights({ w: m.namedWeights()['film.0.w'] }, 5);
+    const c = run(t1);
+    const d = run(t2);
+    expect(maxAbsDiff(c.tokens, d.tokens)).toBeGreaterThan(1e-3);
+    const wrong = tf.zeros([2, 5]) as tf.Tensor2D;
+    expect(() => m.forward(x, wrong, false)).toThrow(/text embedding dim 5 != textDim 8/);
+    expect(() => create('siglip_film_tl8_patch16_96', { ...small, textDim: 0 })).toThrow(/film needs textDim > 0/);
+    for (const o of [a, b, c, d]) tf.dispose([o.tokens, o.pooled, o.tokenMaps ?? [], o.tokenLogits ?? [], ...(o.attention ?? [])]);
+    tf.dispose([x, t1, t2, wrong, coords, want, got]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
