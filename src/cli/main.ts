@@ -112,6 +112,8 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   --val-fraction F    episodes held out for validation (default: the training preset, 0.05)
   --max-episodes N    use only the first N successful demos (sample-efficiency runs; default all)
   --init-from DIR     start from a checkpoint's config and weights (a longer or second schedule) instead of a fresh init
+  --warm-start PART=DIR  fresh policy, but copy PART (backbone|decoder) from checkpoint DIR where names and shapes
+                      match (the rest is listed and kept fresh); repeatable
   --val-samples N     validation steps evaluated per epoch (default 1024)
   --save-every N      also checkpoint every N steps (default 200; 0 = epoch ends only)
   --val-every N       also validate every N steps (a metrics.jsonl record with a fractional epoch; default 0 = epoch ends only)
@@ -129,6 +131,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     const { values: v } = parse(args, {
       policy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, 'val-fraction': { type: 'string' }, 'val-samples': { type: 'string' }, 'max-episodes': { type: 'string' }, 'init-from': { type: 'string' },
+      'warm-start': { type: 'string', multiple: true },
       'save-every': { type: 'string' }, 'val-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
       blind: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'no-augment': { type: 'boolean' }, f16: { type: 'boolean' },
       'keep-optimizer': { type: 'boolean' }, resume: { type: 'boolean' },
@@ -159,11 +162,17 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
       if (x !== undefined) train[key] = x;
     }
     if (num('lr') !== undefined) train.lr = num('lr')!;
+    const warmStart = ((v['warm-start'] as unknown as string[] | undefined) ?? []).map((ps) => {
+      const i = ps.indexOf('=');
+      const part = ps.slice(0, i);
+      if (i <= 0 || (part !== 'backbone' && part !== 'decoder')) throw new Error(`--warm-start expects backbone=DIR or decoder=DIR, got "${ps}"`);
+      return { part: part as 'backbone' | 'decoder', from: ps.slice(i + 1) };
+    });
     const { runTrain } = await import('../train/node.ts');
     const policy = String(v.policy);
     const summary = await runTrain({
       policy, data: (v.data as string) ?? 'data/tabletop-train', out: (v.out as string) ?? `checkpoints/${policy}`, resume: Boolean(v.resume),
-      batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), maxEpisodes: opt('max-episodes'), initFrom: v['init-from'] as string | undefined, backend: backend as 'wasm' | 'cpu' | undefined,
+      batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), maxEpisodes: opt('max-episodes'), initFrom: v['init-from'] as string | undefined, warmStart, backend: backend as 'wasm' | 'cpu' | undefined,
       f16: v.f16 ? true : undefined, keepOptimizer: Boolean(v['keep-optimizer']), train,
       augment: v['no-augment'] ? { shift: 0, brightness: 0, contrast: 0, saturation: 0 } : undefined,
       policyOverrides: Object.keys(overrides).length ? overrides : undefined,

@@ -237,6 +237,38 @@ export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string)
   return Object.keys(dst).filter((k) => !(k in src));
 }
 
+/** Parts of a policy a warm start can take from another checkpoint. */
+export const WARM_START_PARTS = ['backbone', 'decoder'] as const;
+export type WarmStartPart = (typeof WARM_START_PARTS)[number];
+
+/**
+ * Warm start one part of a new policy from another policy (timm's
+ * load_pretrained with strict=False): 'backbone' = the vision backbone's
+ * weights (backbone.*), 'decoder' = everything else (instruction encoder and
+ * GPT). Each tensor of that part whose name and shape the new policy also has
+ * is copied; the rest keep their fresh init and are reported (names absent in
+ * the new policy, or shape mismatches, e.g. the vision-token projection when
+ * the two backbones' token widths differ). Throws when nothing matches, since
+ * then the warm start is surely not what was meant.
+ */
+export function warmStartWeights(from: VlaPolicy, to: VlaPolicy, part: WarmStartPart, where: string): { copied: string[]; skipped: string[] } {
+  if (!WARM_START_PARTS.includes(part)) throw new Error(`${where}: warm-start part must be ${WARM_START_PARTS.join(' or ')}, got ${JSON.stringify(part)}`);
+  const inPart = (k: string) => (part === 'backbone') === k.startsWith('backbone.');
+  const src = from.namedWeights();
+  const dst = to.namedWeights();
+  const copied: string[] = [];
+  const skipped: string[] = [];
+  for (const [k, v] of Object.entries(src)) {
+    if (!inPart(k)) continue;
+    if (!(k in dst)) skipped.push(`${k} (not in the new policy)`);
+    else if (v.shape.join() !== dst[k].shape.join()) skipped.push(`${k} [${v.shape}] vs [${dst[k].shape}]`);
+    else copied.push(k);
+  }
+  if (copied.length === 0) throw new CheckpointError(`${where}: no ${part} weight of the checkpoint fits the new policy (${skipped.length} skipped: ${list(skipped)})`);
+  for (const k of copied) dst[k].assign(src[k]);
+  return { copied, skipped };
+}
+
 const WPE = 'gpt.wpe';
 
 /**

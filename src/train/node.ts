@@ -13,7 +13,7 @@ import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
 import type { AugmentConfig } from './augment.ts';
-import { CONFIG_FILE, type CheckpointConfig, INIT_METRICS_FILE, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadCheckpoint, parseConfig, parseWeights, saveCheckpoint, transplantWeights } from './checkpoint.ts';
+import { CONFIG_FILE, type CheckpointConfig, INIT_METRICS_FILE, METRICS_FILE, OPTIMIZER_FILE, applyWeights, loadCheckpoint, parseConfig, parseWeights, saveCheckpoint, transplantWeights, type WarmStartPart, warmStartWeights } from './checkpoint.ts';
 import type { ParsedSafetensors } from '../io/safetensors.ts';
 import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
@@ -56,6 +56,13 @@ export interface TrainArgs {
   normalizeProprio?: boolean;
   /** Start from this checkpoint's config and weights (fine-tuning / a longer schedule) instead of a fresh init. */
   initFrom?: string;
+  /** Fresh policy, but these parts copied from other checkpoints (checkpoint.ts warmStartWeights). */
+  warmStart?: WarmStart[];
+}
+
+export interface WarmStart {
+  part: WarmStartPart;
+  from: string;
 }
 
 export interface RunTrainOptions {
@@ -69,6 +76,7 @@ export interface RunTrainOptions {
   valFraction?: number;
   maxEpisodes?: number;
   initFrom?: string;
+  warmStart?: WarmStart[];
   backend?: 'wasm' | 'cpu';
   f16?: boolean;
   augment?: Partial<AugmentConfig>;
@@ -104,6 +112,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
     train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
     ...(o.initFrom ? { initFrom: o.initFrom } : {}),
+    ...(o.warmStart?.length ? { warmStart: o.warmStart } : {}),
   };
 }
 
@@ -168,6 +177,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     args = resolveArgs(o);
   }
   policyConfig(args.policy, args.policyOverrides); // unknown policy names / fields fail before any work
+  if (args.initFrom && args.warmStart?.length) throw new Error('--warm-start and --init-from exclude each other: --init-from already starts from a whole checkpoint');
   const be = await initBackend(args.backend);
   if (be.backend !== args.backend) throw new Error(`backend ${args.backend} did not start (${be.fallbackReason ?? 'unknown reason'})`);
   const source = dirSource(args.data);
@@ -207,6 +217,17 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,
   });
+  if (!resumed && args.warmStart?.length) {
+    for (const w of args.warmStart) {
+      const src = await loadCheckpoint(w.from);
+      try {
+        const r = warmStartWeights(src.policy, policy, w.part, `--warm-start ${w.part}=${w.from}`);
+        log(`--warm-start ${w.part}=${w.from}: copied ${r.copied.length} tensors${r.skipped.length ? `; not copied (fresh init or no place) ${r.skipped.length}: ${r.skipped.join(', ')}` : ''}`);
+      } finally {
+        src.policy.dispose();
+      }
+    }
+  }
   if (!resumed && policy.config.proprioDim > 0 && policy.config.proprioMean.length === 0 && (args.normalizeProprio ?? true)) {
     policy.fitProprioStats(await data.proprioSample());
   }

@@ -11,7 +11,7 @@ import { createPolicy } from '../../policies/registry.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { interpolatePosEmbed } from '../../backbones/index.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
-import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint, transplantWeights } from '../../src/train/checkpoint.ts';
+import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint, transplantWeights, warmStartWeights } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { loadCheckpointPolicy } from '../../src/worker/checkpoint.ts';
 import { randomizeWeights } from '../models/helpers.ts';
@@ -176,6 +176,37 @@ describe('checkpoints', () => {
     const deeper = new VlaPolicy({ ...from.config, imageSize: 48, maxTextLen: 24 });
     expect(() => transplantWeights(from, deeper, '--init-from test')).toThrow(/shape mismatch 2 \(checkpoint vs new policy\): text\.wpe \[16,16\] vs \[24,16\], gpt\.wpe \[55,32\] vs \[103,32\]/);
     for (const p of [from, to, deeper]) p.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('--warm-start copies one part (backbone or decoder) where names and shapes match, lists the rest, refuses when nothing fits', () => {
+    const n0 = tf.memory().numTensors;
+    const bounds = { actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] };
+    const cnn = createPolicy('efficientnet-film', { ...TINY_POLICY, ...bounds });
+    const vit = createPolicy('vit-siglip', { ...TINY_VIT, ...bounds });
+    for (const p of [cnn, vit]) randomizeWeights(p.namedWeights(), 21);
+    // RT-1's token path on a ViT: same decoder layout as the CNN policy, narrower vision tokens.
+    const to = createPolicy('vit-siglip', { ...TINY_POLICY, ...bounds, backbone: 'siglip_film_tl8_patch16_96', backboneOverrides: { depth: 1, dim: 32, heads: 2, mlpRatio: 2 }, useTextTokens: false });
+    const before = weightsOf(to);
+    const dec = warmStartWeights(cnn, to, 'decoder', '--warm-start decoder=cnn');
+    expect(dec.skipped).toEqual([`gpt.vision_proj.w [${cnn.backbone.outputDim},32] vs [34,32]`]);
+    expect(dec.copied.some((k) => k.startsWith('backbone.'))).toBe(false);
+    const bb = warmStartWeights(vit, to, 'backbone', '--warm-start backbone=vit');
+    expect(bb.skipped).toEqual(expect.arrayContaining(['backbone.map.latent (not in the new policy)']));
+    expect(bb.copied).toContain('backbone.blocks.0.attn.qkv.w');
+    const after = weightsOf(to);
+    const src = { ...weightsOf(vit), ...weightsOf(cnn) };
+    for (const k of Object.keys(after)) {
+      const copied = dec.copied.includes(k) || bb.copied.includes(k);
+      // from the TINY_VIT backbone (siglip, depth 1) for backbone.*, from the CNN for the rest
+      const from = k.startsWith('backbone.') ? weightsOf(vit)[k] : weightsOf(cnn)[k];
+      expect(after[k], k).toEqual(copied ? from : before[k]);
+      if (copied) expect(src[k]).toBeDefined();
+    }
+    expect(() => warmStartWeights(vit, cnn, 'backbone', '--warm-start backbone=vit')).toThrow(/--warm-start backbone=vit: no backbone weight of the checkpoint fits the new policy \(\d+ skipped: backbone\.patch_embed\.w \(not in the new policy\)/);
+    expect(() => warmStartWeights(cnn, to, 'gpt' as never, 'x')).toThrow(/part must be backbone or decoder/);
+    expect(to.selectAction(obs(2)).every(Number.isFinite)).toBe(true);
+    for (const p of [cnn, vit, to]) p.dispose();
     expect(tf.memory().numTensors).toBe(n0);
   });
 });

@@ -143,6 +143,30 @@ describe('vlalab train', () => {
     expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet-film policy \(backbone efficientnet_film_xs_64\), not vit-siglip/);
   }, 90_000);
 
+  it('--warm-start builds a fresh policy and copies the named part from another checkpoint (here: a ViT policy taking a CNN policy\'s decoder)', async () => {
+    const data = synthDataset({ episodes: 4, steps: 6 });
+    const small = ['--batch', '4', '--image-size', '32', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--set', 'useTextTokens=false'];
+    const cnn = join(tempDir(), 'cnn');
+    expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', cnn, '--steps', '1', '--set', 'backbone="efficientnet_film_xs_64"', ...small]).status).toBe(0);
+    const vit = ['--set', 'backbone="siglip_film_tl8_patch16_96"', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2}', '--set', 'spatialAux="tokens"', '--set', 'planDims=0', '--set', 'planLow=[]', '--set', 'planHigh=[]', '--set', 'auxDim=4', ...small];
+    const out = join(tempDir(), 'vit');
+    const r = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--steps', '1', '--lr', '0', '--warm-start', `decoder=${cnn}`, ...vit]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--warm-start decoder=.*cnn: copied \d+ tensors; not copied \(fresh init or no place\) 1: gpt\.vision_proj\.w \[\d+,32\] vs \[34,32\]/);
+    const a = await loadCheckpoint(cnn), b = await loadCheckpoint(out);
+    expect((b.config.training as { args: { warmStart: unknown } }).args.warmStart).toEqual([{ part: 'decoder', from: cnn }]);
+    const wa = a.policy.namedWeights(), wb = b.policy.namedWeights();
+    const shared = Object.keys(wb).filter((k) => !k.startsWith('backbone.') && k !== 'gpt.vision_proj.w');
+    expect(shared.length).toBeGreaterThan(10);
+    for (const k of shared) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: as copied
+    a.policy.dispose();
+    b.policy.dispose();
+    const both = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'both'), '--steps', '1', '--init-from', cnn, '--warm-start', `decoder=${cnn}`]);
+    expect(both.stderr.trim()).toBe('vlalab: --warm-start and --init-from exclude each other: --init-from already starts from a whole checkpoint');
+    const part = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'part'), '--warm-start', `gpt=${cnn}`]);
+    expect(part.stderr.trim()).toBe(`vlalab: --warm-start expects backbone=DIR or decoder=DIR, got "gpt=${cnn}"`);
+  }, 90_000);
+
   it('rejects bad options with one clear line', () => {
     const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
     expect(r.status).toBe(1);
