@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getPreset } from '../../backbones/index.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 
 // Drives the built demo page like a person: types commands, swaps the policy,
@@ -78,8 +79,14 @@ describe('demo page', () => {
       expect(await p.textContent('#looks-info')).toMatch(/(TokenLearner maps|last-layer attention), \d+x\d+ grid/);
     }
     expect(shipped.length).toBeGreaterThanOrEqual(2);
-    expect(kinds['efficientnet-film']).toMatch(/^tokenlearner \d+x\d+$/);
-    expect(kinds['vit-siglip']).toMatch(/^attention \d+x\d+$/);
+    // A backbone with TokenLearner shows its maps (both shipped ones: the ViT now has the RT-1 token path),
+    // one without shows the last layer's attention (policies/saliency.ts; unit-tested for both kinds).
+    for (const name of shipped) {
+      const cfg = JSON.parse(readFileSync(`checkpoints/${name}/config.json`, 'utf8')).policy.config;
+      const learned = { ...getPreset(cfg.backbone), ...cfg.backboneOverrides }.tokenLearnerTokens > 0;
+      expect(kinds[name], name).toMatch(learned ? /^tokenlearner \d+x\d+$/ : /^attention \d+x\d+$/);
+    }
+    expect(kinds['efficientnet-film']).toMatch(/^tokenlearner 6x6$/);
     await p.screenshot({ path: 'test-artifacts/demo-looks-at.png' });
     expect(errors).toEqual([]);
   });

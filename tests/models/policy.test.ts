@@ -196,7 +196,13 @@ describe('VlaPolicy', () => {
     expect([a.kind, a.camera, a.grid]).toEqual(['tokenlearner', 'scene', [2, 2]]); // xs preset: output stride 32 at 64 px
     const b = vit.saliency(obs(1), 'wrist');
     expect([b.kind, b.camera, b.grid]).toEqual(['attention', 'wrist', [4, 4]]); // 32 px / 8 px patches
-    for (const s of [a, b]) {
+    const tl = new VlaPolicy({ ...small, backbone: 'siglip_film_tl8_patch16_96', backboneOverrides: { depth: 1, dim: 32, heads: 2 }, imageSize: 32 });
+    const n1 = tf.memory().numTensors;
+    const c = tl.saliency(obs(1));
+    expect([c.kind, c.camera, c.grid]).toEqual(['tokenlearner', 'scene', [2, 2]]); // a ViT with TokenLearner: its maps, 32 px / 16 px patches
+    expect(tf.memory().numTensors).toBe(n1);
+    tl.dispose();
+    for (const s of [a, b, c]) {
       expect(s.heat.length).toBe(s.grid[0] * s.grid[1]);
       expect(s.heat.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 4);
       expect(s.heat.every((v) => v >= 0)).toBe(true);
