@@ -127,6 +127,8 @@ function conflicts(o: RunTrainOptions, saved: TrainArgs): string[] {
   check('seed', o.seed, saved.seed);
   check('val-fraction', o.valFraction, saved.valFraction);
   check('max-episodes', o.maxEpisodes, saved.maxEpisodes ?? 0);
+  check('init-from', o.initFrom, saved.initFrom);
+  check('warm-start', o.warmStart?.length ? o.warmStart : undefined, saved.warmStart ?? []);
   if (o.augment) check('augment', { ...saved.augment, ...o.augment }, saved.augment);
   for (const [k, v] of Object.entries(o.train ?? {})) check(k, v, saved.train[k as keyof TrainConfig]);
   for (const [k, v] of Object.entries(o.policyOverrides ?? {})) check(k, v, saved.policyOverrides[k as keyof VlaPolicyConfig]);

@@ -161,6 +161,8 @@ describe('vlalab train', () => {
     for (const k of shared) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: as copied
     a.policy.dispose();
     b.policy.dispose();
+    const resumed = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--resume', '--warm-start', `backbone=${cnn}`]);
+    expect(resumed.stderr).toMatch(/--resume continues the saved run; these options differ from it: warm-start: \[\{"part":"backbone",.*\(saved run: \[\{"part":"decoder",/);
     const both = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'both'), '--steps', '1', '--init-from', cnn, '--warm-start', `decoder=${cnn}`]);
     expect(both.stderr.trim()).toBe('vlalab: --warm-start and --init-from exclude each other: --init-from already starts from a whole checkpoint');
     const part = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'part'), '--warm-start', `gpt=${cnn}`]);
