@@ -194,7 +194,7 @@ export function vitParamCount(cfg: ViTConfig): number {
   if (cfg.film) n += cfg.depth * filmParamCount(cfg.textDim, C);
   if (cfg.pool === 'map') n += mapHeadParamCount(C, H);
   if (cfg.tokenLearnerTokens > 0) n += tokenLearnerParamCount(tokenDimOf(cfg), tlConfig(cfg));
-  if (cfg.numClasses > 0) n += C * cfg.numClasses + cfg.numClasses;
+  if (cfg.numClasses > 0) n += tokenDimOf(cfg) * cfg.numClasses + cfg.numClasses;
   return n;
 }
 
@@ -277,7 +277,7 @@ export class ViT extends Module implements VisionBackbone {
     this.tl = config.tokenLearnerTokens > 0 ? addTokenLearner(s, 'tokenlearner', this.outputDim, tlConfig(config)) : null;
     this.head =
       config.numClasses > 0
-        ? { w: s.add('head.w', [C, config.numClasses], truncNormal(0.02)), b: s.add('head.b', [config.numClasses], zeros) }
+        ? { w: s.add('head.w', [this.outputDim, config.numClasses], truncNormal(0.02)), b: s.add('head.b', [config.numClasses], zeros) } // pooled width
         : null;
   }
 
@@ -394,7 +394,7 @@ export class ViT extends Module implements VisionBackbone {
     if (cfg.pool === 'map') f += 2 * (C * C + N * 2 * C * C + 2 * N * C + C * C + 2 * C * Hm);
     if (cfg.film) f += cfg.depth * (2 * cfg.textDim * 2 * C + 2 * N * C);
     if (this.tl) f += tokenLearnerFlops(N, tokenDimOf(cfg), tlConfig(cfg));
-    if (cfg.numClasses > 0) f += 2 * C * cfg.numClasses;
+    if (cfg.numClasses > 0) f += 2 * tokenDimOf(cfg) * cfg.numClasses;
     return f;
   }
 }

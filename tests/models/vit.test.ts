@@ -136,6 +136,11 @@ describe('ViT', () => {
     const wrong = tf.zeros([2, 5]) as tf.Tensor2D;
     expect(() => m.forward(x, wrong, false)).toThrow(/text embedding dim 5 != textDim 8/);
     expect(() => create('siglip_film_tl8_patch16_96', { ...small, textDim: 0 })).toThrow(/film needs textDim > 0/);
+    expect(() => create('siglip_film_tl8_patch16_96', { ...small, pool: 'map' })).toThrow(/coordChannels needs pool 'gap'/);
+    const headed = create('siglip_film_tl8_patch16_96', { ...small, numClasses: 5 });
+    expect(headed.namedWeights()['head.w'].shape).toEqual([34, 5]); // a classifier reads the pooled tokens, coordinates included
+    expect(headed.paramCount()).toBe(m.paramCount() + 34 * 5 + 5);
+    headed.dispose();
     for (const o of [a, b, c, d]) tf.dispose([o.tokens, o.pooled, o.tokenMaps ?? [], o.tokenLogits ?? [], ...(o.attention ?? [])]);
     tf.dispose([x, t1, t2, wrong, coords, want, got]);
     m.dispose();
