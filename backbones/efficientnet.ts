@@ -11,7 +11,7 @@
 // torchvision's implementation so that B0/B3 parameter counts (5,288,548 and
 // 12,233,232 with the 1000-class head) and checkpoint names match exactly.
 import * as tf from '@tensorflow/tfjs';
-import { type FilmParams, addFilm, film, filmParamCount } from './film.ts';
+import { type FilmParams, addFilm, checkTextDim, film, filmParamCount } from './film.ts';
 import {
   type MBConvParams,
   type MBConvSpec,
@@ -234,9 +234,7 @@ export class EfficientNet extends Module implements VisionBackbone {
   }
 
   forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, training: boolean, opts: ForwardOptions = {}): BackboneOutput {
-    if (textEmb && this.textDim > 0 && textEmb.shape[1] !== this.textDim) {
-      throw new Error(`${this.name}: text embedding dim ${textEmb.shape[1]} != textDim ${this.textDim}`);
-    }
+    checkTextDim(this.name, this.textDim, textEmb);
     return tf.tidy(() => {
       const cfg = this.config;
       let x = this.trunk(images, textEmb, training, this.blocks.length);

@@ -28,6 +28,11 @@ export function filmParamCount(textDim: number, channels: number): number {
   return textDim * 2 * channels + 2 * channels;
 }
 
+/** Throws, naming the backbone, when a FiLM-conditioned backbone (textDim > 0) is given an embedding of another width. */
+export function checkTextDim(name: string, textDim: number, textEmb: tf.Tensor2D | null): void {
+  if (textEmb && textDim > 0 && textEmb.shape[1] !== textDim) throw new Error(`${name}: text embedding dim ${textEmb.shape[1]} != textDim ${textDim}`);
+}
+
 /** x: [B,H,W,C] (or [B,N,C]), textEmb: [B,D]. */
 export function film(x: tf.Tensor, textEmb: tf.Tensor2D, p: FilmParams): tf.Tensor {
   const C = p.channels;

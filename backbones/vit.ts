@@ -10,7 +10,7 @@
 //   pooled = class token | mean of patch tokens ('gap') | attention pool ('map')
 //   tokens = the patch tokens [B, N, C] (optionally TokenLearner-reduced).
 import * as tf from '@tensorflow/tfjs';
-import { type FilmParams, addFilm, film, filmParamCount } from './film.ts';
+import { type FilmParams, addFilm, checkTextDim, film, filmParamCount } from './film.ts';
 import { type GeluKind, Module, appendCoords, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
 import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
 import {
@@ -316,7 +316,7 @@ export class ViT extends Module implements VisionBackbone {
 
   forward(images: tf.Tensor4D, textEmb: tf.Tensor2D | null, _training: boolean, opts: ForwardOptions = {}): BackboneOutput {
     const cfg = this.config;
-    if (this.textDim > 0 && textEmb && textEmb.shape[1] !== this.textDim) throw new Error(`${this.name}: text embedding dim ${textEmb.shape[1]} != textDim ${this.textDim}`);
+    checkTextDim(this.name, this.textDim, textEmb);
     const [B, Himg, Wimg] = images.shape;
     const p = cfg.patchSize;
     if (Himg % p !== 0 || Wimg % p !== 0) throw new Error(`${this.name}: input ${Himg}x${Wimg} not divisible by patch ${p}`);

@@ -162,13 +162,14 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
       if (x !== undefined) train[key] = x;
     }
     if (num('lr') !== undefined) train.lr = num('lr')!;
+    const { runTrain } = await import('../train/node.ts');
+    const { WARM_START_PARTS } = await import('../train/checkpoint.ts');
     const warmStart = ((v['warm-start'] as unknown as string[] | undefined) ?? []).map((ps) => {
       const i = ps.indexOf('=');
-      const part = ps.slice(0, i);
-      if (i <= 0 || (part !== 'backbone' && part !== 'decoder')) throw new Error(`--warm-start expects backbone=DIR or decoder=DIR, got "${ps}"`);
-      return { part: part as 'backbone' | 'decoder', from: ps.slice(i + 1) };
+      const part = WARM_START_PARTS.find((p) => p === ps.slice(0, i));
+      if (i <= 0 || !part) throw new Error(`--warm-start expects ${WARM_START_PARTS.map((p) => `${p}=DIR`).join(' or ')}, got "${ps}"`);
+      return { part, from: ps.slice(i + 1) };
     });
-    const { runTrain } = await import('../train/node.ts');
     const policy = String(v.policy);
     const summary = await runTrain({
       policy, data: (v.data as string) ?? 'data/tabletop-train', out: (v.out as string) ?? `checkpoints/${policy}`, resume: Boolean(v.resume),

@@ -220,14 +220,19 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,
   });
   if (!resumed && args.warmStart?.length) {
-    for (const w of args.warmStart) {
-      const src = await loadCheckpoint(w.from);
-      try {
-        const r = warmStartWeights(src.policy, policy, w.part, `--warm-start ${w.part}=${w.from}`);
-        log(`--warm-start ${w.part}=${w.from}: copied ${r.copied.length} tensors${r.skipped.length ? `; not copied (fresh init or no place) ${r.skipped.length}: ${r.skipped.join(', ')}` : ''}`);
-      } finally {
-        src.policy.dispose();
+    try {
+      for (const w of args.warmStart) {
+        const src = await loadCheckpoint(w.from);
+        try {
+          const r = warmStartWeights(src.policy, policy, w.part, `--warm-start ${w.part}=${w.from}`);
+          log(`--warm-start ${w.part}=${w.from}: copied ${r.copied.length} tensors${r.skipped.length ? `; not copied (fresh init or no place) ${r.skipped.length}: ${r.skipped.join(', ')}` : ''}`);
+        } finally {
+          src.policy.dispose();
+        }
       }
+    } catch (e) {
+      policy.dispose(); // as for a refused --init-from: a library caller (e.g. a UI) keeps no half-initialized policy
+      throw e;
     }
   }
   if (!resumed && policy.config.proprioDim > 0 && policy.config.proprioMean.length === 0 && (args.normalizeProprio ?? true)) {
