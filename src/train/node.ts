@@ -265,8 +265,10 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     if (resumed) {
       const moments = Object.fromEntries([...resumed.file.tensors].filter(([k]) => !k.startsWith('w.')).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
       trainer.resume(resumed.state, moments);
-      // An epoch whose metrics line was written but whose checkpoint was not runs again: drop its line.
-      writeFileSync(mPath, readMetrics().filter((r) => r.epoch <= resumed.state.epoch).map((r) => JSON.stringify(r) + '\n').join(''));
+      // Steps after the checkpoint run again: drop their metrics lines (an epoch-end or --val-every record
+      // written just before a crash). By step, not epoch: a mid-epoch record has a fractional epoch above
+      // the resumed state's whole one, yet its step is covered by the checkpoint.
+      writeFileSync(mPath, readMetrics().filter((r) => r.step <= resumed.state.step).map((r) => JSON.stringify(r) + '\n').join(''));
       log(`resuming ${o.out} at step ${resumed.state.step}/${resumed.state.totalSteps} (epoch ${resumed.state.epoch + 1})`);
       if (resumed.state.step >= resumed.state.totalSteps) await save(policy, trainer.opt, trainer.state, true); // crashed while finishing
     } else {

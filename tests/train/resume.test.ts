@@ -69,6 +69,18 @@ describe('resumable training', () => {
     for (const [k, v] of wa) expect(wb.get(k)).toEqual(v); // validation has no side effect on training (BN in eval mode)
   }, 90_000);
 
+  it('a resume keeps the mid-epoch validation records the checkpoint covers', async () => {
+    const train = { ...base.train, valEverySteps: 2 };
+    const a = out();
+    await runTrain({ ...base, out: a, train });
+    const b = out();
+    await runTrain({ ...base, out: b, train, shouldStop: (s) => s.step >= 5 }); // records at steps 2 and 4 (epoch 0.333, 0.667)
+    expect(metrics(b).map((r) => r.step)).toEqual([2, 4]);
+    await runTrain({ ...base, out: b, train, resume: true });
+    expect(metrics(b).map((r) => r.step)).toEqual([2, 4, 6, 8, 10, 12]);
+    expect(metrics(b)).toEqual(metrics(a));
+  }, 90_000);
+
   it('refuses to overwrite a run, refuses changed options on resume, and no-ops a finished run', async () => {
     const a = out();
     await runTrain({ ...base, out: a, train: { ...base.train, epochs: 1 } });
