@@ -1,6 +1,6 @@
 // `vlalab analyze <experiment>`: the CNN-vs-Transformer questions as
 // reproducible experiments, each writing JSON + a self-contained HTML report.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { htmlPage, lineChart } from '../analysis/charts.ts';
@@ -21,13 +21,32 @@ const EXPERIMENTS: Record<string, string> = {
 /** The shipped checkpoints: the default policies of the evaluation experiments. */
 export const SHIPPED_POLICIES = ['checkpoints/efficientnet-film', 'checkpoints/vit-siglip'];
 
-// The shipped policies' backbones.
-export const RESOLUTION_BACKBONES = ['efficientnet_film_s_os16_96', 'siglip_tiny_patch16_96'];
+/**
+ * The shipped policies' backbone presets, read from their config.json (a
+ * hard-coded list went stale when a new ViT was shipped). A checkpoint whose
+ * backbone is not a plain preset is refused: the cost table would describe
+ * another model.
+ */
+export function shippedBackbones(policies: string[] = SHIPPED_POLICIES): string[] {
+  return policies.map((dir) => {
+    const file = join(dir, 'config.json');
+    let policy: { backbone?: unknown; config?: { backboneOverrides?: Record<string, unknown> } } | undefined;
+    try {
+      policy = JSON.parse(readFileSync(file, 'utf8')).policy;
+    } catch (e) {
+      throw new Error(`analyze resolution: cannot read the shipped checkpoint config ${file}: ${(e as Error).message}`);
+    }
+    if (typeof policy?.backbone !== 'string') throw new Error(`analyze resolution: ${file} names no policy.backbone`);
+    const overrides = Object.keys(policy.config?.backboneOverrides ?? {});
+    if (overrides.length > 0) throw new Error(`analyze resolution: ${file} overrides its backbone preset (${overrides.join(', ')}); pass the backbones explicitly`);
+    return policy.backbone;
+  });
+}
 
 export async function runResolution(o: { quick: boolean; out: string; backbones?: string[] }): Promise<ResolutionRow[]> {
   const info = await initBackend('wasm');
   const resolutions = o.quick ? [64, 96, 128] : [64, 96, 128, 160, 224];
-  const rows = costVsResolution(o.backbones ?? RESOLUTION_BACKBONES, resolutions, o.quick ? 3 : 15);
+  const rows = costVsResolution(o.backbones ?? shippedBackbones(), resolutions, o.quick ? 3 : 15);
   mkdirSync(o.out, { recursive: true });
   const meta = { experiment: 'resolution', quick: o.quick, backend: info.backend, resolutions, machine: machineInfo() };
   writeFileSync(join(o.out, 'resolution.json'), JSON.stringify({ meta, rows }, null, 2) + '\n');

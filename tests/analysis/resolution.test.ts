@@ -1,19 +1,21 @@
 // `vlalab analyze resolution --quick` on the shipped backbones: the cost rows
 // follow the predicted scaling (CNN FLOPs ~ pixels; ViT attention share grows
 // with the patch count) and the report is written.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RESOLUTION_BACKBONES, runResolution } from '../../src/cli/analyze.ts';
+import { shippedBackbones, runResolution } from '../../src/cli/analyze.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'vlalab-res-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('analyze resolution --quick', () => {
   it('measures both shipped backbones at 64/96/128 px with the predicted scaling', async () => {
+    const shipped = shippedBackbones();
+    expect(shipped).toEqual(['efficientnet_film_s_os16_96', 'siglip_film_tl8_patch16_96']); // checkpoints/*/config.json
     const rows = await runResolution({ quick: true, out });
-    expect(rows.map((r) => `${r.backbone}@${r.resolution}`)).toEqual(RESOLUTION_BACKBONES.flatMap((b) => [64, 96, 128].map((s) => `${b}@${s}`)));
+    expect(rows.map((r) => `${r.backbone}@${r.resolution}`)).toEqual(shipped.flatMap((b) => [64, 96, 128].map((s) => `${b}@${s}`)));
     const cnn = rows.filter((r) => r.family === 'cnn');
     const vit = rows.filter((r) => r.family === 'transformer');
     expect(new Set(cnn.map((r) => r.params)).size).toBe(1); // resolution changes cost, not size
@@ -28,4 +30,13 @@ describe('analyze resolution --quick', () => {
     expect(existsSync(join(out, 'resolution.html'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'resolution.json'), 'utf8')).meta.quick).toBe(true);
   }, 120_000);
+
+  it('refuses a shipped checkpoint without a readable plain-preset backbone, naming the file', () => {
+    const dir = mkdtempSync(join(out, 'ckpt-'));
+    expect(() => shippedBackbones([dir])).toThrow(new RegExp(`cannot read the shipped checkpoint config ${dir}/config.json`));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ policy: { backbone: 'vit_tiny', config: { backboneOverrides: { depth: 2 } } } }));
+    expect(() => shippedBackbones([dir])).toThrow(/overrides its backbone preset \(depth\)/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ policy: {} }));
+    expect(() => shippedBackbones([dir])).toThrow(/names no policy.backbone/);
+  });
 });
