@@ -32,6 +32,16 @@ export function mergeRuns(inputs: string[], out: string): { records: number; dup
       all.push(r);
     }
   }
+  // Shards of one label run with different weights (a checkpoint retrained between jobs) are not one run.
+  const shaOf = new Map<string, string>();
+  for (const r of all) {
+    if (r.checkpointSha256 === undefined) continue;
+    const prev = shaOf.get(r.policy);
+    if (prev !== undefined && prev !== r.checkpointSha256) {
+      throw new Error(`the inputs hold episodes of "${r.policy}" run with different weights (checkpoint sha256 ${prev.slice(0, 12)}… and ${r.checkpointSha256.slice(0, 12)}…): not merged`);
+    }
+    shaOf.set(r.policy, r.checkpointSha256);
+  }
   // Stable order regardless of which shard finished first.
   all.sort((a, b) => a.policy.localeCompare(b.policy) || a.task.localeCompare(b.task) || a.seed - b.seed);
   for (const r of all) appendRecord(outFile, r);

@@ -17,6 +17,8 @@ export interface EpisodeRecord {
   instruction: string;
   /** Policy label in the comparison: a checkpoint/name, "expert" or "<policy>+blind". */
   policy: string;
+  /** SHA-256 of the checkpoint's config.json + weights.safetensors (learned policies from a directory; eval/fingerprint.ts). */
+  checkpointSha256?: string;
   backbone: string;
   /** tfjs backend that ran inference ("none" for the scripted expert). */
   backend: string;

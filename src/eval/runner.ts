@@ -16,6 +16,7 @@ import { writePolicyVideo } from '../cli/video.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { acquireRunLock } from './lock.ts';
+import { checkResumedRecords, checkpointSha256 } from './fingerprint.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { writeOutputs } from './report.ts';
@@ -31,6 +32,8 @@ export interface PolicySpec {
   blind?: boolean;
   /** Greedy decoding's point estimate, overriding the checkpoint's (policies/gpt.ts). */
   decodePoint?: PointEstimate;
+  /** SHA-256 of the checkpoint's config + weights (fingerprint.ts): stamped on its records, checked on resume. */
+  sha256?: string;
 }
 
 export interface EvalOptions {
@@ -83,7 +86,10 @@ export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): Polic
   if (isDir && !existsSync(join(target, 'config.json'))) throw new Error(`${target} is not a checkpoint directory (no config.json)`);
   const base = isDir ? basename(resolve(target)) : target;
   const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${blind ? '+blind' : ''}`;
-  return { label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind, ...(decodePoint ? { decodePoint } : {}) };
+  return {
+    label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind,
+    ...(decodePoint ? { decodePoint } : {}), ...(isDir ? { sha256: checkpointSha256(target) } : {}),
+  };
 }
 
 /** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
@@ -114,12 +120,19 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
   const file = join(o.out, 'episodes.jsonl');
-  const done = new Set(readRecords(file).map(recordKey));
+  const existing = readRecords(file);
+  for (const u of checkResumedRecords(existing, specs, file)) {
+    if (!o.quiet) process.stderr.write(`note: ${u.unverified} episodes of "${u.label}" in ${file} predate checkpoint fingerprints; they are kept as they are, unverified\n`);
+  }
+  const done = new Set(existing.map(recordKey));
   const jobs = specs.flatMap((spec) => episodes.map((ep) => ({ spec, ep }))).filter((j) => !done.has(recordKey({ policy: j.spec.label, ...j.ep })));
   const total = specs.length * episodes.length;
   const progress = new Progress(`eval ${suite.name}/${o.split}`, total, total - jobs.length);
   if (!o.quiet && total > jobs.length) process.stderr.write(`resuming: ${total - jobs.length} of ${total} episodes already in ${file}\n`);
   const infos = new Map<string, PolicyInfo>();
+  // A policy whose episodes are all done from an earlier invocation loads nowhere this time: keep what its
+  // worker reported then (params, FLOPs, decoding) from the run's summary. Fresh episodes' info replaces it.
+  const earlier = new Map(previousInfos(o.out).map((i) => [i.policy, i]));
   const mounts: Record<string, string> = {};
   specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
   const sessions: HeadlessSession[] = [];
@@ -166,14 +179,30 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
     await Promise.all(sessions.map((s) => s.close()));
   }
   const records = readRecords(file).filter((r) => r.split === o.split && episodes.some((e) => e.task === r.task && e.seed === r.seed));
+  for (const sp of specs) {
+    const e = earlier.get(sp.label);
+    if (!infos.has(sp.label) && e) infos.set(sp.label, e);
+  }
   const summary = summarize(records, [...infos.values()]);
   writeOutputs(o.out, records, summary, meta);
   return { dir: o.out, records, table: formatTable(summary) };
 }
 
+/** The per-policy info of a run directory's summary.json, if it has a readable one. */
+function previousInfos(dir: string): PolicyInfo[] {
+  const f = join(dir, 'summary.json');
+  if (!existsSync(f)) return [];
+  try {
+    const s = JSON.parse(readFileSync(f, 'utf8')) as { policies?: PolicyInfo[] };
+    return (s.policies ?? []).map((p) => ({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint }));
+  } catch {
+    return []; // a torn summary is rewritten from the records below
+  }
+}
+
 async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string): Promise<{ record: EpisodeRecord; info?: PolicyInfo }> {
   const t0 = Date.now();
-  const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label };
+  const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...(spec.sha256 ? { checkpointSha256: spec.sha256 } : {}) };
   try {
     if (spec.kind === 'expert') {
       const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkpointSha256 } from '../../src/eval/fingerprint.ts';
 import { mergeRuns } from '../../src/eval/merge.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { parsePolicySpec, policyPlan, runEval } from '../../src/eval/runner.ts';
@@ -89,6 +90,20 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     // one step cannot lift anything: the policy's episodes carry their outcome too
     expect(ends.outcome).toMatchObject({ kind: 'no_grasp', lifted: [] });
     expect(ends.outcome!.targetDistance).toBeGreaterThan(0.05);
+    expect(ends.checkpointSha256).toBe(checkpointSha256(ckpt)); // which weights ran it
+    // Rerun with every episode done: nothing runs, and the summary keeps the policy's params and FLOPs.
+    const info = () => JSON.parse(readFileSync(join(dir, 'terminates', 'summary.json'), 'utf8')).policies[0];
+    const first = info();
+    expect(first.params).toBeGreaterThan(0);
+    expect((await runEval({ ...base, out: join(dir, 'terminates') })).records).toHaveLength(1);
+    expect(info()).toMatchObject({ policy: 'always-terminates', params: first.params, flopsPerFrame: first.flopsPerFrame });
+    // Retrained in place (same directory, other weights): resuming into the old run directory is refused, the old records kept.
+    const before = readFileSync(join(dir, 'terminates', 'episodes.jsonl'), 'utf8');
+    const w = readFileSync(join(ckpt, 'weights.safetensors'));
+    w[w.length - 1] ^= 0x80; // flip the sign of the last weight (little-endian F32: its top byte)
+    writeFileSync(join(ckpt, 'weights.safetensors'), w);
+    await expect(runEval({ ...base, episodes: 2, out: join(dir, 'terminates') })).rejects.toThrow(/holds 1 episodes of "always-terminates" run with other weights/);
+    expect(readFileSync(join(dir, 'terminates', 'episodes.jsonl'), 'utf8')).toBe(before);
     const r = await runEval({ ...base, out: join(dir, 'ignored'), ignoreTerminate: true, terminateOnSuccess: true });
     expect(r.records[0].terminated).toBe(r.records[0].success); // only success can end it early
     if (!r.records[0].success) expect(r.records[0].steps).toBe(100); // the suite's step limit

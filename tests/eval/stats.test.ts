@@ -103,6 +103,18 @@ describe('episode lists, shards and merge', () => {
     expect(() => mergeRuns(shardDirs, merged)).toThrow(/exists: merge into an empty directory/);
   });
 
+  it('merge refuses shards of one policy label run with different checkpoint weights', () => {
+    const eps = evalEpisodes(suite, 'heldout_layout', 2);
+    const dirs = eps.map((e, i) => {
+      const d = join(dir, `sha-shard${i}`);
+      mkdirSync(d, { recursive: true });
+      appendRecord(join(d, 'episodes.jsonl'), { ...rec('p1', e.task, e.seed, true), checkpointSha256: String(i).repeat(64) });
+      return d;
+    });
+    expect(() => mergeRuns(dirs, join(dir, 'sha-merged'))).toThrow(/episodes of "p1" run with different weights \(checkpoint sha256 000000000000… and 111111111111…\): not merged/);
+    expect(mergeRuns([dirs[0]], join(dir, 'sha-merged-one'))).toEqual({ records: 1, duplicates: 0 });
+  });
+
   it('summaries exclude warm-up and report per-task intervals; CSV quotes safely', () => {
     const rs = [rec('p', 'pick_place', 1, true), rec('p', 'stack', 1, false), { ...rec('p', 'stack', 2, false), failure: { kind: 'nan_action', message: 'action[0] is NaN' } }];
     const [s] = summarize(rs, [{ policy: 'p', backbone: 'vit', params: 2e6, flopsPerFrame: 3e8 }]);
