@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { htmlPage, lineChart } from '../analysis/charts.ts';
 import { costVsResolution, type ResolutionRow } from '../analysis/resolution.ts';
+import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { initBackend } from '../tf/backend.ts';
 import { machineInfo } from './machine.ts';
 
@@ -29,17 +30,17 @@ export const SHIPPED_POLICIES = ['checkpoints/efficientnet-film', 'checkpoints/v
  */
 export function shippedBackbones(policies: string[] = SHIPPED_POLICIES): string[] {
   return policies.map((dir) => {
-    const file = join(dir, 'config.json');
-    let policy: { backbone?: unknown; config?: { backboneOverrides?: Record<string, unknown> } } | undefined;
+    const file = join(dir, CONFIG_FILE);
+    let text: string;
     try {
-      policy = JSON.parse(readFileSync(file, 'utf8')).policy;
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new Error(`analyze resolution: cannot read the shipped checkpoint config ${file}: ${(e as Error).message}`);
     }
-    if (typeof policy?.backbone !== 'string') throw new Error(`analyze resolution: ${file} names no policy.backbone`);
-    const overrides = Object.keys(policy.config?.backboneOverrides ?? {});
+    const { config } = parseConfig(text, file).policy; // the checkpoint format's own checks (format, version, policy.config.backbone)
+    const overrides = Object.keys(config.backboneOverrides ?? {});
     if (overrides.length > 0) throw new Error(`analyze resolution: ${file} overrides its backbone preset (${overrides.join(', ')}); pass the backbones explicitly`);
-    return policy.backbone;
+    return config.backbone;
   });
 }
 

@@ -40,3 +40,16 @@ export function checkResumedRecords(records: EpisodeRecord[], specs: { label: st
   }
   return unverified;
 }
+
+/** Throws when records of one label (e.g. shards being merged) come from different weights: they are not one run. */
+export function checkOneCheckpointPerLabel(records: EpisodeRecord[]): void {
+  const shaOf = new Map<string, string>();
+  for (const r of records) {
+    if (r.checkpointSha256 === undefined) continue;
+    const prev = shaOf.get(r.policy);
+    if (prev !== undefined && prev !== r.checkpointSha256) {
+      throw new Error(`the inputs hold episodes of "${r.policy}" run with different weights (checkpoint sha256 ${prev.slice(0, 12)}… and ${r.checkpointSha256.slice(0, 12)}…): not merged`);
+    }
+    shaOf.set(r.policy, r.checkpointSha256);
+  }
+}

@@ -2,11 +2,11 @@
 // self-contained report.html (inline SVG charts, no external assets) with the
 // per-backbone table, success rates with Wilson 95% intervals per task and
 // overall, and latency percentiles per part.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTCOMES } from '../../tasks/outcome.ts';
 import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
-import type { PolicySummary } from './summary.ts';
+import type { PolicyInfo, PolicySummary } from './summary.ts';
 
 export interface RunMeta {
   [key: string]: unknown;
@@ -19,6 +19,13 @@ export function writeOutputs(dir: string, records: EpisodeRecord[], summary: Pol
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ meta, policies: summary }, null, 2) + '\n');
   writeFileSync(join(dir, 'results.csv'), toCsv(records));
   writeFileSync(join(dir, 'report.html'), toHtml(summary, meta));
+}
+
+/** A run directory's summary.json as writeOutputs wrote it: its meta, and what each policy's worker reported. Throws on unreadable JSON. */
+export function readSummary(dir: string): { meta: RunMeta; policies: PolicyInfo[] } {
+  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { meta: RunMeta; policies?: PolicyInfo[] };
+  const policies = (s.policies ?? []).map((p) => ({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint }));
+  return { meta: s.meta, policies };
 }
 
 export function toCsv(records: EpisodeRecord[]): string {

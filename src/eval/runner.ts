@@ -19,7 +19,7 @@ import { acquireRunLock } from './lock.ts';
 import { checkResumedRecords, checkpointSha256 } from './fingerprint.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
-import { writeOutputs } from './report.ts';
+import { readSummary, writeOutputs } from './report.ts';
 import { formatTable, summarize, type PolicyInfo } from './summary.ts';
 
 export interface PolicySpec {
@@ -190,11 +190,9 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
 
 /** The per-policy info of a run directory's summary.json, if it has a readable one. */
 function previousInfos(dir: string): PolicyInfo[] {
-  const f = join(dir, 'summary.json');
-  if (!existsSync(f)) return [];
+  if (!existsSync(join(dir, 'summary.json'))) return [];
   try {
-    const s = JSON.parse(readFileSync(f, 'utf8')) as { policies?: PolicyInfo[] };
-    return (s.policies ?? []).map((p) => ({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint }));
+    return readSummary(dir).policies;
   } catch {
     return []; // a torn summary is rewritten from the records below
   }

@@ -34,9 +34,10 @@ describe('analyze resolution --quick', () => {
   it('refuses a shipped checkpoint without a readable plain-preset backbone, naming the file', () => {
     const dir = mkdtempSync(join(out, 'ckpt-'));
     expect(() => shippedBackbones([dir])).toThrow(new RegExp(`cannot read the shipped checkpoint config ${dir}/config.json`));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ policy: { backbone: 'vit_tiny', config: { backboneOverrides: { depth: 2 } } } }));
+    const shipped = JSON.parse(readFileSync('checkpoints/vit-siglip/config.json', 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...shipped, policy: { ...shipped.policy, config: { ...shipped.policy.config, backboneOverrides: { depth: 2 } } } }));
     expect(() => shippedBackbones([dir])).toThrow(/overrides its backbone preset \(depth\)/);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ policy: {} }));
-    expect(() => shippedBackbones([dir])).toThrow(/names no policy.backbone/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...shipped, policy: { ...shipped.policy, config: { ...shipped.policy.config, backbone: undefined } } }));
+    expect(() => shippedBackbones([dir])).toThrow(new RegExp(`${dir}/config.json: missing policy.config`)); // parseConfig names the file
   });
 });
