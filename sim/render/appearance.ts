@@ -8,19 +8,50 @@
 //                 colours drawn from the object palette (distractor texture)
 //   cameraShift   metres added to the position of fixed cameras (their target
 //                 stays, so the view also rotates slightly)
+//   tableColor    a plain table top of this colour (domain randomization)
+//   tablePattern  a procedural table texture: 'stripes' (bands of the given
+//                 colours at an angle) or 'cells' (irregular Voronoi patches),
+//                 the training family of sim/render/randomization.ts; the
+//                 probe's checkerboard is deliberately not among them
 import type { Scene } from '@babylonjs/core/scene';
 import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial';
 import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture';
 import { Texture } from '@babylonjs/core/Materials/Textures/texture';
 import { Constants } from '@babylonjs/core/Engines/constants';
 import { Color3 } from '@babylonjs/core/Maths/math.color';
-import type { CameraSpec, RGB, Vec3 } from '../types.ts';
+import type { RGB, Vec3 } from '../types.ts';
+
+export { shiftedCameras } from './cameraMath.ts';
+
+export interface TablePattern {
+  kind: 'stripes' | 'cells';
+  /** 2-4 colours of the bands / patches. */
+  colors: RGB[];
+  /** Bands or patches across the table (2-24). */
+  count: number;
+  /** Stripe angle (radians) / patch placement seed. */
+  angle: number;
+  seed: number;
+}
 
 export interface Appearance {
   lightScale?: number;
   lightTint?: RGB;
   tableTexture?: 'plain' | 'checker';
   cameraShift?: Vec3;
+  tableColor?: RGB;
+  tablePattern?: TablePattern;
+}
+
+const isRgb = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1);
+
+function checkPattern(p: TablePattern): void {
+  const bad = (what: string) => { throw new Error(`appearance.tablePattern.${what}, got ${JSON.stringify(p)}`); };
+  if (typeof p !== 'object' || p === null) bad('must be an object');
+  if (p.kind !== 'stripes' && p.kind !== 'cells') bad('kind must be "stripes" or "cells"');
+  if (!Array.isArray(p.colors) || p.colors.length < 2 || p.colors.length > 4 || !p.colors.every(isRgb)) bad('colors must be 2-4 RGB triples in [0, 1]');
+  if (!(Number.isInteger(p.count) && p.count >= 2 && p.count <= 24)) bad('count must be an integer in [2, 24]');
+  if (!(Number.isFinite(p.angle) && Number.isInteger(p.seed))) bad('angle must be a number and seed an integer');
 }
 
 /** Validated copy (clear errors for bad probe values). */
@@ -30,13 +61,11 @@ export function checkAppearance(a: Appearance): Appearance {
   if (a.lightTint !== undefined && !(Array.isArray(a.lightTint) && a.lightTint.length === 3 && a.lightTint.every((v) => finite(v) && v >= 0 && v <= 2))) throw new Error(`appearance.lightTint must be 3 numbers in [0, 2], got ${JSON.stringify(a.lightTint)}`);
   if (a.tableTexture !== undefined && a.tableTexture !== 'plain' && a.tableTexture !== 'checker') throw new Error(`appearance.tableTexture must be "plain" or "checker", got ${JSON.stringify(a.tableTexture)}`);
   if (a.cameraShift !== undefined && !(Array.isArray(a.cameraShift) && a.cameraShift.length === 3 && a.cameraShift.every((v) => finite(v) && Math.abs(v) <= 0.3))) throw new Error(`appearance.cameraShift must be 3 numbers within +-0.3 m, got ${JSON.stringify(a.cameraShift)}`);
+  if (a.tableColor !== undefined && !isRgb(a.tableColor)) throw new Error(`appearance.tableColor must be 3 numbers in [0, 1], got ${JSON.stringify(a.tableColor)}`);
+  if (a.tablePattern !== undefined) checkPattern(a.tablePattern);
+  const textures = [a.tableTexture === 'checker', a.tableColor !== undefined, a.tablePattern !== undefined].filter(Boolean).length;
+  if (textures > 1) throw new Error('appearance: tableTexture "checker", tableColor and tablePattern exclude each other (one table top at a time)');
   return structuredClone(a);
-}
-
-/** Cameras with the shift applied to the fixed ones (wrist cameras ride the gripper). */
-export function shiftedCameras(cameras: CameraSpec[], shift: Vec3 | undefined): CameraSpec[] {
-  if (!shift) return cameras;
-  return cameras.map((c) => (c.mount === 'fixed' ? { ...c, position: [c.position[0] + shift[0], c.position[1] + shift[1], c.position[2] + shift[2]] as Vec3 } : c));
 }
 
 const CHECKER_COLORS: RGB[] = [
@@ -56,6 +85,56 @@ export function checkerMaterial(scene: Scene): StandardMaterial {
   const tex = new RawTexture(data, n, n, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Texture.NEAREST_SAMPLINGMODE);
   const mat = new StandardMaterial('table_checker', scene);
   mat.diffuseTexture = tex;
+  mat.specularColor = new Color3(0, 0, 0);
+  mat.ambientColor = new Color3(0.5, 0.5, 0.5);
+  return mat;
+}
+
+/** Texels of a procedural pattern, RGBA [n, n] (n = 64): pure function of the pattern. */
+export function patternTexels(p: TablePattern, n = 64): Uint8Array {
+  const data = new Uint8Array(n * n * 4);
+  const rgba = (i: number, c: RGB) => data.set([Math.round(c[0] * 255), Math.round(c[1] * 255), Math.round(c[2] * 255), 255], i * 4);
+  if (p.kind === 'stripes') {
+    const cos = Math.cos(p.angle), sin = Math.sin(p.angle);
+    for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+      const s = ((x + 0.5) / n) * cos + ((y + 0.5) / n) * sin; // position across the bands, in table widths
+      const band = Math.floor(s * p.count + 1000 * p.count);
+      rgba(y * n + x, p.colors[band % p.colors.length]);
+    }
+    return data;
+  }
+  // cells: nearest of `count * count / 4` seed points (irregular Voronoi patches), colours in seeded order
+  const m = Math.max(3, Math.round((p.count * p.count) / 4));
+  let h = (p.seed >>> 0) || 1;
+  const next = () => ((h = (Math.imul(h, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const pts = Array.from({ length: m }, () => [next(), next(), Math.floor(next() * p.colors.length)]);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const u = (x + 0.5) / n, v = (y + 0.5) / n;
+    let best = 0, bd = Infinity;
+    for (let k = 0; k < m; k++) {
+      const d = (pts[k][0] - u) ** 2 + (pts[k][1] - v) ** 2;
+      if (d < bd) { bd = d; best = k; }
+    }
+    rgba(y * n + x, p.colors[pts[best][2]]);
+  }
+  return data;
+}
+
+/**
+ * The table-top material an appearance asks for (checker probe, plain
+ * colour or procedural pattern), or null for the default table.
+ */
+export function tableMaterial(scene: Scene, a: Appearance): StandardMaterial | null {
+  if (a.tableTexture === 'checker') return checkerMaterial(scene);
+  if (!a.tableColor && !a.tablePattern) return null;
+  const mat = new StandardMaterial('table_randomized', scene);
+  if (a.tablePattern) {
+    const n = 64;
+    mat.diffuseTexture = new RawTexture(patternTexels(a.tablePattern, n), n, n, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Texture.BILINEAR_SAMPLINGMODE);
+  } else {
+    const c = a.tableColor!;
+    mat.diffuseColor = new Color3(c[0], c[1], c[2]);
+  }
   mat.specularColor = new Color3(0, 0, 0);
   mat.ambientColor = new Color3(0.5, 0.5, 0.5);
   return mat;

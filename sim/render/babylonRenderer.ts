@@ -16,7 +16,7 @@ import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh';
 import type { CameraSpec, Frame, FrameRenderer, PoseBuffer, Quat, RenderOptions, RGB, SceneDescription, Vec3 } from '../types.ts';
 import { cameraWorldPose, lookRotation } from './cameraMath.ts';
 import { buildBody, MaterialCache } from './meshes.ts';
-import { type Appearance, checkAppearance, checkerMaterial } from './appearance.ts';
+import { type Appearance, checkAppearance, tableMaterial } from './appearance.ts';
 import type { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial';
 import { rgbaToRgbTopDown } from './readback.ts';
 
@@ -74,7 +74,8 @@ export class BabylonRenderer implements FrameRenderer {
   private readonly sun: DirectionalLight;
   private readonly hemi: HemisphericLight;
   private appearance: Appearance = {};
-  private checker: StandardMaterial | null = null;
+  /** Table-top material of the current appearance (null = the default table) and the appearance it was built for. */
+  private tableMat: { key: string; mat: StandardMaterial | null } = { key: '{}', mat: null };
   private shadowGen: ShadowGenerator | null = null;
   /** Timings of the most recent render(). */
   lastTimings: RenderTimings = { drawMs: 0, readMs: 0, convertMs: 0 };
@@ -170,10 +171,15 @@ export class BabylonRenderer implements FrameRenderer {
     for (const n of this.nodes) n.dispose(false, false);
     this.nodes = desc.bodies.map((b, i) => buildBody(b, i, this.scene, this.materials));
     this.palmIndex = desc.bodies.findIndex((b) => b.role === 'palm');
-    if (this.appearance.tableTexture === 'checker') {
-      this.checker ??= checkerMaterial(this.scene);
-      desc.bodies.forEach((b, i) => { if (b.role === 'table') for (const m of this.nodes[i].getChildMeshes()) m.material = this.checker; });
+    const a = this.appearance;
+    const key = JSON.stringify([a.tableTexture, a.tableColor, a.tablePattern]);
+    if (key !== this.tableMat.key) {
+      this.tableMat.mat?.diffuseTexture?.dispose();
+      this.tableMat.mat?.dispose();
+      this.tableMat = { key, mat: tableMaterial(this.scene, a) };
     }
+    const mat = this.tableMat.mat;
+    if (mat) desc.bodies.forEach((b, i) => { if (b.role === 'table') for (const m of this.nodes[i].getChildMeshes()) m.material = mat; });
     this.sceneReady = false;
   }
 

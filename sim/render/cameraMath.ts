@@ -113,3 +113,9 @@ export function projectPoint(
   const ndcX = dot(d, r) / (depth * tanHalf * (width / height));
   return [((ndcX + 1) / 2) * width, ((1 - ndcY) / 2) * height];
 }
+
+/** Cameras with the shift applied to the fixed ones (wrist cameras ride the gripper). */
+export function shiftedCameras(cameras: CameraSpec[], shift: Vec3 | undefined): CameraSpec[] {
+  if (!shift) return cameras;
+  return cameras.map((c) => (c.mount === 'fixed' ? { ...c, position: [c.position[0] + shift[0], c.position[1] + shift[1], c.position[2] + shift[2]] as Vec3 } : c));
+}

@@ -8,6 +8,7 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { splitSeeds, getSplit, type SuiteSpec } from '../../tasks/suite.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { datasetInfo, DemoWriter } from '../data/demoStore.ts';
+import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
 import { b64ToBytes, b64ToF32 } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { writeEpisodeVideo } from './video.ts';
@@ -22,6 +23,10 @@ export interface CollectOptions {
   resolution?: number;
   /** DART noise scale (tasks/noise.ts); default 0. */
   noise?: number;
+  /** Render every episode under its own appearance (sim/render/randomization.ts); default nominal. */
+  randomizeAppearance?: boolean;
+  /** Skip the first `offset` episodes of the split's order (collect a disjoint set of seeds). */
+  offset?: number;
   workers?: number;
   video?: string;
   videoEpisodes?: number;
@@ -40,13 +45,14 @@ export interface CollectSummary {
 }
 
 /** The first n episode refs of a split, interleaving tasks seed by seed so any prefix is balanced. */
-export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[]): { task: string; seed: number }[] {
+export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[], offset = 0): { task: string; seed: number }[] {
   const names = tasks ?? suite.tasks.map((t) => t.name);
   for (const t of names) if (!suite.tasks.some((x) => x.name === t)) throw new Error(`suite "${suite.name}" has no task "${t}" (tasks: ${suite.tasks.map((x) => x.name).join(', ')})`);
   const seeds = splitSeeds(getSplit(suite, split));
   const all = seeds.flatMap((seed) => names.map((task) => ({ task, seed })));
-  if (n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${names.join(', ')}; asked for ${n}`);
-  return all.slice(0, n);
+  if (!(Number.isInteger(offset) && offset >= 0)) throw new Error(`--offset must be an integer >= 0, got ${offset}`);
+  if (offset + n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${names.join(', ')}; asked for ${n}${offset ? ` after an offset of ${offset}` : ''}`);
+  return all.slice(offset, offset + n);
 }
 
 export function wireToEpisode(w: EpisodeWire) {
@@ -57,6 +63,7 @@ export function wireToEpisode(w: EpisodeWire) {
     images: Object.fromEntries(w.cameras.map((c) => [c, b64ToBytes(w.frames[c])])),
     proprio: b64ToF32(w.proprio),
     actions: b64ToF32(w.actions),
+    appearance: w.appearance,
   };
 }
 
@@ -64,8 +71,8 @@ export async function collect(o: CollectOptions): Promise<CollectSummary> {
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
   const resolution = o.resolution ?? DEFAULT_RESOLUTION;
   const cameras = DEFAULT_CAMERAS;
-  const writer = new DemoWriter(o.out, datasetInfo({ suite: suite.name, suiteVersion: suite.version, split: o.split, resolution, cameras: cameras.map((c) => c.name), noise: o.noise ?? 0 }));
-  const order = collectionOrder(suite, o.split, o.episodes, o.tasks);
+  const writer = new DemoWriter(o.out, datasetInfo({ suite: suite.name, suiteVersion: suite.version, split: o.split, resolution, cameras: cameras.map((c) => c.name), noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearanceRanges: RANDOMIZATION_RANGES } : {}) }));
+  const order = collectionOrder(suite, o.split, o.episodes, o.tasks, o.offset ?? 0);
   const todo = order.filter((r) => !writer.has(r.task, r.seed));
   const skipped = order.length - todo.length;
   const t0 = Date.now();
@@ -83,7 +90,7 @@ export async function collect(o: CollectOptions): Promise<CollectSummary> {
     await Promise.all(sessions.map(async (s) => {
       while (!stopping && next < todo.length) {
         const ref = todo[next++];
-        const w = await s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0 });
+        const w = await s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) });
         const ep = wireToEpisode(w);
         writer.write(ep);
         written++;

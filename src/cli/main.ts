@@ -65,6 +65,10 @@ const commands: Record<string, Handler> = {
   --resolution PX      camera resolution (default 96)
   --noise S            DART noise injection: execute the expert's dx/dy plus Gaussian noise of S x the
                        action bound (0.1 = 2.5 mm per step), record its clean actions (default 0)
+  --randomize-appearance
+                       render each episode under its own lights, table top and camera jitter, drawn
+                       from its seed (domain randomization; ranges in sim/render/randomization.ts)
+  --offset N           skip the first N episodes of the split's order (a disjoint set of seeds)
   --workers K          parallel headless pages (default 1)
   --video DIR          also dump the first --video-episodes episodes as PNG frames
   --video-episodes N   how many episodes to dump (default 3)
@@ -74,6 +78,7 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
       suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'train' }, episodes: { type: 'string' },
       out: { type: 'string' }, tasks: { type: 'string' }, resolution: { type: 'string' }, workers: { type: 'string' },
       video: { type: 'string' }, 'video-episodes': { type: 'string' }, chromium: { type: 'string' }, noise: { type: 'string' },
+      'randomize-appearance': { type: 'boolean' }, offset: { type: 'string' },
     }, help);
     const suite = String(v.suite), split = String(v.split);
     const summary = await collect({
@@ -82,6 +87,7 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
       tasks: v.tasks ? String(v.tasks).split(',') : undefined,
       resolution: int(v.resolution, 'resolution', 96), noise: fraction(v.noise, 'noise'), workers: int(v.workers, 'workers', 1),
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), chromium: v.chromium as string | undefined,
+      randomizeAppearance: v['randomize-appearance'] === true, offset: int(v.offset, 'offset', 0),
     });
     console.log(JSON.stringify(summary, null, 2));
   },

@@ -11,6 +11,8 @@
 //
 // Crash safety: each episode file is written to a temp name, fsynced and renamed, and only then
 // indexed; an interrupted run leaves completed episodes intact and a rerun skips them.
+import type { Appearance } from '../../sim/render/appearance.ts';
+import type { RandomizationRanges } from '../../sim/render/randomization.ts';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, PROPRIO_NAMES } from '../../sim/config.ts';
@@ -39,6 +41,14 @@ export interface DatasetInfo {
    * clean labels. 0 or absent = noise-free.
    */
   noise?: number;
+  /**
+   * How the episodes were rendered: absent or 'nominal' = the default look;
+   * 'randomized' = each episode under its own appearance drawn from its seed
+   * (sim/render/randomization.ts, ranges recorded in `appearanceRanges`, the
+   * episode's own in its file's __metadata__.appearance).
+   */
+  appearance?: 'nominal' | 'randomized';
+  appearanceRanges?: RandomizationRanges;
 }
 
 export interface IndexEntry {
@@ -57,11 +67,15 @@ export interface EpisodeData {
   images: Record<string, Uint8Array>;
   proprio: Float32Array;
   actions: Float32Array;
+  /** Rendering appearance of the episode ({} or absent = nominal). */
+  appearance?: Appearance;
 }
 
-export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[]; noise?: number }): DatasetInfo {
+export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[]; noise?: number; appearanceRanges?: RandomizationRanges }): DatasetInfo {
+  const { appearanceRanges, ...rest } = p;
   return {
-    format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...p, noise: p.noise ?? 0,
+    format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...rest, noise: p.noise ?? 0,
+    ...(appearanceRanges ? { appearance: 'randomized' as const, appearanceRanges } : { appearance: 'nominal' as const }),
     actionNames: ACTION_NAMES, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], proprioNames: PROPRIO_NAMES,
   };
 }
@@ -75,6 +89,10 @@ export class DemoWriter {
     if (existsSync(infoPath)) {
       const old = JSON.parse(readFileSync(infoPath, 'utf8')) as DatasetInfo;
       old.noise ??= 0;
+      old.appearance ??= 'nominal';
+      if (JSON.stringify(old.appearanceRanges ?? null) !== JSON.stringify(info.appearanceRanges ?? null)) {
+        throw new Error(`${dir} holds a dataset rendered with appearance=${old.appearance}${old.appearanceRanges ? ` (ranges ${JSON.stringify(old.appearanceRanges)})` : ''}, not ${info.appearance}${info.appearanceRanges ? ` (ranges ${JSON.stringify(info.appearanceRanges)})` : ''}: use another --out directory`);
+      }
       for (const k of ['suite', 'suiteVersion', 'split', 'resolution', 'noise'] as const) {
         if (old[k] !== info[k]) throw new Error(`${dir} holds a dataset with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(info[k])}: use another --out directory`);
       }
@@ -106,7 +124,9 @@ export class DemoWriter {
       if (!data || data.length !== steps * res * res * 3) throw new Error(`episode ${episode.task}/${episode.seed}: camera "${cam}" has ${data?.length ?? 0} bytes, expected ${steps}x${res}x${res}x3`);
       tensors[`images.${cam}`] = { dtype: 'U8', shape: [steps, res, res, 3], data };
     }
-    const bytes = serializeSafetensors(tensors, { episode: JSON.stringify(episode), success: String(ep.success), format: DEMO_FORMAT });
+    const meta: Record<string, string> = { episode: JSON.stringify(episode), success: String(ep.success), format: DEMO_FORMAT };
+    if (ep.appearance && Object.keys(ep.appearance).length > 0) meta.appearance = JSON.stringify(ep.appearance);
+    const bytes = serializeSafetensors(tensors, meta);
     const tmp = join(this.dir, `${file}.tmp`);
     writeDurable(tmp, bytes);
     renameSync(tmp, join(this.dir, file));
@@ -173,5 +193,6 @@ export function readEpisode(dir: string, entry: IndexEntry, info: DatasetInfo): 
     images,
     proprio: get('proprio').data as Float32Array,
     actions: get('actions').data as Float32Array,
+    ...(st.metadata.appearance ? { appearance: JSON.parse(st.metadata.appearance) as Appearance } : {}),
   };
 }

@@ -21,6 +21,7 @@ import { AUGMENT_DEFAULTS, type AugmentConfig, augmentFrame, sampleAugment } fro
 import { AUX_DIM, PLAN_DIM, auxTargets, planTargets } from './auxTargets.ts';
 import { roleWords } from '../../policies/roleAux.ts';
 import type { CameraSpec } from '../../sim/types.ts';
+import { shiftedCameras } from '../../sim/render/cameraMath.ts';
 import { SPATIAL_TARGETS, SPATIAL_VALUES, spatialTargets } from './spatialTargets.ts';
 
 export interface EpisodeSource {
@@ -291,7 +292,8 @@ export class DemoDataset {
     const aux = this.opts.aux ? auxTargets(data.episode, data.actions, data.steps, this.info.actionNames.length, gripper) : null;
     const A = this.info.actionNames.length, P = this.info.proprioNames.length;
     if (this.opts.spatial && gripper < 0) throw new Error(`${this.source.location}: spatial targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
-    const spatial = this.opts.spatial ? spatialTargets(data.episode, this.opts.spatial, data.proprio, P, data.actions, A, gripper, data.steps) : null;
+    // A randomized episode's fixed cameras were shifted (sim/render/randomization.ts): project with the cameras it was rendered with.
+    const spatial = this.opts.spatial ? spatialTargets(data.episode, shiftedCameras(this.opts.spatial, data.appearance?.cameraShift), data.proprio, P, data.actions, A, gripper, data.steps) : null;
     if (this.opts.plan && gripper < 0) throw new Error(`${this.source.location}: plan targets need a 'gripper' action (actions: ${this.info.actionNames.join(', ')})`);
     const plan = this.opts.plan ? planTargets(data.episode, data.proprio, P, data.actions, A, gripper, data.steps) : null;
     const roles = roleWords(data.episode.goal.object, data.episode.goal.target);

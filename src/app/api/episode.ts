@@ -10,6 +10,7 @@ import { ActionNoise } from '../../../tasks/noise.ts';
 import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
+import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
 import { rendererFor } from '../rendererPool.ts';
 
 export interface ExpertEpisodeArgs {
@@ -23,6 +24,8 @@ export interface ExpertEpisodeArgs {
   record?: boolean;
   /** DART noise scale (tasks/noise.ts): executed actions are perturbed, recorded ones are the expert's. Default 0. */
   noise?: number;
+  /** Rendering-only appearance of this episode (domain randomization, sim/render/randomization.ts); default nominal. */
+  appearance?: Appearance;
 }
 
 /** One recorded episode. Step t pairs observation t (before acting) with action t. */
@@ -45,14 +48,17 @@ export interface EpisodeWire {
   finalFrames: Record<string, string>;
   /** envMs: time inside env.reset/step (physics + render + readback); totalMs: the whole call. */
   timing: { envMs: number; totalMs: number };
+  /** The appearance the episode was rendered with ({} = nominal). */
+  appearance: Appearance;
 }
 
 export const episodeApi = {
   async runExpertEpisode(args: ExpertEpisodeArgs): Promise<EpisodeWire> {
     const t0 = performance.now();
     const res = args.resolution ?? DEFAULT_RESOLUTION;
-    const cameras = args.cameras ?? DEFAULT_CAMERAS;
-    const renderer = rendererFor({ width: res, height: res, cameras });
+    const appearance = args.appearance ?? {};
+    const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, appearance.cameraShift);
+    const renderer = rendererFor({ width: res, height: res, cameras }, {}, appearance);
     const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
     let envMs = 0;
     const timed = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -98,6 +104,7 @@ export const episodeApi = {
         actions: f32ToB64(actions.subarray(0, t * ACTION_DIM)),
         finalFrames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])) : {},
         timing: { envMs, totalMs },
+        appearance,
       };
     } finally {
       env.close();
