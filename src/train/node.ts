@@ -9,7 +9,7 @@ import type { CameraSpec } from '../../sim/types.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
 import { gitCommit } from '../cli/machine.ts';
-import { readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
+import { type IndexEntry, readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
 import type { AugmentConfig } from './augment.ts';
@@ -33,9 +33,33 @@ export function cameraSpecs(names: string[]): CameraSpec[] {
   });
 }
 
+/**
+ * A demo dataset directory, or several joined with commas (e.g. a nominal
+ * and an appearance-randomized collection of other seeds): their episodes
+ * are concatenated in the order given. The datasets must agree on what a
+ * sample is (suite, split, resolution, cameras, action and proprio layout);
+ * the first one's info describes the whole.
+ */
 export function dirSource(dir: string): EpisodeSource {
-  const info = readDatasetInfo(dir);
-  return { info, index: readIndex(dir), location: dir, load: (e) => readEpisode(dir, e, info) };
+  const dirs = dir.split(',').filter((d) => d.length > 0);
+  if (dirs.length === 0) throw new Error('--data: no dataset directory given');
+  if (dirs.length === 1) {
+    const info = readDatasetInfo(dir);
+    return { info, index: readIndex(dir), location: dir, load: (e) => readEpisode(dir, e, info) };
+  }
+  const parts = dirs.map((d) => ({ dir: d, info: readDatasetInfo(d), index: readIndex(d) }));
+  const info = parts[0].info;
+  for (const p of parts.slice(1)) {
+    for (const k of ['suite', 'split', 'resolution'] as const) {
+      if (p.info[k] !== info[k]) throw new Error(`--data: ${p.dir} has ${k}=${JSON.stringify(p.info[k])}, ${parts[0].dir} has ${JSON.stringify(info[k])}: the datasets cannot be joined`);
+    }
+    for (const k of ['cameras', 'actionNames', 'actionLow', 'actionHigh', 'proprioNames'] as const) {
+      if (JSON.stringify(p.info[k]) !== JSON.stringify(info[k])) throw new Error(`--data: ${p.dir} has ${k} ${JSON.stringify(p.info[k])}, ${parts[0].dir} has ${JSON.stringify(info[k])}: the datasets cannot be joined`);
+    }
+  }
+  const owner = new Map<IndexEntry, (typeof parts)[number]>();
+  const index = parts.flatMap((p) => p.index.map((e) => { owner.set(e, p); return e; }));
+  return { info, index, location: dir, load: (e) => { const p = owner.get(e); if (!p) throw new Error(`--data: episode ${e.file} is in none of ${dir}`); return readEpisode(p.dir, e, p.info); } };
 }
 
 /** Everything that defines a run; stored in config.json (training.args) and reused by --resume. */
