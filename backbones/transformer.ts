@@ -68,6 +68,12 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Key validity [B, Tk] (1 = attend, 0 = padding), Tk = past + current length. */
   keyMask?: tf.Tensor2D | null;
+  /**
+   * With `causal`: the last `bidirectionalTail` positions of the current
+   * sequence also see each other (a causal prefix followed by a block of
+   * queries decoded together, as OpenVLA-OFT's parallel action decoding).
+   */
+  bidirectionalTail?: number;
   /** Cached keys / values of earlier positions (not disposed here). */
   past?: KV | null;
   /** Return the attention probabilities [B,nh,T,Tk]. */
@@ -83,13 +89,13 @@ export interface AttentionResult {
 
 const NEG = -1e9;
 
-/** Additive attention bias [1|B, 1, T, Tk] from the causal rule and key mask (or null). */
-export function attentionBias(T: number, Tk: number, causal: boolean, keyMask: tf.Tensor2D | null | undefined): tf.Tensor | null {
+/** Additive attention bias [1|B, 1, T, Tk] from the causal rule (with an optional bidirectional tail) and key mask (or null). */
+export function attentionBias(T: number, Tk: number, causal: boolean, keyMask: tf.Tensor2D | null | undefined, tail = 0): tf.Tensor | null {
   let bias: tf.Tensor | null = null;
   if (causal) {
     const past = Tk - T;
     const m = new Float32Array(T * Tk);
-    for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) m[i * Tk + j] = NEG;
+    for (let i = 0; i < T; i++) for (let j = i >= T - tail ? Tk : past + i + 1; j < Tk; j++) m[i * Tk + j] = NEG;
     bias = tf.tensor4d(m, [1, 1, T, Tk]);
   }
   if (keyMask) {
@@ -112,7 +118,7 @@ export function selfAttention(x: tf.Tensor3D, p: BlockParams, opt: AttentionOpti
   const v = opt.past ? (tf.concat([opt.past.v, vNew], 2) as tf.Tensor4D) : vNew;
   const Tk = k.shape[2];
   let att: tf.Tensor = bmm(q, k, false, true).mul(1 / Math.sqrt(hs)); // [B,nh,T,hs] @ [B,nh,hs,Tk] -> [B,nh,T,Tk]
-  const bias = attentionBias(T, Tk, opt.causal ?? false, opt.keyMask);
+  const bias = attentionBias(T, Tk, opt.causal ?? false, opt.keyMask, opt.bidirectionalTail ?? 0);
   if (bias) att = att.add(bias);
   const probs = tf.softmax(att, -1) as tf.Tensor4D;
   const o = bmm(probs, v); // [B,nh,T,Tk] @ [B,nh,Tk,hs] -> [B,nh,T,hs]

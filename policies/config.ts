@@ -2,7 +2,8 @@
 // and VlaPolicyConfig with its defaults. Kept apart from the model class
 // (policies/policy.ts) so that file stays a readable forward pass.
 import type * as tf from '@tensorflow/tfjs';
-import type { PointEstimate } from './gpt.ts';
+import type { GptDecoding, GptHead, PointEstimate } from './gpt.ts';
+import type { ChunkExecution } from './chunkExecution.ts';
 import { DEFAULT_VOCAB } from './textTokenizer.ts';
 import type { SpatialAuxKind } from './spatialAux.ts';
 
@@ -144,8 +145,22 @@ export type VlaPolicyConfig = {
   /** Bounds of the plan values (metres), one per plan dimension. */
   planLow: number[];
   planHigh: number[];
-  /** Actions predicted per decoder call; selectAction replays the chunk. */
+  /** Actions predicted per decoder call (K); `chunkExecution` says how selectAction spends them. */
   chunkLength: number;
+  /**
+   * How the decoder produces its chunkLength * (planDims + actionDim) tokens
+   * (policies/gpt.ts): 'autoregressive' (token by token, KV-cached) or
+   * 'parallel' (one forward pass over learned query positions, OpenVLA-OFT).
+   */
+  decoding: GptDecoding;
+  /** Output head: 'tokens' (256-bin cross-entropy) or 'l1' (continuous values, L1 loss; needs 'parallel'). */
+  head: GptHead;
+  /**
+   * Execution of a predicted chunk (policies/chunkExecution.ts): open loop
+   * for K steps, receding horizon (re-plan every m steps) or temporal
+   * ensembling (ACT). An evaluation may override it (eval --chunk-exec).
+   */
+  chunkExecution: ChunkExecution;
   /** Decoding temperature (0 = greedy). */
   temperature: number;
   /** Greedy decoding's point estimate per token: 'argmax' or 'median' bin (policies/gpt.ts DecodeOptions.point). */
@@ -189,6 +204,9 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   planLow: [],
   planHigh: [],
   chunkLength: 1,
+  decoding: 'autoregressive',
+  head: 'tokens',
+  chunkExecution: { mode: 'open_loop' },
   temperature: 0,
   decodePoint: 'argmax',
   seed: 0,

@@ -14,8 +14,17 @@
 // over `bins`); teacher forcing feeds a_0..a_{A-2}.
 // Decoding: greedy or temperature sampling, with a KV cache (each new token
 // attends to cached keys/values of all earlier positions).
+//
+// decoding: 'parallel' (OpenVLA-OFT, Kim et al. 2025, arXiv:2502.19645)
+// replaces the fed-back action tokens by A learned query embeddings: the
+// sequence is prefix | q_0 .. q_{A-1}, the prefix stays causal, the queries
+// see the whole prefix and each other, and the hidden state at q_j predicts
+// a_j, so one forward pass yields the whole chunk (chunk * actionDim tokens).
+// head: 'l1' (needs 'parallel') swaps the bin logits for one continuous value
+// per token in [-1, 1] (the value normalized by its bounds) from a small MLP,
+// trained with L1 as in OFT; 'tokens' keeps the 256-bin cross-entropy head.
 import * as tf from '@tensorflow/tfjs';
-import { Module, bmm, embed, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
+import { Module, bmm, embed, gelu, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
 import { type BlockParams, type KV, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
 
 export type GptConfig = {
@@ -65,6 +74,10 @@ export type GptConfig = {
    * to learn the order of 256 bins one embedding row at a time.
    */
   valueEmbedInit: 'normal' | 'sincos';
+  /** 'autoregressive' (one token per pass, KV-cached) or 'parallel' (all A tokens in one pass from learned queries). */
+  decoding: GptDecoding;
+  /** 'tokens' (bin logits, cross-entropy) or 'l1' (continuous value per token, L1 loss; needs decoding 'parallel'). */
+  head: GptHead;
   /** Seed for weight initialization. */
   seed: number;
 };
@@ -85,8 +98,15 @@ export const GPT_DEFAULTS: GptConfig = {
   auxDim: 0,
   pointerTargets: 0,
   valueEmbedInit: 'normal',
+  decoding: 'autoregressive',
+  head: 'tokens',
   seed: 0,
 };
+
+export const GPT_DECODINGS = ['autoregressive', 'parallel'] as const;
+export type GptDecoding = (typeof GPT_DECODINGS)[number];
+export const GPT_HEADS = ['tokens', 'l1'] as const;
+export type GptHead = (typeof GPT_HEADS)[number];
 
 /**
  * [dims * bins, C] sinusoidal codes of the bin index i (the same for every
@@ -171,9 +191,11 @@ export interface DecodeOptions {
 }
 
 export interface DecodeResult {
-  /** Tokens [B][A]. */
+  /** Tokens [B][A] (head 'tokens'; empty rows for head 'l1'). */
   tokens: number[][];
-  /** Logits of every step, [B,A,bins] (owned by the caller). */
+  /** Head 'l1': the values [B][A] in [-1, 1] (clipped); null for head 'tokens'. */
+  values: number[][] | null;
+  /** Logits of every step, [B,A,bins] (head 'l1': the raw values [B,A,1]; owned by the caller). */
   logits: tf.Tensor3D;
 }
 
@@ -207,14 +229,16 @@ export class Gpt extends Module {
   private readonly txtB: tf.Variable | null;
   private readonly propW: tf.Variable | null;
   private readonly propB: tf.Variable | null;
-  private readonly wteAction: tf.Variable; // [actionDim * bins, C]
+  private readonly wteAction: tf.Variable | null; // [actionDim * bins, C] (autoregressive)
+  private readonly actionQuery: tf.Variable | null; // [A, C] (parallel)
   private readonly wpe: tf.Variable; // [maxPrefix + A, C]
   private readonly wseg: tf.Variable; // [4, C]
   private readonly blocks: BlockParams[];
   private readonly lnG: tf.Variable;
   private readonly lnB: tf.Variable;
-  private readonly headW: tf.Variable; // [C, bins]
-  private readonly headB: tf.Variable; // [bins]
+  private readonly headW: tf.Variable | null; // [C, bins] (head 'tokens')
+  private readonly headB: tf.Variable | null; // [bins]
+  private readonly l1: { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable } | null; // head 'l1': C -> C -> 1
   private readonly auxW: tf.Variable | null; // [C, auxDim]
   private readonly auxB: tf.Variable | null;
   private readonly ptrW: tf.Variable | null; // [C, P * C]
@@ -225,6 +249,10 @@ export class Gpt extends Module {
     super('gpt', c.seed);
     this.config = c;
     if (c.nEmbd % c.nHead !== 0) throw new Error(`Gpt: nEmbd ${c.nEmbd} not divisible by nHead ${c.nHead}`);
+    if (!GPT_DECODINGS.includes(c.decoding)) throw new Error(`Gpt: decoding must be ${GPT_DECODINGS.join(' or ')}, got ${JSON.stringify(c.decoding)}`);
+    if (!GPT_HEADS.includes(c.head)) throw new Error(`Gpt: head must be ${GPT_HEADS.join(' or ')}, got ${JSON.stringify(c.head)}`);
+    if (c.head === 'l1' && c.decoding !== 'parallel') throw new Error(`Gpt: head 'l1' needs decoding 'parallel' (continuous values cannot be fed back as tokens)`);
+    if (!(Number.isInteger(c.chunk) && c.chunk >= 1)) throw new Error(`Gpt: chunk must be an integer >= 1, got ${JSON.stringify(c.chunk)}`);
     const s = this.store;
     const C = c.nEmbd;
     const H = Math.round(C * c.mlpRatio);
@@ -234,7 +262,9 @@ export class Gpt extends Module {
     [this.visW, this.visB] = lin('vision_proj', c.visionDim);
     [this.txtW, this.txtB] = lin('text_proj', c.textDim);
     [this.propW, this.propB] = lin('proprio_proj', c.proprioDim);
-    this.wteAction = s.add('wte_action', [c.actionDim * c.bins, C], c.valueEmbedInit === 'sincos' ? { kind: 'values', values: sincosValueEmbed(c.actionDim, c.bins, C, std) } : normal(std));
+    const parallel = c.decoding === 'parallel';
+    this.wteAction = parallel ? null : s.add('wte_action', [c.actionDim * c.bins, C], c.valueEmbedInit === 'sincos' ? { kind: 'values', values: sincosValueEmbed(c.actionDim, c.bins, C, std) } : normal(std));
+    this.actionQuery = parallel ? s.add('action_query', [c.chunk * c.actionDim, C], normal(std)) : null;
     this.wpe = s.add('wpe', [c.maxPrefix + this.numActionTokens, C], normal(std));
     this.wseg = s.add('wseg', [4, C], normal(std));
     // nanoGPT: residual projections get std 0.02 / sqrt(2 * nLayer)
@@ -242,8 +272,10 @@ export class Gpt extends Module {
     this.blocks = Array.from({ length: c.nLayer }, (_, i) => addBlock(s, `h.${i}`, C, H, init));
     this.lnG = s.add('ln_f.g', [C], ones);
     this.lnB = s.add('ln_f.b', [C], zeros);
-    this.headW = s.add('lm_head.w', [C, c.bins], normal(std));
-    this.headB = s.add('lm_head.b', [c.bins], zeros);
+    const l1 = c.head === 'l1';
+    this.headW = l1 ? null : s.add('lm_head.w', [C, c.bins], normal(std));
+    this.headB = l1 ? null : s.add('lm_head.b', [c.bins], zeros);
+    this.l1 = l1 ? { w1: s.add('l1_head.fc1.w', [C, C], normal(std)), b1: s.add('l1_head.fc1.b', [C], zeros), w2: s.add('l1_head.fc2.w', [C, 1], normal(std)), b2: s.add('l1_head.fc2.b', [1], zeros) } : null;
     this.auxW = c.auxDim > 0 ? s.add('aux_head.w', [C, c.auxDim], normal(std)) : null;
     this.auxB = c.auxDim > 0 ? s.add('aux_head.b', [c.auxDim], zeros) : null;
     this.ptrW = c.pointerTargets > 0 ? s.add('pointer_head.w', [C, c.pointerTargets * C], normal(std)) : null;
@@ -260,10 +292,13 @@ export class Gpt extends Module {
     const C = c.nEmbd;
     const H = Math.round(C * c.mlpRatio);
     const lin = (d: number) => (d > 0 ? d * C + C : 0);
+    const A = c.chunk * c.actionDim;
+    const input = c.decoding === 'parallel' ? A * C : c.actionDim * c.bins * C;
+    const head = c.head === 'l1' ? C * C + C + C + 1 : C * c.bins + c.bins;
     return (
       lin(c.visionDim) + lin(c.textDim) + lin(c.proprioDim) +
-      c.actionDim * c.bins * C + (c.maxPrefix + c.chunk * c.actionDim) * C + 4 * C +
-      c.nLayer * blockParamCount(C, H) + 2 * C + C * c.bins + c.bins + (c.auxDim > 0 ? C * c.auxDim + c.auxDim : 0) +
+      input + (c.maxPrefix + A) * C + 4 * C +
+      c.nLayer * blockParamCount(C, H) + 2 * C + head + (c.auxDim > 0 ? C * c.auxDim + c.auxDim : 0) +
       (c.pointerTargets > 0 ? (C + 1) * c.pointerTargets * C : 0)
     );
   }
@@ -272,9 +307,9 @@ export class Gpt extends Module {
   flops(prefixLen: number, inputs: { vision?: [number, number]; textLen?: number } = {}): number {
     const c = this.config;
     const C = c.nEmbd;
-    const T = prefixLen + this.numActionTokens - 1;
+    const T = prefixLen + this.numActionTokens - (c.decoding === 'parallel' ? 0 : 1);
     let f = c.nLayer * blockFlops(T, C, Math.round(C * c.mlpRatio));
-    f += 2 * this.numActionTokens * C * c.bins;
+    f += c.head === 'l1' ? 2 * this.numActionTokens * (C * C + C) : 2 * this.numActionTokens * C * c.bins;
     if (inputs.vision) f += 2 * inputs.vision[0] * inputs.vision[1] * C;
     if (inputs.textLen) f += 2 * inputs.textLen * c.textDim * C;
     if (c.proprioDim) f += 2 * c.proprioDim * C;
@@ -332,6 +367,7 @@ export class Gpt extends Module {
         [1, n],
         'int32',
       );
+      if (!this.wteAction) throw new Error('Gpt: parallel decoding feeds no action tokens');
       const ids = tokens.toInt().add(offs); // row of dimension d: d * bins + token
       const e = embed(this.wteAction, ids); // [B,n] -> [B,n,C]
       const pos = this.wpe.slice([Tp + start, 0], [n, c.nEmbd]);
@@ -340,12 +376,12 @@ export class Gpt extends Module {
   }
 
   /** Run the blocks on x [B,T,C]; returns final-normed hidden states and the new caches. */
-  private run(x: tf.Tensor3D, keyMask: tf.Tensor2D, past: KV[] | null, training: boolean): { h: tf.Tensor3D; present: KV[] } {
+  private run(x: tf.Tensor3D, keyMask: tf.Tensor2D, past: KV[] | null, training: boolean, bidirectionalTail = 0): { h: tf.Tensor3D; present: KV[] } {
     const c = this.config;
     const present: KV[] = [];
     let h = x;
     this.blocks.forEach((b, i) => {
-      const r = block(h, b, { nHead: c.nHead, eps: 1e-5, gelu: 'tanh', causal: true, keyMask, past: past ? past[i] : null });
+      const r = block(h, b, { nHead: c.nHead, eps: 1e-5, gelu: 'tanh', causal: true, bidirectionalTail, keyMask, past: past ? past[i] : null });
       h = training && c.dropout > 0 ? (tf.dropout(r.x, c.dropout) as tf.Tensor3D) : r.x;
       present.push(r.present);
     });
@@ -353,7 +389,41 @@ export class Gpt extends Module {
   }
 
   private logitsOf(h: tf.Tensor3D): tf.Tensor3D {
+    if (!this.headW) throw new Error(`Gpt: head '${this.config.head}' has no bin logits`);
     return linear(h, this.headW, this.headB) as tf.Tensor3D; // [B,n,C] -> [B,n,bins]
+  }
+
+  /** Head 'l1': continuous values [B,n] (unclipped) from the hidden states [B,n,C]. */
+  private valuesOf(h: tf.Tensor3D): tf.Tensor2D {
+    if (!this.l1) throw new Error(`Gpt: head '${this.config.head}' has no continuous output`);
+    const [B, n] = h.shape;
+    const z = gelu(linear(h, this.l1.w1, this.l1.b1), 'tanh'); // [B,n,C] -> [B,n,C]
+    return linear(z, this.l1.w2, this.l1.b2).reshape([B, n]) as tf.Tensor2D; // [B,n,1] -> [B,n]
+  }
+
+  /** Parallel decoding: the A query positions [B,A,C] placed after a Tp-token prefix. */
+  private queries(B: number, Tp: number): tf.Tensor3D {
+    const c = this.config;
+    const A = this.numActionTokens;
+    const q = this.actionQuery!.add(this.wpe.slice([Tp, 0], [A, c.nEmbd])).add(this.segment(SEG_ACTION)); // [A,C]
+    return tf.tile(q.reshape([1, A, c.nEmbd]), [B, 1, 1]) as tf.Tensor3D; // [A,C] -> [1,A,C] -> [B,A,C]
+  }
+
+  /** Parallel decoding: hidden states of one pass over prefix | queries; the queries see each other. */
+  private parallelPass(inp: GptPrefixInputs, training: boolean): { hA: tf.Tensor3D; hLast: tf.Tensor2D; hVision: tf.Tensor3D | null } {
+    const A = this.numActionTokens;
+    const C = this.config.nEmbd;
+    const pre = this.embedPrefix(inp);
+    const [B, Tp] = pre.x.shape;
+    const x = tf.concat([pre.x, this.queries(B, Tp)], 1) as tf.Tensor3D; // [B,Tp+A,C]
+    const mask = tf.concat([pre.keyMask, tf.ones([B, A])], 1) as tf.Tensor2D;
+    const { h } = this.run(x, mask, null, training, A);
+    const Nv = inp.vision ? inp.vision.shape[1] : 0;
+    return {
+      hA: h.slice([0, Tp, 0], [B, A, C]) as tf.Tensor3D, // the query positions
+      hLast: h.slice([0, Tp - 1, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D, // [B,1,C] -> [B,C]
+      hVision: Nv > 0 ? (h.slice([0, 0, 0], [B, Nv, C]) as tf.Tensor3D) : null,
+    };
   }
 
   /**
@@ -364,6 +434,7 @@ export class Gpt extends Module {
     const A = this.numActionTokens;
     const [B, n] = actionTokens.shape;
     if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
+    if (this.config.decoding === 'parallel') return this.parallelPass(inp, training); // nothing is fed back
     const C = this.config.nEmbd;
     const pre = this.embedPrefix(inp);
     const Tp = pre.x.shape[1];
@@ -390,17 +461,29 @@ export class Gpt extends Module {
     return tf.tidy(() => this.logitsOf(this.teacherForced(inp, actionTokens, training).hA));
   }
 
+  /** Head 'l1': the predicted values [B, A] (unclipped; parallel pass, owned by the caller). */
+  forwardValues(inp: GptPrefixInputs, training = false): tf.Tensor2D {
+    return tf.tidy(() => this.valuesOf(this.parallelPass(inp, training).hA));
+  }
+
   /**
-   * Mean cross-entropy over the action-token positions only; with `aux`
+   * Head 'tokens': mean cross-entropy over the action-token positions
+   * (`target` = tokens [B, A] int). Head 'l1': mean |value - target| over
+   * them (`target` = values [B, A] in [-1, 1], float). With `aux`
    * (needs auxDim > 0) plus aux.weight x the masked mean squared error of the
    * auxiliary head against aux.target ([B, auxDim], mask 0 = no target).
    */
-  loss(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training = true, aux: AuxTarget | null = null, pointer: PointerTarget | null = null): tf.Scalar {
+  loss(inp: GptPrefixInputs, target: tf.Tensor2D, training = true, aux: AuxTarget | null = null, pointer: PointerTarget | null = null): tf.Scalar {
     return tf.tidy(() => {
-      const { hA, hLast, hVision } = this.teacherForced(inp, actionTokens, training);
-      const logp = tf.logSoftmax(this.logitsOf(hA), -1); // [B,A,bins]
-      const onehot = tf.oneHot(actionTokens.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
-      let total = logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+      const { hA, hLast, hVision } = this.teacherForced(inp, target, training);
+      let total: tf.Scalar;
+      if (this.config.head === 'l1') {
+        total = this.valuesOf(hA).sub(target.toFloat()).abs().mean() as tf.Scalar; // [B,A]
+      } else {
+        const logp = tf.logSoftmax(this.logitsOf(hA), -1); // [B,A,bins]
+        const onehot = tf.oneHot(target.toInt(), this.config.bins).toFloat(); // [B,A] -> [B,A,bins]
+        total = logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+      }
       if (aux && aux.weight !== 0) {
         if (!this.auxW) throw new Error('Gpt: auxiliary target given but auxDim = 0');
         const pred = linear(hLast, this.auxW, this.auxB); // [B,C] -> [B,auxDim]
@@ -457,13 +540,32 @@ export class Gpt extends Module {
     });
   }
 
-  /** Autoregressive decoding of the A action tokens. */
+  /** Parallel decoding: the whole chunk from one forward pass. */
+  private decodeParallel(inp: GptPrefixInputs, temperature: number, point: PointEstimate, rng: () => number): DecodeResult {
+    const c = this.config;
+    const A = this.numActionTokens;
+    if (c.head === 'l1') {
+      const out = tf.tidy(() => this.forwardValues(inp, false).expandDims(2) as tf.Tensor3D); // [B,A] -> [B,A,1]
+      const v = out.dataSync();
+      const B = out.shape[0];
+      const values = Array.from({ length: B }, (_, b) => Array.from(v.subarray(b * A, (b + 1) * A), (x) => Math.max(-1, Math.min(1, x))));
+      return { tokens: Array.from({ length: B }, () => []), values, logits: out };
+    }
+    const logits = tf.tidy(() => this.logitsOf(this.parallelPass(inp, false).hA)); // [B,A,bins]
+    const data = logits.dataSync() as Float32Array;
+    const B = logits.shape[0];
+    const tokens = Array.from({ length: B }, (_, b) => Array.from({ length: A }, (_, j) => pickBin(data.subarray((b * A + j) * c.bins, (b * A + j + 1) * c.bins), c.bins, temperature, point, rng)));
+    return { tokens, values: null, logits };
+  }
+
+  /** Decoding of the A action tokens: autoregressive (KV-cached) or, with decoding 'parallel', in one pass. */
   decode(inp: GptPrefixInputs, opts: DecodeOptions = {}): DecodeResult {
     const c = this.config;
     const A = this.numActionTokens;
     const temperature = opts.temperature ?? 0;
     const point = opts.point ?? 'argmax';
     const rng = mulberry32(opts.seed ?? 0);
+    if (c.decoding === 'parallel') return this.decodeParallel(inp, temperature, point, rng);
     const useCache = opts.useCache ?? true;
     const pre = this.embedPrefix(inp);
     const B = pre.x.shape[0];
@@ -506,7 +608,7 @@ export class Gpt extends Module {
         choose(res.last);
       }
       const logits = tf.tidy(() => tf.stack(stepLogits, 1) as tf.Tensor3D); // A x [B,bins] -> [B,A,bins]
-      return { tokens, logits };
+      return { tokens, values: null, logits };
     } finally {
       if (cache) for (const kv of cache as KV[]) tf.dispose([kv.k, kv.v]);
       tf.dispose(stepLogits);

@@ -20,6 +20,7 @@ import { create as createBackbone, getPreset, type VisionBackbone } from '../bac
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';
 import { TokenLayout } from './tokenLayout.ts';
 import { Gpt, POINT_ESTIMATES, isPointEstimate } from './gpt.ts';
+import { ChunkExecutor } from './chunkExecution.ts';
 import { InstructionEncoder, type TextEncoding } from './textEncoder.ts';
 import { TextTokenizer } from './textTokenizer.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
@@ -73,7 +74,8 @@ export class VlaPolicy {
     return this.layout.actions;
   }
   readonly imageSize: number;
-  private queue: Float32Array[] = [];
+  /** Turns predicted chunks into one action per step (config.chunkExecution). */
+  private executor: ChunkExecutor;
   private calls = 0;
 
   constructor(config: Partial<VlaPolicyConfig> = {}) {
@@ -86,6 +88,7 @@ export class VlaPolicy {
       throw new Error(`VlaPolicy: proprioMean/proprioStd must both be empty or have proprioDim = ${c.proprioDim} entries`);
     }
     this.layout = new TokenLayout(c);
+    this.executor = new ChunkExecutor(c.chunkExecution, c.chunkLength);
     if (!['off', 'tokens', 'pointer'].includes(c.spatialAux)) throw new Error(`VlaPolicy: spatialAux must be off, tokens or pointer, got ${JSON.stringify(c.spatialAux)}`);
     if (!isPointEstimate(c.decodePoint)) throw new Error(`VlaPolicy: decodePoint must be ${POINT_ESTIMATES.join(' or ')}, got ${JSON.stringify(c.decodePoint)}`);
     if (!(c.roleAuxWeight >= 0)) throw new Error(`VlaPolicy: roleAuxWeight must be >= 0, got ${JSON.stringify(c.roleAuxWeight)}`);
@@ -131,6 +134,8 @@ export class VlaPolicy {
       auxDim: c.auxDim,
       pointerTargets: c.spatialAux === 'pointer' ? SPATIAL_TARGETS : 0,
       valueEmbedInit: c.valueEmbedInit,
+      decoding: c.decoding,
+      head: c.head,
       seed: c.seed + 2,
     });
   }
@@ -160,7 +165,7 @@ export class VlaPolicy {
   }
 
   reset(): void {
-    this.queue = [];
+    this.executor.reset();
   }
 
   /** Encode the prefix inputs; everything returned is owned by the caller. */
@@ -216,11 +221,22 @@ export class VlaPolicy {
     return tok;
   }
 
+  /** Targets of the continuous 'l1' head: per sample the layout's values normalized to [-1, 1], row-major [B, layout.total]. */
+  actionValues(batch: PolicyBatch): Float32Array {
+    const B = batch.instructions.length;
+    if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
+    const A = this.layout.total;
+    const out = new Float32Array(B * A);
+    batch.actions.forEach((a, b) => out.set(this.layout.encodeValues(a, batch.plan?.[b]), b * A));
+    return out;
+  }
+
   /** Teacher-forced loss (call inside optimizer.minimize / tf.variableGrads). */
   computeLoss(batch: PolicyBatch, training = true): tf.Scalar {
-    const tok = this.actionTokens(batch);
     const B = batch.instructions.length;
     const c = this.config;
+    const l1 = c.head === 'l1';
+    const tok = l1 ? this.actionValues(batch) : this.actionTokens(batch);
     return tf.tidy(() => {
       const kind = batch.spatial && c.spatialAuxWeight !== 0 ? c.spatialAux : 'off';
       const roles = c.roleAuxWeight > 0 && batch.roles ? roleTargetIds(this.textTokenizer, batch.roles) : null;
@@ -228,7 +244,7 @@ export class VlaPolicy {
       const aux = c.auxDim > 0 && batch.aux ? { ...batch.aux, weight: c.auxWeight } : null;
       const spatial = kind === 'off' ? null : spatialTensors(batch.spatial!, B, c.cameras.length, ...this.backbone.gridSize(this.imageSize, this.imageSize));
       const pointer = kind === 'pointer' ? { ...spatial!, weight: c.spatialAuxWeight } : null;
-      let loss = this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training, aux, pointer);
+      let loss = this.gpt.loss(enc, tf.tensor2d(tok, [B, tok.length / B], l1 ? 'float32' : 'int32'), training, aux, pointer);
       if (kind === 'tokens') loss = loss.add(tokenMapLoss(enc.tokenLogits!, spatial!.target, spatial!.mask).mul(c.spatialAuxWeight));
       if (roles) loss = loss.add(roleLoss(enc.roleLogits!, roles).mul(c.roleAuxWeight));
       return loss;
@@ -265,6 +281,11 @@ export class VlaPolicy {
       const enc = this.encode(batch.images, batch.proprio ?? null, batch.instructions, training);
       return this.gpt.forward(enc, tf.tensor2d(tok, [B, tok.length / B], 'int32'), training);
     });
+  }
+
+  /** Head 'l1': predicted values [B, A] in the layout's normalized units (owned by the caller). */
+  predictedValues(batch: PolicyBatch, training = false): tf.Tensor2D {
+    return tf.tidy(() => this.gpt.forwardValues(this.encode(batch.images, batch.proprio ?? null, batch.instructions, training), training));
   }
 
   /** Build a batch from raw observations + target chunks (tensors owned by the caller). */
@@ -345,7 +366,7 @@ export class VlaPolicy {
     const c = this.config;
     const res = this.gpt.decode(enc, { temperature: c.temperature, point: c.decodePoint, seed: c.seed * 100003 + this.calls++ });
     res.logits.dispose();
-    const { actions, plan } = this.layout.decode(res.tokens[0]);
+    const { actions, plan } = res.values ? this.layout.decodeValues(res.values[0]) : this.layout.decode(res.tokens[0]);
     this.lastPlan = plan[0];
     return actions;
   }
@@ -360,10 +381,20 @@ export class VlaPolicy {
     }
   }
 
-  /** Next action; predicts a new chunk when the queue is empty (LeRobot `select_action`). */
+  /** Next action; predicts a new chunk when the execution mode asks for one (LeRobot `select_action`). */
   selectAction(obs: PolicyObservation): Float32Array {
-    if (this.queue.length === 0) this.queue = this.predictActionChunk(obs);
-    return this.queue.shift()!;
+    if (this.executor.needsInference()) this.executor.push(this.predictActionChunk(obs));
+    return this.executor.next();
+  }
+
+  /** How chunks are executed now (config.chunkExecution unless overridden). */
+  get chunkExecution() {
+    return this.executor.exec;
+  }
+
+  /** Change how chunks are executed (an evaluation protocol); clears the current plan. */
+  setChunkExecution(e: VlaPolicyConfig['chunkExecution']): void {
+    this.executor = new ChunkExecutor(e, this.config.chunkLength);
   }
 
   /**
@@ -373,18 +404,18 @@ export class VlaPolicy {
    * counted in the decoder's first readback.
    */
   async selectActionTimed(obs: PolicyObservation): Promise<{ action: Float32Array; backboneMs: number; decoderMs: number; inferred: boolean }> {
-    if (this.queue.length > 0) return { action: this.queue.shift()!, backboneMs: 0, decoderMs: 0, inferred: false };
+    if (!this.executor.needsInference()) return { action: this.executor.next(), backboneMs: 0, decoderMs: 0, inferred: false };
     const t0 = performance.now();
     const enc = this.encodeObservation(obs);
     let t1 = t0;
     try {
       await enc.vision.data();
       t1 = performance.now();
-      this.queue = this.decodeChunk(enc);
+      this.executor.push(this.decodeChunk(enc));
     } finally {
       disposeEncoding(enc);
     }
-    return { action: this.queue.shift()!, backboneMs: t1 - t0, decoderMs: performance.now() - t1, inferred: true };
+    return { action: this.executor.next(), backboneMs: t1 - t0, decoderMs: performance.now() - t1, inferred: true };
   }
 
   namedWeights(): Record<string, tf.Variable> {

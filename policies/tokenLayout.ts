@@ -86,6 +86,40 @@ export class TokenLayout {
     return out;
   }
 
+  /**
+   * Values of one target in token order, each normalized to [-1, 1] by its
+   * bounds (the continuous 'l1' head's targets; same layout as encode).
+   */
+  encodeValues(actions: ArrayLike<number>, plan?: ArrayLike<number> | null): number[] {
+    const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
+    if (actions.length !== K * D) throw new Error(`VlaPolicy: action chunk has ${actions.length} values, expected ${K * D}`);
+    if (P > 0 && (!plan || plan.length !== K * P)) throw new Error(`VlaPolicy: plan targets have ${plan?.length ?? 0} values, expected ${K * P} (planDims ${P} x chunk ${K})`);
+    const norm = (t: ActionTokenizer, x: number, d: number) => Math.max(-1, Math.min(1, (2 * (x - t.low[d])) / (t.high[d] - t.low[d]) - 1));
+    const out: number[] = [];
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < P; j++) out.push(norm(this.plan!, plan![k * P + j], j));
+      for (let j = 0; j < D; j++) out.push(norm(this.actions, actions[k * D + this.order[j]], this.order[j]));
+    }
+    return out;
+  }
+
+  /** Normalized values in token order (encodeValues' layout, clipped to [-1, 1]) -> actions and plan per step. */
+  decodeValues(values: ArrayLike<number>): { actions: Float32Array[]; plan: Float32Array[] } {
+    const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
+    if (values.length !== this.total) throw new Error(`VlaPolicy: ${values.length} values, expected ${this.total}`);
+    const den = (t: ActionTokenizer, v: number, d: number) => t.low[d] + ((Math.max(-1, Math.min(1, v)) + 1) / 2) * (t.high[d] - t.low[d]);
+    const actions: Float32Array[] = [];
+    const plan: Float32Array[] = [];
+    for (let k = 0; k < K; k++) {
+      const base = k * this.perStep;
+      const a = new Float32Array(D);
+      for (let j = 0; j < D; j++) a[this.order[j]] = den(this.actions, values[base + P + j], this.order[j]);
+      actions.push(a);
+      plan.push(Float32Array.from({ length: P }, (_, j) => den(this.plan!, values[base + j], j)));
+    }
+    return { actions, plan };
+  }
+
   /** Decoded tokens -> per step the environment action, and the plan values (empty when planDims = 0). */
   decode(tokens: ArrayLike<number>): { actions: Float32Array[]; plan: Float32Array[] } {
     const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;

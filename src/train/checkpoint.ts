@@ -222,8 +222,10 @@ export function applyWeights(policy: VlaPolicy, parsed: ParsedSafetensors, where
 export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string): string[] {
   const src = from.namedWeights();
   const dst = to.namedWeights();
-  const resampled = resampledDecoderPositions(from, to);
-  const dropped = Object.keys(src).filter((k) => !(k in dst));
+  const resampled = resampledDecoderPositions(from, to) ?? relaidActionPositions(from, to);
+  // Switching the decoder to parallel decoding or to the continuous head retires the token-input table / the bin head by design.
+  const retired = (k: string) => (k === 'gpt.wte_action' && to.config.decoding === 'parallel') || (k.startsWith('gpt.lm_head.') && to.config.head === 'l1');
+  const dropped = Object.keys(src).filter((k) => !(k in dst) && !retired(k));
   const shape = Object.keys(src)
     .filter((k) => k in dst && src[k].shape.join() !== dst[k].shape.join() && !(k === WPE && resampled))
     .map((k) => `${k} [${src[k].shape}] vs [${dst[k].shape}]`);
@@ -232,7 +234,7 @@ export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string)
     const parts = [dropped.length && `no place for ${dropped.length}: ${list(dropped)}`, shape.length && `shape mismatch ${shape.length} (checkpoint vs new policy): ${list(shape)}`].filter(Boolean);
     throw new CheckpointError(`${where}: the new config does not extend the checkpoint's policy: ${parts.join('; ')}`);
   }
-  for (const [k, v] of Object.entries(src)) dst[k].assign(k === WPE && resampled ? resampled : v);
+  for (const [k, v] of Object.entries(src)) if (k in dst) dst[k].assign(k === WPE && resampled ? resampled : v);
   resampled?.dispose();
   return Object.keys(dst).filter((k) => !(k in src));
 }
@@ -301,6 +303,24 @@ export function resampledDecoderPositions(from: VlaPolicy, to: VlaPolicy): tf.Te
     rows.push(a.slice([K * n0, 0], [rowsA - K * n0, C])); // language / proprio / action positions
     return tf.concat(rows, 0) as tf.Tensor2D; // [K*n1 + rest, C]
   });
+}
+
+/**
+ * gpt.wpe when only the number of action positions changes (a new chunk
+ * length, e.g. moving a 1-step decoder to 4-step parallel chunks): the prefix
+ * rows are kept and action position j starts from the old action row
+ * j mod (old action count), i.e. the same dimension of the first step. Null
+ * when the prefixes or widths differ or nothing changes.
+ */
+export function relaidActionPositions(from: VlaPolicy, to: VlaPolicy): tf.Tensor2D | null {
+  const a = from.gpt.namedWeights().wpe;
+  const b = to.gpt.namedWeights().wpe;
+  const Tp = from.gpt.config.maxPrefix;
+  if (!a || !b || Tp !== to.gpt.config.maxPrefix || a.shape[1] !== b.shape[1] || a.shape[0] === b.shape[0]) return null;
+  const [rowsA, C] = a.shape as [number, number];
+  const nA = rowsA - Tp, nB = b.shape[0] - Tp;
+  const idx = Array.from({ length: nB }, (_, j) => Tp + (j % nA));
+  return tf.tidy(() => tf.concat([a.slice([0, 0], [Tp, C]), tf.gather(a, tf.tensor1d(idx, 'int32'))], 0) as tf.Tensor2D); // [Tp + nB, C]
 }
 
 /** Parse safetensors bytes, turning format errors into a CheckpointError naming the file. */

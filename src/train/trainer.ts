@@ -244,12 +244,13 @@ export class Trainer {
       const batch = toPolicyBatch(await this.data.batch(refs, null), this.policy);
       try {
         const targets = this.policy.actionTokens(batch);
-        const logits = this.policy.actionLogits(batch, false); // [B,A,bins]
-        const [lossSum, argmax] = tf.tidy(() => {
+        // Token head: summed NLL and the argmax bins. Continuous 'l1' head: summed |value error| (normalized units)
+        // and the bin each predicted value falls in, so the accuracy and MAE metrics below read the same.
+        const [lossSum, argmax] = this.policy.config.head === 'l1' ? l1Predictions(this.policy, batch, bins) : tf.tidy(() => {
+          const logits = this.policy.actionLogits(batch, false); // [B,A,bins]
           const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), bins).reshape(logits.shape);
           return [tf.logSoftmax(logits, -1).mul(onehot).sum().neg(), logits.argMax(-1)];
         });
-        logits.dispose();
         nll += lossSum.dataSync()[0];
         const pred = argmax.dataSync();
         tf.dispose([lossSum, argmax]);
@@ -373,4 +374,15 @@ export class Trainer {
     tick();
     return { state: { ...s }, metrics, interrupted: false };
   }
+}
+
+/** Validation of the continuous head: [sum |pred - target| (normalized units), predicted bin per token]. */
+function l1Predictions(policy: VlaPolicy, batch: PolicyBatch, bins: number): [tf.Tensor, tf.Tensor] {
+  const target = policy.actionValues(batch);
+  return tf.tidy(() => {
+    const pred = policy.predictedValues(batch, false).clipByValue(-1, 1); // [B,A]
+    const err = pred.sub(tf.tensor2d(target, pred.shape as [number, number])).abs().sum();
+    const bin = pred.add(1).mul(bins / 2).floor().clipByValue(0, bins - 1).toInt(); // value -> bin index
+    return [err, bin];
+  });
 }
