@@ -5,7 +5,7 @@
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anyRegression, chooseLabel, pairedCompare, readRunRecords } from '../eval/compare.ts';
-import { formatCompareTable, writeCompare } from '../eval/compareReport.ts';
+import { compareDirName, formatCompareTable, slug, writeCompare } from '../eval/compareReport.ts';
 
 const HELP = `vlalab compare RUN_A RUN_B [options]      compare policy B (in RUN_B) against policy A (in RUN_A)
 vlalab compare RUN --policy-a LABEL --policy-b LABEL      two policies of one run directory
@@ -19,8 +19,6 @@ vlalab compare RUN --policy-a LABEL --policy-b LABEL      two policies of one ru
 Episodes are paired by (suite, split, task, seed); unpaired ones are counted and left out. Per task and overall:
 IMPROVED / REGRESSED (p < alpha, B better / worse), HELD (not significant, power >= 0.8 at --effect) or
 UNDERPOWERED (not significant, less power than that). Exit 1 when any verdict is REGRESSED, 2 on bad input, else 0.`;
-
-const slug = (s: string) => s.replace(/[^A-Za-z0-9._@+-]+/g, '_');
 
 /** A number in (0, 1), or (0, 1] with `oneOk`; `dflt` when absent. */
 function unitNumber(v: string | undefined, name: string, dflt: number, oneOk: boolean): number {
@@ -52,7 +50,7 @@ export async function runCompare(args: string[]): Promise<number> {
     if (oneRun && labelA === labelB) throw new Error(`--policy-a and --policy-b are both "${labelA}" in one run: nothing to compare`);
     const c = pairedCompare(recordsA.filter((r) => r.policy === labelA), recordsB.filter((r) => r.policy === labelB), { alpha, effect });
     const sides = { runA: dirA, runB: dirB };
-    const out = v.out ?? (oneRun ? join(dirA, `compare-${slug(labelA)}-vs-${slug(labelB)}`) : join(dirB, `compare-vs-${slug(basename(resolve(dirA)))}`));
+    const out = v.out ?? (oneRun ? join(dirA, compareDirName(labelA, labelB)) : join(dirB, `compare-vs-${slug(basename(resolve(dirA)))}`));
     console.log(formatCompareTable(c, sides));
     const files = writeCompare(out, c, sides);
     console.log(`\nreport: ${files.html}`);

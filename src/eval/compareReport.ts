@@ -62,6 +62,12 @@ ${unpaired}${mismatch}${table}${chart}<h2>Metadata</h2><pre>${esc(JSON.stringify
   return htmlPage(`vlalab compare: ${c.policyB} vs ${c.policyA}`, body);
 }
 
+/** A label or directory name made safe as a path part. */
+export const slug = (s: string) => s.replace(/[^A-Za-z0-9._@+-]+/g, '_');
+
+/** The default output folder name for two policies of one run. */
+export const compareDirName = (policyA: string, policyB: string) => `compare-${slug(policyA)}-vs-${slug(policyB)}`;
+
 /** Write DIR/compare.json and DIR/compare.html; returns their paths. */
 export function writeCompare(dir: string, c: PairedComparison, sides: CompareSides, meta: Record<string, unknown> = {}): { json: string; html: string } {
   mkdirSync(dir, { recursive: true });

@@ -222,3 +222,22 @@ describe('vlalab compare', () => {
     expect(bad.stderr).toMatch(/^vlalab compare: no such directory/);
   }, 120_000);
 });
+
+describe("generalization's per-split verdict between two learned policies", () => {
+  it('pairs each split run of exactly two learned policies and writes its compare report beside it', async () => {
+    const { pairedBySplit } = await import('../../src/analysis/generalization.ts');
+    const out = join(root, 'gen');
+    const mk = (split: string, labels: string[], ok: (label: string, i: number) => boolean) => {
+      const d = join(out, 'runs', split);
+      mkdirSync(d, { recursive: true });
+      const rs = labels.flatMap((l) => eps.map((e, i) => rec(l, e.task, e.seed, ok(l, i), split)));
+      for (const r of rs) appendRecord(join(d, 'episodes.jsonl'), r);
+    };
+    mk('heldout_layout', ['cnn', 'vit', 'expert', 'cnn+blind', 'vit+blind'], (l, i) => l === 'expert' || (l === 'vit' ? i % 2 === 0 : l === 'cnn' && i % 10 === 0));
+    mk('heldout_combo', ['cnn', 'expert'], () => true); // one learned policy: nothing to pair
+    const v = pairedBySplit(out, ['heldout_layout', 'heldout_combo']);
+    expect(v.map((x) => [x.split, x.policyA, x.policyB, x.overall.b, x.overall.c, x.overall.verdict])).toEqual([['heldout_layout', 'cnn', 'vit', 0, 48, 'IMPROVED']]);
+    expect(v[0].perTask.map((r) => [r.name, r.c])).toEqual([['pick_place', 48], ['stack', 0]]);
+    expect(existsSync(join(out, 'runs', 'heldout_layout', 'compare-cnn-vs-vit', 'compare.html'))).toBe(true);
+  });
+});
