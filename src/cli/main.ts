@@ -16,6 +16,7 @@ commands:
   train     behavior-cloning training of a policy on recorded demos (resumable checkpoints)
   eval      evaluate policies on a suite split (success with 95% CI, latency), resumable, shardable
   merge     combine sharded eval runs into one report
+  compare   paired comparison of two policies' eval episodes (exact McNemar, verdict per task; exit 1 on a regression)
   export    rewrite a checkpoint for shipping (F16 weights, no optimizer state)
   analyze   backbone analysis experiments (cost vs resolution, ...), JSON + HTML reports
   envs      list registered environment ids and suites
@@ -239,6 +240,12 @@ Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and 
     const r = mergeRuns(positionals, String(v.out));
     console.log(formatTable(summarize(readRecords(`${v.out}/episodes.jsonl`))));
     console.log(`\nmerged ${r.records} episodes (${r.duplicates} duplicates dropped) into ${v.out}/report.html`);
+  },
+
+  async compare(args) {
+    const { runCompare } = await import('./compare.ts');
+    const code = await runCompare(args);
+    if (code !== 0) process.exit(code);
   },
 
   async export(args) {
