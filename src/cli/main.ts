@@ -18,6 +18,7 @@ commands:
   merge     combine sharded eval runs into one report
   compare   paired comparison of two policies' eval episodes (exact McNemar, verdict per task; exit 1 on a regression)
   export    rewrite a checkpoint for shipping (F16 weights, no optimizer state)
+  export-dataset  write a demo dataset in another format (LeRobotDataset v3: Parquet + MP4)
   analyze   backbone analysis experiments (cost vs resolution, ...), JSON + HTML reports
   envs      list registered environment ids and suites
   bench     benchmarks, JSON on stdout
@@ -256,6 +257,25 @@ Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), n
     if (!v.checkpoint || !v.out) throw new Error('--checkpoint and --out are required (see vlalab export --help)');
     const { exportCheckpoint } = await import('./export.ts');
     console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16), decodePoint: decodePoint(v.decode) }), null, 2));
+  },
+
+  async 'export-dataset'(args) {
+    const help = `vlalab export-dataset --format lerobot DATA OUT [options]
+Writes the demo dataset DATA (from "vlalab collect") as a LeRobotDataset v3.0 in the new directory OUT:
+meta/ (info, stats, tasks, episodes), data/ Parquet frames, videos/ MP4 per camera (needs ffmpeg).
+Load it in LeRobot with LeRobotDataset("<any repo id>", root=OUT).
+  --include-failed  also export failed episodes (default: successful ones, as training uses)
+  --ffmpeg PATH     ffmpeg executable (default: ffmpeg on PATH)
+  --crf N           H.264 quality, lower is better and bigger (default 18)`;
+    const { values: v, positionals } = parse(args, { format: { type: 'string' }, 'include-failed': { type: 'boolean' }, ffmpeg: { type: 'string' }, crf: { type: 'string' } }, help);
+    if (v.format !== 'lerobot') throw new Error(`--format must be lerobot (the only export format), got ${v.format === undefined ? 'none' : `"${v.format}"`}`);
+    if (positionals.length !== 2) throw new Error('usage: vlalab export-dataset --format lerobot DATA OUT (see --help)');
+    const { exportLeRobot } = await import('../data/lerobotExport.ts');
+    const { DEFAULT_VIDEO } = await import('../data/ffmpegVideo.ts');
+    console.log(JSON.stringify(await exportLeRobot({
+      data: positionals[0], out: positionals[1], includeFailed: Boolean(v['include-failed']), ffmpeg: v.ffmpeg as string | undefined,
+      video: { ...DEFAULT_VIDEO, crf: int(v.crf, 'crf', DEFAULT_VIDEO.crf) },
+    }), null, 2));
   },
 
   async analyze(args) {
