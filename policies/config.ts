@@ -6,6 +6,7 @@ import type { GptDecoding, GptHead, PointEstimate } from './gpt.ts';
 import type { ChunkExecution } from './chunkExecution.ts';
 import { DEFAULT_VOCAB } from './textTokenizer.ts';
 import type { SpatialAuxKind } from './spatialAux.ts';
+import type { PretrainedTextInput, TextEncoderKind } from './pretrainedText.ts';
 
 /** RGB frame, uint8, row-major, rows top-down, length width*height*3 (sim/types.ts Frame). */
 export interface RgbFrame {
@@ -78,6 +79,15 @@ export type VlaPolicyConfig = {
    * and shape. Training-only, labels from the episode goal (batch.roles).
    */
   roleAuxWeight: number;
+  /**
+   * Instruction encoder: 'scratch' (InstructionEncoder above, trained with the
+   * policy) or 'use-lite' (frozen Universal Sentence Encoder lite, RT-1's
+   * choice, through a trainable linear map to textDim; policies/pretrainedText.ts).
+   * 'use-lite' needs policy.attachSentenceEncoder / prepareInstructions before use.
+   */
+  textEncoderKind: TextEncoderKind;
+  /** What 'use-lite' embeds: the object and destination phrases apart ('roles'), the 'sentence', or both. */
+  textEncoderInput: PretrainedTextInput;
   /** Feed the language tokens into the GPT prefix (OpenVLA) in addition to FiLM. */
   useTextTokens: boolean;
   gptLayers: number;
@@ -181,6 +191,8 @@ export const POLICY_DEFAULTS: VlaPolicyConfig = {
   textHeads: 4,
   textPool: 'mean',
   roleAuxWeight: 0,
+  textEncoderKind: 'scratch',
+  textEncoderInput: 'roles',
   useTextTokens: false,
   gptLayers: 4,
   gptHeads: 4,

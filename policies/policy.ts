@@ -23,6 +23,8 @@ import { Gpt, POINT_ESTIMATES, isPointEstimate } from './gpt.ts';
 import { ChunkExecutor } from './chunkExecution.ts';
 import { InstructionEncoder, type TextEncoding } from './textEncoder.ts';
 import { TextTokenizer } from './textTokenizer.ts';
+import { PretrainedTextEncoder, TEXT_ENCODER_KINDS } from './pretrainedText.ts';
+import type { SentenceEncoder } from './sentenceEncoder.ts';
 import { type Saliency, policySaliency } from './saliency.ts';
 import { ROLE_HEADS, roleLoss, roleTargetIds } from './roleAux.ts';
 import { SPATIAL_TARGETS, spatialTensors, tokenMapLoss } from './spatialAux.ts';
@@ -64,6 +66,8 @@ export class VlaPolicy {
   readonly backbone: VisionBackbone;
   readonly textTokenizer: TextTokenizer;
   readonly textEncoder: InstructionEncoder;
+  /** The frozen-encoder path when textEncoderKind is 'use-lite' (then textEncoder is unused: not trained, not saved). */
+  readonly pretrainedText: PretrainedTextEncoder | null;
   readonly gpt: Gpt;
   /** Decoder output layout: plan tokens, then action tokens in actionOrder, per step. */
   layout: TokenLayout;
@@ -117,6 +121,9 @@ export class VlaPolicy {
       roleHeads: c.roleAuxWeight > 0 ? ROLE_HEADS : 0,
       seed: c.seed + 1,
     });
+    if (!(TEXT_ENCODER_KINDS as readonly string[]).includes(c.textEncoderKind)) throw new Error(`VlaPolicy: textEncoderKind must be ${TEXT_ENCODER_KINDS.join(' or ')}, got ${JSON.stringify(c.textEncoderKind)}`);
+    if (c.textEncoderKind === 'use-lite' && c.roleAuxWeight > 0) throw new Error("VlaPolicy: roleAuxWeight > 0 needs textEncoderKind 'scratch' (the role heads read the scratch encoder's vocabulary)");
+    this.pretrainedText = c.textEncoderKind === 'use-lite' ? new PretrainedTextEncoder(c.textEncoderInput, c.textDim, c.seed + 3) : null;
     const visionTokens = c.cameras.length * this.backbone.outputTokens(this.imageSize, this.imageSize);
     this.gpt = new Gpt({
       nLayer: c.gptLayers,
@@ -334,6 +341,7 @@ export class VlaPolicy {
 
   /** Tokenize and encode instructions (maxTextLen tokens each); the caller owns all three tensors. */
   encodeInstructions(instructions: string[]): TextEncoding {
+    if (this.pretrainedText) return this.pretrainedText.forward(instructions);
     const L = this.config.maxTextLen;
     const B = instructions.length;
     const { ids, mask } = this.textTokenizer.encodeBatch(instructions, L);
@@ -344,6 +352,20 @@ export class VlaPolicy {
     } finally {
       tf.dispose([idsT, maskT]);
     }
+  }
+
+  /** Give a 'use-lite' policy its frozen sentence encoder (policies/sentenceEncoderNode.ts loadSentenceEncoder in Node). */
+  attachSentenceEncoder(encoder: SentenceEncoder): void {
+    if (!this.pretrainedText) throw new Error(`VlaPolicy: attachSentenceEncoder needs textEncoderKind 'use-lite' (this policy's is '${this.config.textEncoderKind}')`);
+    this.pretrainedText.attach(encoder);
+  }
+
+  /**
+   * Embed instructions with the frozen encoder ahead of the (synchronous)
+   * forward pass: once per distinct string, then cached. No-op for 'scratch'.
+   */
+  async prepareInstructions(instructions: readonly string[]): Promise<void> {
+    await this.pretrainedText?.prepare(instructions);
   }
 
   /** Role-head logits [B, ROLE_HEADS, vocabSize] for instructions (roleAuxWeight > 0). Caller owns it. */
@@ -424,18 +446,18 @@ export class VlaPolicy {
       for (const [k, v] of Object.entries(w)) out[`${prefix}.${k}`] = v;
     };
     add('backbone', this.backbone.namedWeights());
-    add('text', this.textEncoder.namedWeights());
+    add('text', (this.pretrainedText ?? this.textEncoder).namedWeights());
     add('gpt', this.gpt.namedWeights());
     return out;
   }
 
   trainableVariables(): tf.Variable[] {
-    return [...this.backbone.trainableVariables(), ...this.textEncoder.trainableVariables(), ...this.gpt.trainableVariables()];
+    return [...this.backbone.trainableVariables(), ...(this.pretrainedText ?? this.textEncoder).trainableVariables(), ...this.gpt.trainableVariables()];
   }
 
   paramCount(): { backbone: number; text: number; gpt: number; total: number } {
     const backbone = this.backbone.paramCount();
-    const text = this.textEncoder.paramCount();
+    const text = (this.pretrainedText ?? this.textEncoder).paramCount();
     const gpt = this.gpt.paramCount();
     return { backbone, text, gpt, total: backbone + text + gpt };
   }
@@ -452,6 +474,7 @@ export class VlaPolicy {
   dispose(): void {
     this.backbone.dispose();
     this.textEncoder.dispose();
+    this.pretrainedText?.dispose();
     this.gpt.dispose();
   }
 }

@@ -9,8 +9,8 @@ import type { CameraSpec, Frame, FrameRenderer, PoseBuffer } from './types.ts';
 import { initPhysics, SimWorld, wrapAngle } from './world.ts';
 import { sampleEpisode, type EpisodeSpec } from '../tasks/episode.ts';
 import { isSuccess } from '../tasks/success.ts';
-import { InstructionError, parseInstruction } from '../tasks/grammar.ts';
-import { getTask, type SuiteSpec } from '../tasks/suite.ts';
+import { resolveCommand } from '../tasks/command.ts';
+import { getTask, lexiconOf, type SuiteSpec } from '../tasks/suite.ts';
 
 export interface Observation {
   /** Camera frames by camera name (empty without a renderer). */
@@ -75,13 +75,18 @@ export class VlaEnv {
   }
 
   /**
-   * Start an episode. `instruction` overrides the sampled one (typed commands);
-   * it must name objects that are in the scene, else InstructionError.
+   * Start an episode. `instruction` overrides the sampled one (a typed
+   * command): it must resolve to one object and one destination of the scene,
+   * else InstructionError (tasks/command.ts). What the policy then sees is
+   * `policyInstruction`: 'canonical' (default) the suite's train-template
+   * rendering of the resolved goal, for policies whose instruction encoder
+   * only knows the suite's templates; 'typed' the text as typed, for a
+   * pretrained sentence encoder (policy config textEncoderKind 'use-lite').
    */
-  async reset(options: { seed: number; instruction?: string }): Promise<[Observation, { episode: EpisodeSpec }]> {
+  async reset(options: { seed: number; instruction?: string; policyInstruction?: PolicyInstruction }): Promise<[Observation, { episode: EpisodeSpec }]> {
     await initPhysics();
     let ep = sampleEpisode(this.opts.suite, this.opts.task, this.opts.split, options.seed);
-    if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite);
+    if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite, options.policyInstruction);
     this.simWorld?.free();
     this.simWorld = new SimWorld(ep.layout);
     this.ep = ep;
@@ -155,20 +160,21 @@ export function clipAction(action: ArrayLike<number>): { a: Float32Array; clippe
   return { a, clipped };
 }
 
-/** Replace an episode's instruction after checking it against the scene. */
-export function withInstruction(ep: EpisodeSpec, instruction: string, suite: SuiteSpec): EpisodeSpec {
+/** Which text of a typed command the policy sees (VlaEnv.reset). */
+export type PolicyInstruction = 'canonical' | 'typed';
+
+/**
+ * Replace an episode's instruction by a typed command after resolving it in
+ * the scene. The episode's `instruction` (what observations carry to the
+ * policy) is the canonical rendering or the typed text (`policyInstruction`);
+ * `command` keeps how it was read.
+ */
+export function withInstruction(ep: EpisodeSpec, instruction: string, suite: SuiteSpec, policyInstruction: PolicyInstruction = 'canonical'): EpisodeSpec {
+  if (policyInstruction !== 'canonical' && policyInstruction !== 'typed') throw new Error(`policyInstruction must be 'canonical' or 'typed', got ${JSON.stringify(policyInstruction)}`);
   const task = getTask(suite, ep.task);
-  const parsed = parseInstruction(instruction, suite.colors, [...task.templates.train, ...task.templates.heldout]);
-  const objects = ep.layout.objects.map((o) => o.name);
-  const bowls = ep.layout.bowls.map((b) => b.name);
-  const inScene = `objects: ${objects.join(', ')}; bowls: ${bowls.join(', ')}`;
-  if (!objects.includes(parsed.object)) throw new InstructionError(`there is no ${parsed.object} in the scene (${inScene})`);
-  if (parsed.family !== ep.family) {
-    throw new InstructionError(`"${instruction}" is a ${parsed.family} instruction but task "${ep.task}" is ${ep.family}`);
-  }
-  if (parsed.family === 'pick_place' ? !bowls.includes(parsed.target) : !objects.includes(parsed.target)) {
-    throw new InstructionError(`there is no ${parsed.target} in the scene (${inScene})`);
-  }
-  if (parsed.object === parsed.target) throw new InstructionError(`cannot stack the ${parsed.object} on itself`);
-  return { ...ep, instruction, template: '(typed)', goal: { object: parsed.object, target: parsed.target } };
+  const command = resolveCommand(instruction, {
+    lexicon: lexiconOf(suite), family: ep.family, templates: task.templates,
+    scene: { objects: ep.layout.objects.map((o) => o.name), bowls: ep.layout.bowls.map((b) => b.name) },
+  });
+  return { ...ep, instruction: policyInstruction === 'typed' ? instruction : command.canonical, template: '(typed)', goal: { object: command.object, target: command.target }, command };
 }

@@ -4,6 +4,7 @@
 import { BOWL, OBJECT, TCP_HOME, WORKSPACE, type ShapeName } from '../sim/config.ts';
 import type { Layout, ObjectPlacement } from '../sim/layout.ts';
 import { Rng } from '../sim/rng.ts';
+import type { CommandReading } from './command.ts';
 import { fillTemplate } from './grammar.ts';
 import { getSplit, getTask, type FamilyName, type SuiteSpec } from './suite.ts';
 
@@ -26,6 +27,8 @@ export interface EpisodeSpec {
   goal: Goal;
   layout: Layout;
   maxSteps: number;
+  /** A typed command and how it was read (sim/env.ts withInstruction); absent for sampled instructions. */
+  command?: CommandReading;
 }
 
 /** Clearances (centre to centre, metres) so an open gripper can reach any object. */

@@ -2,8 +2,11 @@
 // families, objects, colors, instruction templates, and splits with fixed,
 // versioned seed lists, so every evaluation of a suite runs the same episodes.
 // validateSuite() checks every field and names the offending one.
+// "synonyms" (optional) maps a colour, shape or "bowl" of the suite to the
+// other words people type for it ({"cube": ["block", "box"], "bowl": ["dish"]});
+// typed commands are read through it (tasks/grammar.ts, tasks/command.ts).
 import { COLORS, SHAPES } from '../sim/config.ts';
-import { SHAPE_NOUNS, normalizeWords } from './grammar.ts';
+import { SHAPE_NOUNS, normalizeWords, templateWords, type Lexicon } from './grammar.ts';
 
 export class SuiteError extends Error {
   override name = 'SuiteError';
@@ -47,6 +50,8 @@ export interface SuiteSpec {
   bowls: number;
   tasks: TaskSpec[];
   splits: Record<string, SplitSpec>;
+  /** Canonical colour / shape / "bowl" -> other words for it (typed commands only; episodes never use them). */
+  synonyms: Record<string, string[]>;
 }
 
 export interface EpisodeRef {
@@ -91,9 +96,40 @@ export function validateSuite(raw: unknown, source = 'suite'): SuiteSpec {
   if (!splitsRaw.train) throw new SuiteError(`${p}.splits.train: missing (every suite needs a train split)`);
   const splits: Record<string, SplitSpec> = {};
   for (const [k, v] of Object.entries(splitsRaw)) splits[k] = validateSplit(v, `${p}.splits.${k}`, heldOutCombos);
-  const known = new Set(['name', 'version', 'description', 'colors', 'shapes', 'heldOutCombos', 'bowls', 'tasks', 'splits']);
+  const synonyms = raw.synonyms === undefined ? {} : validateSynonyms(raw.synonyms, `${p}.synonyms`, colors, shapes, tasks);
+  const known = new Set(['name', 'version', 'description', 'colors', 'shapes', 'heldOutCombos', 'bowls', 'tasks', 'splits', 'synonyms']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw new SuiteError(`${p}.${k}: unknown field (known: ${[...known].join(', ')})`);
-  return { name, version, description: typeof raw.description === 'string' ? raw.description : undefined, colors, shapes, heldOutCombos, bowls, tasks, splits };
+  return { name, version, description: typeof raw.description === 'string' ? raw.description : undefined, colors, shapes, heldOutCombos, bowls, tasks, splits, synonyms };
+}
+
+function validateSynonyms(raw: unknown, p: string, colors: string[], shapes: string[], tasks: TaskSpec[]): Record<string, string[]> {
+  if (!isObj(raw)) throw new SuiteError(`${p}: expected an object {"<colour or shape>": ["word", ...]}`);
+  const canonical = [...colors, ...shapes, 'bowl'];
+  const tplWords = templateWords(tasks.flatMap((t) => [...t.templates.train, ...t.templates.heldout]));
+  const owner = new Map<string, string>();
+  const out: Record<string, string[]> = {};
+  for (const [key, words] of Object.entries(raw)) {
+    if (!canonical.includes(key)) throw new SuiteError(`${p}.${key}: "${key}" is not a colour, shape or "bowl" of this suite (known: ${canonical.join(', ')})`);
+    if (!isStrArr(words) || words.length === 0) throw new SuiteError(`${p}.${key}: expected a non-empty list of words, got ${JSON.stringify(words)}`);
+    words.forEach((w, i) => {
+      const where = `${p}.${key}[${i}]`;
+      if (!/^[a-z]+$/.test(w)) throw new SuiteError(`${where}: "${w}" must be one lowercase word (a-z)`);
+      if (canonical.includes(w)) throw new SuiteError(`${where}: "${w}" is itself a colour or shape of this suite`);
+      if (tplWords.has(w)) throw new SuiteError(`${where}: "${w}" is a template word; a synonym must not be read as one`);
+      const prev = owner.get(w);
+      if (prev !== undefined) throw new SuiteError(`${where}: "${w}" is already a synonym of "${prev}"`);
+      owner.set(w, key);
+    });
+    out[key] = words.slice();
+  }
+  return out;
+}
+
+/** The words a suite's typed commands are read with (tasks/grammar.ts Lexicon). */
+export function lexiconOf(suite: SuiteSpec): Lexicon {
+  const synonyms: Record<string, string> = {};
+  for (const [key, words] of Object.entries(suite.synonyms)) for (const w of words) synonyms[w] = key;
+  return { colors: suite.colors, shapes: suite.shapes, synonyms };
 }
 
 function validateTask(raw: unknown, p: string, colors: string[]): TaskSpec {

@@ -8,6 +8,7 @@ import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { VlaEnv, type Observation } from '../../sim/env.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { listPolicies } from '../../policies/registry.ts';
+import { describeReading } from '../../tasks/command.ts';
 import pkg from '../../package.json';
 import { ExpertDriver, PolicyDriver, type Driver, type StepTiming } from './driver.ts';
 import { OrbitView } from './orbitView.ts';
@@ -109,6 +110,8 @@ async function reset(instruction?: string): Promise<void> {
   episodeTimings = [];
   Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label, saliency: null });
   $('instruction').textContent = env.episode.instruction;
+  // How a typed command was read; the policy sees its canonical sentence (the instruction line).
+  $('reading').textContent = env.episode.command ? describeReading(env.episode.command) : '(sampled instruction)';
   renderHud(null);
   status(`seed ${seed}: ready`);
   await showSaliency().catch((e: unknown) => status(`saliency: ${(e as Error).message}`, true));

@@ -189,6 +189,11 @@ export class DemoDataset {
     return rows;
   }
 
+  /** Distinct instructions of all episodes, train and validation (a frozen text encoder embeds them once). */
+  allInstructions(): string[] {
+    return [...new Set(this.episodes.map((e) => e.instruction))];
+  }
+
   /** Instructions of the training episodes (for the text vocabulary). */
   trainInstructions(): string[] {
     return this.trainEpisodes.map((e) => this.episodes[e].instruction);

@@ -8,6 +8,7 @@ import { DEFAULT_CAMERAS } from '../../sim/config.ts';
 import type { CameraSpec } from '../../sim/types.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
+import { loadSentenceEncoder } from '../../policies/sentenceEncoderNode.ts';
 import { gitCommit } from '../cli/machine.ts';
 import { type IndexEntry, readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
@@ -258,6 +259,14 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
       policy.dispose(); // as for a refused --init-from: a library caller (e.g. a UI) keeps no half-initialized policy
       throw e;
     }
+  }
+  if (policy.config.textEncoderKind === 'use-lite') {
+    // Frozen sentence encoder: embed every distinct instruction once, before training (the set is finite).
+    const t0 = Date.now();
+    policy.attachSentenceEncoder(await loadSentenceEncoder());
+    const instructions = data.allInstructions();
+    await policy.prepareInstructions(instructions);
+    log(`use-lite: embedded ${instructions.length} distinct instructions in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   if (!resumed && policy.config.proprioDim > 0 && policy.config.proprioMean.length === 0 && (args.normalizeProprio ?? true)) {
     policy.fitProprioStats(await data.proprioSample());

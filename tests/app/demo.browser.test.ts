@@ -18,15 +18,29 @@ afterAll(async () => {
 });
 
 describe('demo page', () => {
-  it('shows a visible message for unknown objects and words instead of crashing', async () => {
+  it('shows a visible message for commands it cannot resolve instead of crashing', async () => {
     const p = session.page;
     await p.fill('#text', 'put the purple prism in the blue bowl');
     await p.click('#command button');
     await p.waitForFunction(() => document.querySelector('#status')?.className === 'error');
     expect(await p.textContent('#status')).toMatch(/there is no purple prism in the scene|no blue bowl/);
-    await p.fill('#text', 'frobnicate the red cube into the blue bowl');
+    await p.fill('#text', 'please tidy up');
     await p.click('#command button');
-    await p.waitForFunction(() => /unknown word/.test(document.querySelector('#status')?.textContent ?? ''));
+    await p.waitForFunction(() => /nothing to move/.test(document.querySelector('#status')?.textContent ?? ''));
+    expect(errors).toEqual([]);
+  });
+
+  it('reads a command as people type it and shows how it read it, the policy getting the canonical sentence', async () => {
+    const p = session.page;
+    const ep = await p.evaluate(() => (window as any).vlalab.env().episode);
+    const obj = ep.layout.objects[0];
+    const bowl = ep.layout.bowls[1];
+    const noun = obj.shape === 'cube' ? 'block' : obj.shape;
+    await p.fill('#text', `Could you PLEASE gently drop the ${obj.color} ${noun} into the ${bowl.color} dish?`);
+    await p.click('#command button');
+    await p.waitForFunction(() => /ready/.test(document.querySelector('#status')?.textContent ?? ''));
+    expect(await p.textContent('#reading')).toBe(`object: ${obj.name} ("${obj.color} ${noun}") · destination: ${bowl.name} ("${bowl.color} dish") · ignored: gently`);
+    expect(await p.textContent('#instruction')).toBe(`put the ${obj.name} in the ${bowl.name}`);
     expect(errors).toEqual([]);
   });
 

@@ -124,4 +124,26 @@ describe('env step semantics', () => {
     await expect(env.reset({ seed: 5, instruction: `put the ${missing} in the ${bowl}` })).rejects.toThrow(new RegExp(`there is no ${missing} in the scene \\(objects: `));
     env.close();
   });
+
+  it('a typed command reaches the policy as the canonical train-template sentence, or as typed when asked', async () => {
+    const env = makeEnv('tabletop/pick_place-v1');
+    const [, info] = await env.reset({ seed: 5 });
+    const obj = info.episode.layout.objects[1];
+    const bowl = info.episode.layout.bowls[1];
+    const typed = `Please, robot, drop the ${obj.color.toUpperCase()} ${obj.shape === 'cube' ? 'block' : obj.shape} into the ${bowl.color} dish!`;
+    const canonical = `put the ${obj.name} in the ${bowl.name}`;
+    const [obs] = await env.reset({ seed: 5, instruction: typed });
+    expect(obs.instruction).toBe(canonical);
+    expect(env.episode.instruction).toBe(canonical);
+    expect(env.episode.command).toMatchObject({ text: typed, object: obj.name, target: bowl.name, canonical });
+    expect(env.episode.goal).toEqual({ object: obj.name, target: bowl.name });
+    const [raw] = await env.reset({ seed: 5, instruction: typed, policyInstruction: 'typed' });
+    expect(raw.instruction).toBe(typed);
+    expect(env.episode.command?.canonical).toBe(canonical);
+    await expect(env.reset({ seed: 5, instruction: typed, policyInstruction: 'verbatim' as never })).rejects.toThrow(/policyInstruction must be 'canonical' or 'typed', got "verbatim"/);
+    // Sampled episodes carry no command.
+    await env.reset({ seed: 5 });
+    expect(env.episode.command).toBeUndefined();
+    env.close();
+  });
 });

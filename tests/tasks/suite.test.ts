@@ -12,6 +12,12 @@ describe('suite files', () => {
     const s = validateSuite(base);
     expect(Object.keys(s.splits)).toEqual(['train', 'heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_distractors']);
     expect(s.tasks.map((t) => t.family)).toEqual(['pick_place', 'stack']);
+    expect(s.synonyms.cube).toContain('block');
+    expect(s.synonyms.bowl).toEqual(expect.arrayContaining(['dish', 'container']));
+    // The synonym table is optional (a suite without one reads only canonical words).
+    const j = clone();
+    delete j.synonyms;
+    expect(validateSuite(j).synonyms).toEqual({});
   });
 
   it('episode lists are fixed: tasks x seeds in suite order', () => {
@@ -40,6 +46,12 @@ describe('suite files', () => {
     ['unknown field', (j) => (j.colour = []), /suite\.colour: unknown field/],
     ['bowls out of range', (j) => (j.bowls = 9), /suite\.bowls: expected an integer from 1 to 4/],
     ['duplicate task', (j) => (j.tasks[1].name = 'pick_place'), /suite\.tasks: duplicate task name "pick_place"/],
+    ['synonym of an unknown thing', (j) => (j.synonyms.sphere = ['ball']), /suite\.synonyms\.sphere: "sphere" is not a colour, shape or "bowl" of this suite/],
+    ['empty synonym list', (j) => (j.synonyms.cube = []), /suite\.synonyms\.cube: expected a non-empty list of words/],
+    ['synonym of two things', (j) => j.synonyms.bowl.push('block'), /suite\.synonyms\.bowl\[\d+\]: "block" is already a synonym of "cube"/],
+    ['synonym that is a colour', (j) => j.synonyms.cube.push('red'), /suite\.synonyms\.cube\[\d+\]: "red" is itself a colour or shape/],
+    ['synonym that is a template word', (j) => j.synonyms.bowl.push('top'), /suite\.synonyms\.bowl\[\d+\]: "top" is a template word/],
+    ['synonym of two words', (j) => (j.synonyms.cube[0] = 'toy block'), /suite\.synonyms\.cube\[0\]: "toy block" must be one lowercase word/],
   ];
   for (const [what, mutate, msg] of cases) {
     it(`rejects ${what} with an error naming the field`, () => {
@@ -62,6 +74,7 @@ describe('suite files', () => {
     j.colors = ['cyan', 'pink', 'white'];
     j.heldOutCombos = ['pink prism'];
     j.tasks = [j.tasks[1]];
+    j.synonyms = { cube: ['block'] };
     const s = resolveSuite('mini.json', () => JSON.stringify(j));
     const ep = sampleEpisode(s, 'stack', 'train', 7);
     expect(ep.family).toBe('stack');
