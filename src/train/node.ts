@@ -143,7 +143,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   return {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? p.valFraction,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
-    train: { ...TRAIN_DEFAULTS, microBatches: DEFAULT_MICRO_BATCHES, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
+    train: { ...TRAIN_DEFAULTS, ...train, microBatches: (train as Partial<TrainConfig>).microBatches ?? DEFAULT_MICRO_BATCHES }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
     ...(o.initFrom ? { initFrom: o.initFrom } : {}),
     ...(o.warmStart?.length ? { warmStart: o.warmStart } : {}),
   };
@@ -196,7 +196,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     const config = parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath);
     const training = config.training as { args?: TrainArgs; state?: TrainState } | null;
     if (!training?.args || !training.state) throw new Error(`${cfgPath} holds no training state to resume`);
-    training.args = { ...training.args, train: { microBatches: 1, ...training.args.train } }; // saved before micro-batches: one pass per step
+    training.args = { ...training.args, train: { ...training.args.train, microBatches: training.args.train.microBatches ?? 1 } }; // saved before micro-batches: one pass per step
     const bad = conflicts(o, training.args);
     if (bad.length) throw new Error(`--resume continues the saved run; these options differ from it: ${bad.join('; ')}`);
     args = { ...training.args, f16: o.f16 ?? training.args.f16 }; // f16 only affects the final save
