@@ -4,6 +4,7 @@
 //   render   env control steps/s with Babylon rendering + readback at the default resolution, in headless Chromium
 //   collect  expert demonstrations recorded per minute, end to end (Chromium -> safetensors on disk)
 //   models   per policy: params, FLOPs/frame, inference latency p50/p95 on wasm and cpu, training images/s (Node)
+//   train    per training preset: images/s of the training step at 1 and 2 threads (data-parallel micro-batches)
 //   eval     per policy and backend (worker in Chromium): control steps/s, latency parts p50/p95; eval episodes/min at 1 and 2 workers
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { HeadlessSession } from '../runtime/session.ts';
 import { collect } from './collect.ts';
 import { machineInfo } from './machine.ts';
 
-const SECTIONS = ['sim', 'render', 'collect', 'models', 'eval'] as const;
+const SECTIONS = ['sim', 'render', 'collect', 'models', 'eval', 'train'] as const;
 
 export async function benchSim(episodes = 20) {
   await initPhysics();
@@ -101,6 +102,7 @@ export async function runBench(args: string[]): Promise<void> {
         throughput: await be.benchEvalThroughput(values.quick ? 4 : 10),
       };
     }
+    if (s === 'train') out.train = await (await import('./benchTrain.ts')).benchTrainThreads(Boolean(values.quick));
     if (s === 'models') out.models = await (await import('./benchModels.ts')).benchModels(Boolean(values.quick));
   }
   console.log(JSON.stringify(out, null, 2));

@@ -126,6 +126,10 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   --save-every N      also checkpoint every N steps (default 200; 0 = epoch ends only)
   --val-every N       also validate every N steps (a metrics.jsonl record with a fractional epoch; default 0 = epoch ends only)
   --seed S            data split, order, augmentation and init seed (default 0)
+  --threads N         training threads, one tfjs-wasm replica each (default: all cores, at most one per micro-batch);
+                      does not change the result
+  --micro-batches S   shards per step: the step averages the gradients of S equal parts of the batch (batch norm sees
+                      batch/S samples); threads compute them in parallel (default 2 for new runs; must divide --batch)
   --backend B         wasm|cpu (default wasm)
   --image-size PX     policy input resolution (default: the training preset)
   --cameras a,b       cameras fed to the policy (default: the policy preset, scene)
@@ -143,6 +147,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
       'save-every': { type: 'string' }, 'val-every': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, 'image-size': { type: 'string' }, cameras: { type: 'string' },
       blind: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'no-augment': { type: 'boolean' }, f16: { type: 'boolean' },
       'keep-optimizer': { type: 'boolean' }, resume: { type: 'boolean' },
+      threads: { type: 'string' }, 'micro-batches': { type: 'string' },
     }, help);
     if (!v.policy) throw new Error('--policy is required (see vlalab train --help)');
     const opt = (name: string) => (v[name] === undefined ? undefined : int(v[name], name));
@@ -165,7 +170,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     if (v.cameras !== undefined) overrides.cameras = String(v.cameras).split(',');
     if (v.blind) overrides.blind = true;
     const train: Record<string, number> = {};
-    for (const [flag, key] of [['epochs', 'epochs'], ['steps', 'maxSteps'], ['warmup', 'warmupSteps'], ['val-samples', 'valMaxSamples'], ['save-every', 'saveEverySteps'], ['val-every', 'valEverySteps']] as const) {
+    for (const [flag, key] of [['epochs', 'epochs'], ['steps', 'maxSteps'], ['warmup', 'warmupSteps'], ['val-samples', 'valMaxSamples'], ['save-every', 'saveEverySteps'], ['val-every', 'valEverySteps'], ['micro-batches', 'microBatches']] as const) {
       const x = opt(flag);
       if (x !== undefined) train[key] = x;
     }
@@ -182,7 +187,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
     const summary = await runTrain({
       policy, data: (v.data as string) ?? 'data/tabletop-train', out: (v.out as string) ?? `checkpoints/${policy}`, resume: Boolean(v.resume),
       batchSize: opt('batch'), seed: opt('seed'), valFraction: num('val-fraction'), maxEpisodes: opt('max-episodes'), initFrom: v['init-from'] as string | undefined, warmStart, backend: backend as 'wasm' | 'cpu' | undefined,
-      f16: v.f16 ? true : undefined, keepOptimizer: Boolean(v['keep-optimizer']), train,
+      f16: v.f16 ? true : undefined, keepOptimizer: Boolean(v['keep-optimizer']), train, threads: opt('threads'),
       augment: v['no-augment'] ? { shift: 0, brightness: 0, contrast: 0, saturation: 0 } : undefined,
       policyOverrides: Object.keys(overrides).length ? overrides : undefined,
     });

@@ -2,6 +2,7 @@
 // directory I/O, resume, SIGINT, progress on stderr. The loop itself is in
 // trainer.ts (browser-safe).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createPolicy, policyConfig } from '../../policies/registry.ts';
 import { DEFAULT_CAMERAS } from '../../sim/config.ts';
@@ -19,6 +20,8 @@ import type { ParsedSafetensors } from '../io/safetensors.ts';
 import type { AdamW } from './optim.ts';
 import { DemoDataset, type EpisodeSource } from './dataset.ts';
 import { trainPreset } from './presets.ts';
+import { weightLayout } from './shards.ts';
+import { type ThreadFault, ThreadPool } from './threads.ts';
 import { type EpochMetrics, type ProgressInfo, TRAIN_DEFAULTS, type TrainConfig, type TrainState, Trainer } from './trainer.ts';
 
 /**
@@ -61,6 +64,14 @@ export function dirSource(dir: string): EpisodeSource {
   const owner = new Map<IndexEntry, (typeof parts)[number]>();
   const index = parts.flatMap((p) => p.index.map((e) => { owner.set(e, p); return e; }));
   return { info, index, location: dir, load: (e) => { const p = owner.get(e); if (!p) throw new Error(`--data: episode ${e.file} is in none of ${dir}`); return readEpisode(p.dir, e, p.info); } };
+}
+
+/** The training dataset a policy config needs (cameras, chunks, aux / spatial / plan targets). */
+export function openDataset(source: EpisodeSource, pcfg: VlaPolicyConfig, a: Pick<TrainArgs, 'batchSize' | 'seed' | 'valFraction' | 'augment' | 'maxEpisodes'>): DemoDataset {
+  return new DemoDataset(source, {
+    cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: a.batchSize, seed: a.seed, valFraction: a.valFraction, augment: a.augment, aux: pcfg.auxDim > 0,
+    maxEpisodes: a.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras), plan: pcfg.planDims > 0,
+  });
 }
 
 /** Everything that defines a run; stored in config.json (training.args) and reused by --resume. */
@@ -109,6 +120,14 @@ export interface RunTrainOptions {
   train?: Partial<TrainConfig>;
   /** Keep optimizer.safetensors in the final checkpoint. */
   keepOptimizer?: boolean;
+  /**
+   * Training threads (src/train/threads.ts); default: all cores, at most one
+   * per micro-batch (train.microBatches). An execution setting: it does not
+   * change the result, and a resume may use another count.
+   */
+  threads?: number;
+  /** Test hook: make a training thread fail at a step. */
+  threadFault?: ThreadFault;
   /** Polled before every step: true = checkpoint and return (as Ctrl-C does), e.g. a UI's stop button. */
   shouldStop?: (state: TrainState) => boolean;
   quiet?: boolean;
@@ -127,6 +146,20 @@ export interface TrainSummary {
   final: EpochMetrics | null;
 }
 
+/** Micro-batches per step of a new run (runs saved before the setting existed resume with 1). */
+export const DEFAULT_MICRO_BATCHES = 2;
+
+/** Threads for a run with `shards` micro-batches: the explicit request (checked) or all cores, at most one per micro-batch. */
+export function resolveThreads(requested: number | undefined, shards: number, batch: number, cores = availableParallelism()): number {
+  if (requested === undefined) return Math.max(1, Math.min(cores, shards));
+  if (!Number.isInteger(requested) || requested < 1) throw new Error(`--threads must be a positive integer, got ${requested}`);
+  if (requested > cores) throw new Error(`--threads ${requested} exceeds the ${cores} cores of this machine (os.availableParallelism())`);
+  if (requested > shards) {
+    throw new Error(`--threads ${requested} exceeds --micro-batches ${shards}: a step has ${shards} micro-batches and a thread computes whole ones (raise --micro-batches; it must divide --batch ${batch})`);
+  }
+  return requested;
+}
+
 function resolveArgs(o: RunTrainOptions): TrainArgs {
   const p = trainPreset(o.policy);
   // An explicit --epochs replaces the preset's step budget (which is sized to the preset's epochs).
@@ -135,7 +168,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   return {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? p.valFraction,
     augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
-    train: { ...TRAIN_DEFAULTS, ...train }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
+    train: { ...TRAIN_DEFAULTS, ...train, microBatches: (train as Partial<TrainConfig>).microBatches ?? DEFAULT_MICRO_BATCHES }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
     ...(o.initFrom ? { initFrom: o.initFrom } : {}),
     ...(o.warmStart?.length ? { warmStart: o.warmStart } : {}),
   };
@@ -188,6 +221,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     const config = parseConfig(readFileSync(cfgPath, 'utf8'), cfgPath);
     const training = config.training as { args?: TrainArgs; state?: TrainState } | null;
     if (!training?.args || !training.state) throw new Error(`${cfgPath} holds no training state to resume`);
+    training.args = { ...training.args, train: { ...training.args.train, microBatches: training.args.train.microBatches ?? 1 } }; // saved before micro-batches: one pass per step
     const bad = conflicts(o, training.args);
     if (bad.length) throw new Error(`--resume continues the saved run; these options differ from it: ${bad.join('; ')}`);
     args = { ...training.args, f16: o.f16 ?? training.args.f16 }; // f16 only affects the final save
@@ -204,6 +238,10 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     args = resolveArgs(o);
   }
   policyConfig(args.policy, args.policyOverrides); // unknown policy names / fields fail before any work
+  const shards = args.train.microBatches;
+  if (!(Number.isInteger(shards) && shards >= 1)) throw new Error(`--micro-batches must be a positive integer, got ${shards}`);
+  if (args.batchSize % shards !== 0) throw new Error(`--batch ${args.batchSize} is not divisible by --micro-batches ${shards} (every micro-batch holds the same number of samples)`);
+  const threads = resolveThreads(o.threads, shards, args.batchSize);
   if (args.initFrom && args.warmStart?.length) throw new Error('--warm-start and --init-from exclude each other: --init-from already starts from a whole checkpoint');
   const be = await initBackend(args.backend);
   if (be.backend !== args.backend) throw new Error(`backend ${args.backend} did not start (${be.fallbackReason ?? 'unknown reason'})`);
@@ -239,7 +277,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     carryCurves(args.initFrom, o.out);
   }
   const pcfg = policy ? policy.config : policyConfig(args.policy, args.policyOverrides);
-  const data = new DemoDataset(source, { cameras: pcfg.cameras, chunkLength: pcfg.chunkLength, batchSize: args.batchSize, seed: args.seed, valFraction: args.valFraction, augment: args.augment, aux: pcfg.auxDim > 0, maxEpisodes: args.maxEpisodes ?? 0, spatial: pcfg.spatialAux === 'off' ? null : cameraSpecs(pcfg.cameras), plan: pcfg.planDims > 0 });
+  const data = openDataset(source, pcfg, args);
   policy ??= createPolicy(args.policy, {
     vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab,
     actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: args.seed, ...args.policyOverrides,
@@ -284,16 +322,23 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     const keep = !final || o.keepOptimizer;
     const tensors = { ...opt.stateTensors(), ...Object.fromEntries(Object.entries(p.namedWeights()).map(([k, v]) => [`w.${k}`, v])) };
     await saveCheckpoint(o.out, p, {
-      policyName: args.policy, dataset: datasetMeta, training: { args, state, backend: be.backend }, gitCommit: commit, f16: final && args.f16,
+      policyName: args.policy, dataset: datasetMeta, training: { args, state, backend: be.backend, threads }, gitCommit: commit, f16: final && args.f16,
       optimizer: keep ? { tensors, metadata: { step: String(state.step), state: JSON.stringify(state) } } : undefined, stamp: { step: String(state.step) },
     });
   };
+  let pool: ThreadPool | undefined;
+  try {
+    if (threads > 1) pool = await ThreadPool.start(policy, weightLayout(policy.namedWeights()), { threads, shards, backend: args.backend, fault: o.threadFault });
+  } catch (e) {
+    policy.dispose();
+    throw e;
+  }
   const trainer = new Trainer(policy, data, args.train, {
     save,
     metrics: (rec) => appendJsonl(mPath, rec),
     progress: progressPrinter(`train ${args.policy}`, o.quiet ?? false),
     shouldStop: (state) => stop || (o.shouldStop?.(state) ?? false),
-  });
+  }, pool);
   try {
     if (resumed) {
       const moments = Object.fromEntries([...resumed.file.tensors].filter(([k]) => !k.startsWith('w.')).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
@@ -305,7 +350,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
       log(`resuming ${o.out} at step ${resumed.state.step}/${resumed.state.totalSteps} (epoch ${resumed.state.epoch + 1})`);
       if (resumed.state.step >= resumed.state.totalSteps) await save(policy, trainer.opt, trainer.state, true); // crashed while finishing
     } else {
-      log(`training ${args.policy} (${policy.paramCount().total} params, ${be.backend}) on ${data.trainSteps.length} steps from ${data.trainEpisodes.length} episodes ` +
+      log(`training ${args.policy} (${policy.paramCount().total} params, ${be.backend}, ${threads} thread${threads > 1 ? 's' : ''}, ${shards} micro-batch${shards > 1 ? 'es' : ''} per step) on ${data.trainSteps.length} steps from ${data.trainEpisodes.length} episodes ` +
         `(validation: ${data.valEpisodes.length} episodes), ${trainer.state.totalSteps} steps of batch ${args.batchSize}`);
       await save(policy, trainer.opt, trainer.state, false);
     }
@@ -318,6 +363,7 @@ export async function runTrain(o: RunTrainOptions): Promise<TrainSummary> {
     };
   } finally {
     process.off('SIGINT', onSigint);
+    await pool?.close();
     trainer.opt.dispose();
     policy.dispose();
   }

@@ -12,14 +12,24 @@
 // Resuming is exact: the state (step, epoch, batch in epoch, running epoch
 // loss) plus the weights and AdamW moments determine everything that follows,
 // because batches and augmentation are pure functions of (seed, epoch, batch)
-// and the schedule is a function of the step. (GPT dropout > 0 would draw from
-// tfjs's unseeded RNG; the shipped presets use 0.)
+// and the schedule is a function of the step. (With microBatches = 1, GPT
+// dropout > 0 would draw from tfjs's unseeded RNG; the shipped presets use 0.
+// Sharded steps seed it per (seed, step, shard).)
+//
+// With microBatches > 1 a step is gradient accumulation over equal shards of
+// the batch (src/train/shards.ts), computed by training threads in parallel
+// (src/train/threads.ts) or one after another here; this thread averages
+// and applies AdamW, so the result does not depend on the thread count.
 import * as tf from '@tensorflow/tfjs';
 import type { PolicyBatch, VlaPolicy } from '../../policies/policy.ts';
 import type { DemoDataset, RawBatch, StepRef } from './dataset.ts';
 import { AdamW, lrAt } from './optim.ts';
 import { SPATIAL_TARGETS } from '../../policies/spatialAux.ts';
 import { ROLE_HEADS, roleAccuracy, roleTargetIds } from '../../policies/roleAux.ts';
+import { disposeBatch, toPolicyBatch } from './batch.ts';
+import { LocalShardRunner, ShardThreadError, type ShardRunner, type WeightLayout, combineShards, readWeights, shardSeed, splitBatch, weightLayout, writeWeights } from './shards.ts';
+
+export { disposeBatch, toPolicyBatch };
 
 export interface TrainConfig {
   epochs: number;
@@ -42,11 +52,19 @@ export interface TrainConfig {
    * set otherwise leave a one-point training curve.
    */
   valEverySteps: number;
+  /**
+   * Micro-batches ("shards") per optimizer step: the step is the mean of the
+   * shards' gradients, each shard a forward/backward pass over batch /
+   * microBatches samples (src/train/shards.ts). Training threads compute the
+   * shards in parallel; the result does not depend on how many. 1 = one pass
+   * over the whole batch (the step of runs from before this setting).
+   */
+  microBatches: number;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
   epochs: 3, maxSteps: 0, lr: 1e-3, warmupSteps: -1, minLrRatio: 0.05, weightDecay: 0.01, clipNorm: 1, beta2: 0.999,
-  valMaxSamples: 1024, saveEverySteps: 200, valEverySteps: 0,
+  valMaxSamples: 1024, saveEverySteps: 200, valEverySteps: 0, microBatches: 1,
 };
 
 /** Everything (besides weights and moments) needed to continue a run. */
@@ -125,30 +143,6 @@ export interface TrainResult {
   interrupted: boolean;
 }
 
-/** Host batch -> policy batch tensors (owned by the caller; free with disposeBatch). */
-export function toPolicyBatch(raw: RawBatch, policy: VlaPolicy): PolicyBatch {
-  const B = raw.instructions.length;
-  const P = policy.config.proprioDim;
-  const A = policy.config.auxDim;
-  // validate before allocating tensors
-  if (P > raw.proprioDim) throw new Error(`policy wants ${P} proprio dims, the dataset has ${raw.proprioDim}`);
-  if (A > 0 && raw.aux && raw.aux.dim !== A) throw new Error(`policy wants ${A} auxiliary targets, the dataset gives ${raw.aux.dim}`);
-  if (policy.config.planDims > 0 && !raw.plan) throw new Error(`policy wants ${policy.config.planDims} plan targets per step; the dataset delivers none`);
-  const images: Record<string, tf.Tensor4D> = {};
-  for (const cam of policy.config.cameras) images[cam] = tf.tensor4d(raw.images[cam], [B, raw.height, raw.width, 3]);
-  let proprio: tf.Tensor2D | null = null;
-  if (P > 0) {
-    const data = P === raw.proprioDim ? raw.proprio : Float32Array.from({ length: B * P }, (_, i) => raw.proprio[Math.floor(i / P) * raw.proprioDim + (i % P)]);
-    proprio = tf.tensor2d(data, [B, P]);
-  }
-  const aux = A > 0 && raw.aux ? { target: tf.tensor2d(raw.aux.target, [B, A]), mask: tf.tensor2d(raw.aux.mask, [B, A]) } : null;
-  return { images, proprio, instructions: raw.instructions, actions: raw.actions, aux, spatial: raw.spatial ?? null, plan: raw.plan ?? null, roles: raw.roles ?? null };
-}
-
-export function disposeBatch(b: PolicyBatch): void {
-  tf.dispose([...Object.values(b.images), ...(b.proprio ? [b.proprio] : []), ...(b.aux ? [b.aux.target, b.aux.mask] : [])]);
-}
-
 /** Adds |expected cell centre - target| per (camera, target) of one batch to acc (visible targets only). */
 function accumulateSpatialError(policy: VlaPolicy, batch: PolicyBatch, acc: { sum: number[]; n: number[] }): void {
   const probs = policy.spatialProbabilities(batch);
@@ -179,13 +173,25 @@ export class Trainer {
   private readonly vars: tf.Variable[];
   private readonly keyOf = new Map<string, string>();
   private readonly recent: { t: number; loss: number }[] = [];
+  private readonly layout: WeightLayout | null = null;
+  /** Computes the shards of a sharded step (microBatches > 1): threads, or this thread one after another. */
+  readonly runner: ShardRunner | null = null;
 
-  constructor(readonly policy: VlaPolicy, readonly data: DemoDataset, cfg: Partial<TrainConfig>, readonly io: TrainIO) {
+  /** runner: the training threads (src/train/threads.ts); default: the shards on this thread. */
+  constructor(readonly policy: VlaPolicy, readonly data: DemoDataset, cfg: Partial<TrainConfig>, readonly io: TrainIO, runner?: ShardRunner) {
     const c = (this.cfg = { ...TRAIN_DEFAULTS, ...cfg });
+    const S = c.microBatches;
+    if (!(Number.isInteger(S) && S >= 1)) throw new Error(`microBatches must be a positive integer, got ${S}`);
+    if (data.opts.batchSize % S !== 0) throw new Error(`batch size ${data.opts.batchSize} is not divisible by microBatches ${S} (every micro-batch must hold the same number of samples)`);
+    if (runner && S === 1) throw new Error('a shard runner (training threads) needs microBatches > 1');
     const named = policy.namedWeights();
     for (const [k, v] of Object.entries(named)) this.keyOf.set(v.name, k);
     this.vars = Object.values(named).filter((v) => v.trainable);
     this.opt = new AdamW(named, { weightDecay: c.weightDecay, clipNorm: c.clipNorm, beta2: c.beta2 });
+    if (S > 1) {
+      this.layout = weightLayout(named);
+      this.runner = runner ?? new LocalShardRunner(policy, this.layout, S);
+    }
     const perEpoch = data.batchesPerEpoch;
     const totalSteps = c.maxSteps > 0 ? Math.min(c.maxSteps, c.epochs * perEpoch) : c.epochs * perEpoch;
     const warmupSteps = c.warmupSteps >= 0 ? c.warmupSteps : Math.min(500, Math.round(totalSteps * 0.05));
@@ -224,6 +230,44 @@ export class Trainer {
     } finally {
       disposeBatch(batch);
     }
+  }
+
+  /**
+   * One optimizer step as microBatches shards (src/train/shards.ts): the
+   * runner computes them (threads or one after another), this thread averages
+   * and applies AdamW. On a failure nothing is applied and the policy keeps the
+   * step's starting weights and statistics.
+   */
+  async trainStepSharded(raw: RawBatch): Promise<number> {
+    const runner = this.runner!, L = this.layout!, S = this.cfg.microBatches;
+    const named = this.policy.namedWeights();
+    const buf = runner.buffers;
+    readWeights(named, L, buf.weights); // r0: what every shard starts from
+    const shards = splitBatch(raw, S);
+    let losses: number[];
+    try {
+      losses = await runner.run(this.state.step, shards, shards.map((_, k) => shardSeed(this.data.opts.seed, this.state.step, k)));
+    } catch (e) {
+      if (L.stateSize > 0) writeWeights(named, L, buf.weights, 'state'); // this thread's own shard moved the statistics
+      throw e;
+    }
+    let loss = 0;
+    for (const l of losses) loss += l;
+    loss /= S;
+    if (!Number.isFinite(loss)) {
+      if (L.stateSize > 0) writeWeights(named, L, buf.weights, 'state');
+      throw new Error(`training loss is ${loss} at step ${this.state.step} (micro-batch losses ${losses.join(', ')})`);
+    }
+    const { grads, state } = combineShards(L, buf, S);
+    for (const [key, v] of state) tf.tidy(() => named[key].assign(tf.tensor(v, named[key].shape, 'float32')));
+    const keyed: Record<string, tf.Tensor> = {};
+    for (const [key, g] of grads) keyed[key] = tf.tensor(g, named[key].shape, 'float32');
+    try {
+      this.opt.apply(keyed, this.lr());
+    } finally {
+      tf.dispose(Object.values(keyed));
+    }
+    return loss;
   }
 
   /** Teacher-forced loss and token accuracy, no augmentation (default: the validation episodes). */
@@ -344,7 +388,18 @@ export class Trainer {
         return { state: { ...s }, metrics, interrupted: true };
       }
       const t0 = performance.now();
-      const loss = this.trainStep(await this.data.trainBatch(s.epoch, s.batchInEpoch));
+      const raw = await this.data.trainBatch(s.epoch, s.batchInEpoch);
+      let loss: number;
+      try {
+        loss = this.runner ? await this.trainStepSharded(raw) : this.trainStep(raw);
+      } catch (e) {
+        if (!(e instanceof ShardThreadError)) throw e;
+        // The policy still holds the last completed step: keep it, so a resume loses no step.
+        tick();
+        await this.io.save(this.policy, this.opt, s, false);
+        e.message += ` (checkpoint saved at step ${s.step}: rerun with --resume to continue)`;
+        throw e;
+      }
       trainSeconds += (performance.now() - t0) / 1000;
       trainSteps++;
       s.step++;

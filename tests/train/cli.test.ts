@@ -19,7 +19,7 @@ describe('vlalab train', () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
     const out = join(tempDir(), 'ckpt');
     const r = vlalab([
-      'train', '--policy', 'efficientnet-film', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--image-size', '32',
+      'train', '--policy', 'efficientnet-film', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--threads', '1', '--image-size', '32',
       '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--f16',
     ]);
     expect(r.status, r.stderr).toBe(0);
@@ -40,7 +40,7 @@ describe('vlalab train', () => {
   it('export rewrites a checkpoint as F16 that loads and acts like the original', async () => {
     const src = join(tempDir(), 'src');
     const data = synthDataset({ episodes: 4, steps: 6 });
-    const t = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', src, '--steps', '2', '--batch', '4', '--image-size', '32',
+    const t = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', src, '--steps', '2', '--batch', '4', '--threads', '1', '--image-size', '32',
       '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2']);
     expect(t.status, t.stderr).toBe(0);
     const dst = join(tempDir(), 'f16');
@@ -106,7 +106,7 @@ describe('vlalab train', () => {
 
   it('--init-from starts from a checkpoint (config and weights), --set adds modules to it; another policy family is refused', async () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
-    const tiny = ['--batch', '4', '--image-size', '32', '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
+    const tiny = ['--batch', '4', '--threads', '1', '--image-size', '32', '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
     const first = join(tempDir(), 'first');
     expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', first, '--steps', '2', ...tiny]).status).toBe(0);
     const second = join(tempDir(), 'second');
@@ -145,7 +145,7 @@ describe('vlalab train', () => {
 
   it('--warm-start builds a fresh policy and copies the named part from another checkpoint (here: a ViT policy taking a CNN policy\'s decoder)', async () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
-    const small = ['--batch', '4', '--image-size', '32', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--set', 'useTextTokens=false'];
+    const small = ['--batch', '4', '--threads', '1', '--image-size', '32', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--set', 'useTextTokens=false'];
     const cnn = join(tempDir(), 'cnn');
     expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', cnn, '--steps', '1', '--set', 'backbone="efficientnet_film_xs_64"', ...small]).status).toBe(0);
     const vit = ['--set', 'backbone="siglip_film_tl8_patch16_96"', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2}', '--set', 'spatialAux="tokens"', '--set', 'planDims=0', '--set', 'planLow=[]', '--set', 'planHigh=[]', '--set', 'auxDim=4', ...small];
