@@ -69,26 +69,31 @@ export function parseInstruction(text: string, colors: readonly string[], templa
     if (colorSet.has(w)) {
       const next = words[i + 1];
       const shape = next !== undefined ? SHAPE_NOUNS[next] : undefined;
-      if (!shape) throw new InstructionError(`"${w}" must be followed by a shape (${Object.keys(SHAPE_NOUNS).join(', ')}) in "${text}"`);
+      if (!shape) throw new InstructionError(`"${w}" must be followed by a shape (${Object.keys(SHAPE_NOUNS).join(', ')}) in "${clip(text)}"`);
       mentions.push({ color: w, shape, name: `${w} ${shape}` });
       i++;
     } else if (SHAPE_NOUNS[w] && !vocab.has(w)) {
       const prev = words[i - 1];
       if (prev !== undefined && !vocab.has(prev)) {
-        throw new InstructionError(`unknown color "${prev}" in "${prev} ${w}" (known colors: ${colors.join(', ')})`);
+        throw new InstructionError(`unknown color "${prev}" in "${clip(`${prev} ${w}`)}" (known colors: ${colors.join(', ')})`);
       }
-      throw new InstructionError(`"${w}" needs a color (one of: ${colors.join(', ')}) in "${text}"`);
+      throw new InstructionError(`"${w}" needs a color (one of: ${colors.join(', ')}) in "${clip(text)}"`);
     } else if (!vocab.has(w)) {
       unknown.push(w);
     }
   }
   if (unknown.length > 0) {
-    throw new InstructionError(`unknown word${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in "${text}"; known words: ${[...vocab, ...colors, ...Object.keys(SHAPE_NOUNS)].sort().join(' ')}`);
+    throw new InstructionError(`unknown word${unknown.length > 1 ? 's' : ''} ${clip(unknown.map((u) => `"${u}"`).join(', '))} in "${clip(text)}"; known words: ${[...vocab, ...colors, ...Object.keys(SHAPE_NOUNS)].sort().join(' ')}`);
   }
   if (mentions.length !== 2) {
-    throw new InstructionError(`an instruction names exactly two things (what to move, and where), found ${mentions.length} in "${text}"`);
+    throw new InstructionError(`an instruction names exactly two things (what to move, and where), found ${mentions.length} in "${clip(text)}"`);
   }
   const [a, b] = mentions;
   if (a.shape === 'bowl') throw new InstructionError(`the first thing named must be an object to move, not "${a.name}"`);
   return { mentions, family: b.shape === 'bowl' ? 'pick_place' : 'stack', object: a.name, target: b.name };
+}
+
+/** A user string cut for an error message (a 10,000-character template would otherwise be repeated whole). */
+export function clip(s: string, n = 120): string {
+  return s.length <= n ? s : `${s.slice(0, n)}... (${s.length} characters)`;
 }

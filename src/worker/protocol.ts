@@ -102,6 +102,13 @@ export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
   totalMs: number;
 }
 
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+  /** performance.memory.usedJSHeapSize in the worker (Chromium only; coarse unless --enable-precise-memory-info). */
+  jsHeapBytes?: number;
+}
+
 /** The worker's API as seen through Comlink (every method async). */
 export interface InferenceWorkerApi {
   init(opts: InitOptions): Promise<InitResult>;
@@ -112,7 +119,7 @@ export interface InferenceWorkerApi {
   saliency(req: ActRequest): Promise<SaliencyResult>;
   /** n dummy inferences (shader compilation, first-call allocation); their worker-side times. */
   warmup(n: number): Promise<WorkerTiming[]>;
-  /** tf.memory() essentials, for leak checks. */
-  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  /** tf.memory() essentials and the worker's JS heap, for leak checks (gc: collect first, where Chromium exposes gc()). */
+  memory(opts?: { gc?: boolean }): Promise<WorkerMemory>;
   dispose(): Promise<void>;
 }
