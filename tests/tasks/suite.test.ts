@@ -40,6 +40,9 @@ describe('suite files', () => {
     ['unknown field', (j) => (j.colour = []), /suite\.colour: unknown field/],
     ['bowls out of range', (j) => (j.bowls = 9), /suite\.bowls: expected an integer from 1 to 4/],
     ['duplicate task', (j) => (j.tasks[1].name = 'pick_place'), /suite\.tasks: duplicate task name "pick_place"/],
+    ['duplicate seeds', (j) => (j.splits.train.seeds = [1, 2, 2, 3, 1]), /suite\.splits\.train\.seeds: duplicate seeds 2, 1: each seed is one episode per task/],
+    // a 10,000-character template is cut in the message, not repeated whole
+    ['over-long template', (j) => (j.tasks[0].templates.train[0] = 'put it '.repeat(1500)), /templates\.train\[0\]: "(put it ){17}p\.\.\. \(10500 characters\)" must contain both/],
   ];
   for (const [what, mutate, msg] of cases) {
     it(`rejects ${what} with an error naming the field`, () => {
@@ -47,6 +50,7 @@ describe('suite files', () => {
       mutate(j);
       expect(() => validateSuite(j)).toThrow(SuiteError);
       expect(() => validateSuite(j)).toThrow(msg);
+      expect(() => validateSuite(j)).toThrow(/^.{0,400}$/s); // never a wall of text
     });
   }
 
