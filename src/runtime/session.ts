@@ -14,7 +14,7 @@ export interface SessionOptions {
   /** Extra query parameters for the page URL. */
   query?: Record<string, string>;
   executablePath?: string;
-  /** Extra Chromium flags (e.g. --js-flags=--expose-gc for leak tests). */
+  /** Extra Chromium flags. */
   extraArgs?: string[];
   /** Receives page console errors and uncaught page errors. Default: print to stderr. */
   onError?: (message: string) => void;

@@ -70,8 +70,8 @@ export class InferenceClient {
     return this.guard(this.api().warmup(n));
   }
 
-  memory(opts: { gc?: boolean } = {}): Promise<WorkerMemory> {
-    return this.guard(this.api().memory(opts));
+  memory(): Promise<WorkerMemory> {
+    return this.guard(this.api().memory());
   }
 
   /**

@@ -183,12 +183,9 @@ const api: InferenceWorkerApi = {
     return times;
   },
 
-  async memory(opts: { gc?: boolean } = {}): Promise<WorkerMemory> {
-    const g = self as unknown as { gc?: () => void };
-    if (opts.gc && typeof g.gc === 'function') g.gc(); // Chromium with --js-flags=--expose-gc
+  async memory(): Promise<WorkerMemory> {
     const m = tf.memory();
-    const heap = (performance as unknown as { memory?: { usedJSHeapSize?: number } }).memory?.usedJSHeapSize;
-    return { numTensors: m.numTensors, numBytes: m.numBytes, ...(typeof heap === 'number' ? { jsHeapBytes: heap } : {}) };
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
   },
 
   async dispose(): Promise<void> {

@@ -105,8 +105,6 @@ export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
 export interface WorkerMemory {
   numTensors: number;
   numBytes: number;
-  /** performance.memory.usedJSHeapSize in the worker (Chromium only; coarse unless --enable-precise-memory-info). */
-  jsHeapBytes?: number;
 }
 
 /** The worker's API as seen through Comlink (every method async). */
@@ -119,7 +117,7 @@ export interface InferenceWorkerApi {
   saliency(req: ActRequest): Promise<SaliencyResult>;
   /** n dummy inferences (shader compilation, first-call allocation); their worker-side times. */
   warmup(n: number): Promise<WorkerTiming[]>;
-  /** tf.memory() essentials and the worker's JS heap, for leak checks (gc: collect first, where Chromium exposes gc()). */
-  memory(opts?: { gc?: boolean }): Promise<WorkerMemory>;
+  /** tf.memory() essentials, for leak checks (the worker's JS heap is read over CDP: tests/worker/leak.browser.test.ts). */
+  memory(): Promise<WorkerMemory>;
   dispose(): Promise<void>;
 }

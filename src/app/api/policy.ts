@@ -77,7 +77,7 @@ export interface PolicyEpisodeWire {
   /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
   loadWarmup?: WorkerTiming[];
   actions?: number[][];
-  /** The worker's tf.memory() (and JS heap where Chromium reports it) after the episode: leak accounting per episode. */
+  /** The worker's tf.memory() after the episode: leak accounting per episode (eval meta.workerTensors). */
   workerMemory?: WorkerMemory;
   /** With recordFrames: per camera, base64 of uint8 [steps + 1, H, W, 3] (the frames seen, then the final frame). */
   frames?: Record<string, string>;
@@ -300,10 +300,10 @@ export const policyApi = {
   },
 
   /** The cached worker's memory for these args (null when none is running): leak tests. */
-  async policyWorkerMemory(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>, opts: { gc?: boolean } = {}): Promise<WorkerMemory | null> {
+  async policyWorkerMemory(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>): Promise<WorkerMemory | null> {
     const entry = cache.find((c) => c.key === cacheKey(args as PolicyEpisodeArgs));
     const got = await entry?.ready.catch(() => null);
-    return got?.client.alive ? got.client.memory(opts) : null;
+    return got?.client.alive ? got.client.memory() : null;
   },
 
   /** Terminates every cached inference worker (tests, page teardown). */
