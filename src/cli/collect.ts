@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { acquireRunLock } from '../eval/lock.ts';
-import { ABORTED, InterruptedError, interruptScope, unlessAborted } from '../runtime/interrupt.ts';
+import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { splitSeeds, getSplit, type SuiteSpec } from '../../tasks/suite.ts';
@@ -106,7 +106,7 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
   const scope = interruptScope(o.signal);
   try {
     for (let i = 0; i < workers && !scope.aborted; i++) {
-      const s = await unlessAborted(HeadlessSession.open({ executablePath: o.chromium }), scope.signal);
+      const s = await openUnlessAborted(HeadlessSession.open({ executablePath: o.chromium }), scope.signal);
       if (s !== ABORTED) sessions.push(s);
     }
     let next = 0;

@@ -18,7 +18,7 @@ import type { EpisodeWire } from '../app/api/episode.ts';
 import { Progress } from '../cli/progress.ts';
 import { writePolicyVideo } from '../cli/video.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
-import { ABORTED, InterruptedError, interruptScope, unlessAborted } from '../runtime/interrupt.ts';
+import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import type { WorkerMemory } from '../worker/protocol.ts';
 import { acquireRunLock } from './lock.ts';
@@ -129,7 +129,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
   try {
     for (let i = 0; i < workers && !scope.aborted; i++) {
-      const s = await unlessAborted(open(), scope.signal);
+      const s = await openUnlessAborted(open(), scope.signal);
       if (s !== ABORTED) sessions.push(s);
     }
     if (!scope.aborted) {
@@ -154,7 +154,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
           restarts++;
           process.stderr.write(`\nbrowser ${slot} died (${r.record.failure?.message ?? 'disconnected'}); restarting it (${restarts}/3)\n`);
           await sessions[slot].close().catch(() => undefined);
-          const s = await unlessAborted(open(), scope.signal);
+          const s = await openUnlessAborted(open(), scope.signal);
           if (s === ABORTED) { r = ABORTED; break; }
           sessions[slot] = s;
           r = await attempt();

@@ -99,3 +99,10 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T 
     );
   });
 }
+
+/** Open a resource unless `signal` aborts first; one that finishes opening after the abort is closed at once. */
+export async function openUnlessAborted<T extends { close(): Promise<void> }>(opening: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  const r = await unlessAborted(opening, signal);
+  if (r === ABORTED) void opening.then((x) => x.close(), () => undefined);
+  return r;
+}
