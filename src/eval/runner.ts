@@ -135,7 +135,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
     if (!scope.aborted) {
       meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}) });
       // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
-      for (const spec of [...pendingSpecs].reverse()) {
+      for (const spec of pendingSpecs) {
         if (spec.kind !== 'policy' || scope.aborted) continue;
         await unlessAborted(preparePolicy(sessions[0], o, spec, specs.indexOf(spec)), scope.signal);
       }
