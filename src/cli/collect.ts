@@ -3,7 +3,6 @@
 // in the demo format of src/data/demoStore.ts. Resumable: episodes already in
 // the index are skipped; each episode is written atomically.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { acquireRunLock } from '../eval/lock.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
@@ -14,6 +13,7 @@ import { datasetInfo, DemoWriter } from '../data/demoStore.ts';
 import { b64ToBytes, b64ToF32 } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { writeEpisodeVideo } from './video.ts';
+import { planWorkers } from './machine.ts';
 import { Progress } from './progress.ts';
 
 export interface CollectOptions {
@@ -97,11 +97,8 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
   let written = 0, succeeded = 0, videos = 0;
   const progress = new Progress(`collect ${suite.name}/${o.split}`, order.length, skipped);
   if (skipped) say(`resuming: ${skipped} episodes already in ${o.out}`);
-  const asked = o.workers ?? 1;
-  if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`--workers must be a positive integer, got ${asked}`);
-  const cores = availableParallelism();
-  if (asked > cores) say(`note: --workers ${asked} is more than this machine's ${cores} cores (os.availableParallelism()); using ${cores}`);
-  const workers = Math.max(1, Math.min(asked, cores, todo.length || 1));
+  const { workers, note } = planWorkers(o.workers ?? 1, todo.length);
+  if (note) say(note);
   const sessions: HeadlessSession[] = [];
   const scope = interruptScope(o.signal);
   try {

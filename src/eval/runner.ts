@@ -9,12 +9,12 @@
 // writes the summary of what is done and exits 130 (runtime/interrupt.ts).
 import type { Appearance } from '../../sim/render/appearance.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
+import { planWorkers } from '../cli/machine.ts';
 import { Progress } from '../cli/progress.ts';
 import { writePolicyVideo } from '../cli/video.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
@@ -107,11 +107,8 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const pendingSpecs = specs.filter((s) => jobs.some((j) => j.spec === s));
   const instructionChecks = checkInstructions(suite, o.split, episodes, pendingSpecs);
   for (const w of instructionWarnings(instructionChecks, episodes.length)) say(w);
-  const cores = availableParallelism();
-  const asked = o.workers ?? 1;
-  if (!(Number.isInteger(asked) && asked >= 1)) throw new SetupError(`--workers must be a positive integer, got ${asked}`);
-  if (asked > cores) say(`note: --workers ${asked} is more than this machine's ${cores} cores (os.availableParallelism()); using ${cores}`);
-  const workers = Math.max(1, Math.min(asked, cores, jobs.length || 1));
+  const { workers, note } = planWorkers(o.workers ?? 1, jobs.length);
+  if (note) say(note);
 
   const infos = new Map<string, PolicyInfo>();
   // A policy whose episodes are all done from an earlier invocation loads nowhere this time: keep what its

@@ -25,6 +25,8 @@ let signalled = 0;
 let idleHandler: ((signal: string) => void) | null = null;
 
 function onSignal(signal: string): void {
+  // Outside a scope, code with its own handler (train's Ctrl-C checkpoint, src/train/node.ts) owns the signal.
+  if (scopes.size === 0 && process.listenerCount(signal) > 1) return;
   signalled++;
   if (signalled > 1 || scopes.size === 0) {
     if (idleHandler) return idleHandler(signal);

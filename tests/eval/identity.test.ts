@@ -12,6 +12,7 @@ import { mergeRuns } from '../../src/eval/merge.ts';
 import { appendRecord, evalEpisodes, readRecords, type EpisodeRecord } from '../../src/eval/records.ts';
 import { writeOutputs } from '../../src/eval/report.ts';
 import { tensorGrowth } from '../../src/eval/runner.ts';
+import { planWorkers } from '../../src/cli/machine.ts';
 import { checkBackend, checkInstructions, instructionWarnings, parsePolicySpec, policyPlan } from '../../src/eval/setup.ts';
 import { summarize } from '../../src/eval/summary.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -70,6 +71,12 @@ describe('a label means one model', () => {
     expect(isNotAResult(rec('cnn', 1, { backbone: 'unknown', backend: 'auto', failure: { kind: 'exception', message: 'page.evaluate: Target page, context or browser has been closed' } }))).toBe(true);
     expect(isNotAResult(rec('cnn', 1, { failure: { kind: 'nan_action', message: 'action[0] (dx) is NaN at step 3' } }))).toBe(false);
     expect(isNotAResult(rec('cnn', 1, { failure: { kind: 'exception', message: 'inside the policy' } }))).toBe(false);
+  });
+
+  it('caps --workers at the machine cores with a note naming them, refuses 0', () => {
+    expect(planWorkers(99, 500, 16)).toEqual({ workers: 16, note: "note: --workers 99 is more than this machine's 16 cores (os.availableParallelism()); using 16" });
+    expect(planWorkers(4, 2, 16)).toEqual({ workers: 2 }); // never more pages than pending episodes
+    expect(() => planWorkers(0, 5, 16)).toThrow(/--workers must be a positive integer, got 0/);
   });
 
   it('warns when a growing tensor count shows a leak, per label', () => {
