@@ -228,7 +228,7 @@ export const policyApi = {
       }
       keep(obs);
       if (!out.failure) out.outcome = tracker.classify(env.sim);
-      out.workerMemory = await client.memory();
+      out.workerMemory = await client.memory().catch(() => undefined); // accounting only: never fails the episode
     } catch (e) {
       const msg = message(e);
       const physics = /physics blew up/.test(msg);
