@@ -9,7 +9,7 @@
 // sentence is what a policy with the from-scratch instruction encoder should
 // see, since it was trained on the suite's templates only (sim/env.ts
 // `policyInstruction`).
-import { InstructionError, fillTemplate, parseCommand, templateWords, type Lexicon, type Mention } from './grammar.ts';
+import { InstructionError, clip, fillTemplate, parseCommand, templateWords, type Lexicon, type Mention } from './grammar.ts';
 import type { FamilyName } from './suite.ts';
 
 export interface SceneNames {
@@ -59,23 +59,23 @@ export function resolveCommand(text: string, ctx: CommandContext): CommandReadin
   const { scene } = ctx;
   const o = p.object!;
   const objects = scene.objects.filter((n) => matches(o, n));
-  if (objects.length === 0) throw new InstructionError(`there is no ${describe(o)} in the scene (${inScene(scene)}): "${o.phrase}" in "${text}"`);
+  if (objects.length === 0) throw new InstructionError(`there is no ${describe(o)} in the scene (${inScene(scene)}): "${o.phrase}" in "${clip(text)}"`);
   if (objects.length > 1) throw new InstructionError(`"${o.phrase}" could be ${either(objects)}: say which (${inScene(scene)})`);
   const object = objects[0];
   const d = p.destination;
   const wantBowl = ctx.family === 'pick_place';
   if (!d) {
-    throw new InstructionError(`where should the ${object} go? "${text}" names no destination (${wantBowl ? `bowls: ${scene.bowls.join(', ')}` : `objects: ${scene.objects.filter((n) => n !== object).join(', ')}`})`);
+    throw new InstructionError(`where should the ${object} go? "${clip(text)}" names no destination (${wantBowl ? `bowls: ${scene.bowls.join(', ')}` : `objects: ${scene.objects.filter((n) => n !== object).join(', ')}`})`);
   }
   if (d.shape !== null && (d.shape === 'bowl') !== wantBowl) {
     const kind = d.shape === 'bowl' ? 'pick_place' : 'stack';
-    throw new InstructionError(`"${text}" is a ${kind} instruction (the destination "${d.phrase}" is ${d.shape === 'bowl' ? 'a bowl' : 'an object'}) but the task is ${ctx.family}`);
+    throw new InstructionError(`"${clip(text)}" is a ${kind} instruction (the destination "${d.phrase}" is ${d.shape === 'bowl' ? 'a bowl' : 'an object'}) but the task is ${ctx.family}`);
   }
   const pool = wantBowl ? scene.bowls : scene.objects.filter((n) => n !== object);
   const targets = pool.filter((n) => matches(d, n));
   if (targets.length === 0) {
     if (!wantBowl && d.color !== null && `${d.color} ${d.shape}` === object) throw new InstructionError(`cannot stack the ${object} on itself`);
-    throw new InstructionError(`there is no ${describe(d.shape === null ? { ...d, shape: wantBowl ? 'bowl' : null } : d)} to put the ${object} ${wantBowl ? 'in' : 'on'} (${inScene(scene)}): "${d.phrase}" in "${text}"`);
+    throw new InstructionError(`there is no ${describe(d.shape === null ? { ...d, shape: wantBowl ? 'bowl' : null } : d)} to put the ${object} ${wantBowl ? 'in' : 'on'} (${inScene(scene)}): "${d.phrase}" in "${clip(text)}"`);
   }
   if (targets.length > 1) throw new InstructionError(`"${d.phrase}" could be ${either(targets)}: say which (${inScene(scene)})`);
   const target = targets[0];

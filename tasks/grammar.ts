@@ -143,7 +143,7 @@ export function parseCommand(text: string, lex: Lexicon): CommandParse {
     i = j;
   }
   if (mentions.length > 2) {
-    throw new InstructionError(`"${text}" names ${mentions.length} things (${mentions.map((m) => `"${m.phrase}"`).join(', ')}): name one object to move and one destination`);
+    throw new InstructionError(`"${clip(text)}" names ${mentions.length} things (${mentions.map((m) => `"${m.phrase}"`).join(', ')}): name one object to move and one destination`);
   }
   let object: Mention | null;
   let destination: Mention | null;
@@ -157,9 +157,9 @@ export function parseCommand(text: string, lex: Lexicon): CommandParse {
   }
   if (!object) {
     const where = destination ? ` to put ${destination.cued ? 'in/on ' : ''}the ${destination.phrase}` : '';
-    throw new InstructionError(`nothing to move in "${text}": name the object${where} by colour and shape, e.g. "the red cube"`);
+    throw new InstructionError(`nothing to move in "${clip(text)}": name the object${where} by colour and shape, e.g. "the red cube"`);
   }
-  if (object.shape === 'bowl') throw new InstructionError(`the thing to move must be an object, not a bowl ("${object.phrase}" in "${text}")`);
+  if (object.shape === 'bowl') throw new InstructionError(`the thing to move must be an object, not a bowl ("${object.phrase}" in "${clip(text)}")`);
   return { words, object, destination, ignored };
 }
 
@@ -170,11 +170,16 @@ export function parseCommand(text: string, lex: Lexicon): CommandParse {
 export function parseInstruction(text: string, lex: Lexicon): ParsedInstruction {
   const p = parseCommand(text, lex);
   const name = (m: Mention | null, what: string) => {
-    if (!m) throw new InstructionError(`"${text}" does not name ${what}`);
-    if (!m.color || !m.shape) throw new InstructionError(`"${m.phrase}" in "${text}" needs both a colour and a shape to name the ${what} without a scene`);
+    if (!m) throw new InstructionError(`"${clip(text)}" does not name ${what}`);
+    if (!m.color || !m.shape) throw new InstructionError(`"${m.phrase}" in "${clip(text)}" needs both a colour and a shape to name the ${what} without a scene`);
     return `${m.color} ${m.shape}`;
   };
   const object = name(p.object, 'object');
   const target = name(p.destination, 'destination');
   return { family: target.endsWith(' bowl') ? 'pick_place' : 'stack', object, target };
+}
+
+/** A user string cut for an error message (a 10,000-character template would otherwise be repeated whole). */
+export function clip(s: string, n = 120): string {
+  return s.length <= n ? s : `${s.slice(0, n)}... (${s.length} characters)`;
 }

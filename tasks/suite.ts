@@ -6,7 +6,7 @@
 // other words people type for it ({"cube": ["block", "box"], "bowl": ["dish"]});
 // typed commands are read through it (tasks/grammar.ts, tasks/command.ts).
 import { COLORS, SHAPES } from '../sim/config.ts';
-import { SHAPE_NOUNS, normalizeWords, templateWords, type Lexicon } from './grammar.ts';
+import { SHAPE_NOUNS, clip, normalizeWords, templateWords, type Lexicon } from './grammar.ts';
 
 export class SuiteError extends Error {
   override name = 'SuiteError';
@@ -146,10 +146,10 @@ function validateTask(raw: unknown, p: string, colors: string[]): TaskSpec {
     templates[split].forEach((t, i) => {
       const where = `${p}.templates.${split}[${i}]`;
       const io = t.indexOf('{object}'), it = t.indexOf('{target}');
-      if (io < 0 || it < 0) throw new SuiteError(`${where}: "${t}" must contain both {object} and {target}`);
-      if (io > it) throw new SuiteError(`${where}: "${t}" must name {object} before {target}`);
+      if (io < 0 || it < 0) throw new SuiteError(`${where}: "${clip(t)}" must contain both {object} and {target}`);
+      if (io > it) throw new SuiteError(`${where}: "${clip(t)}" must name {object} before {target}`);
       const clash = normalizeWords(t.replace(/\{(object|target)\}/g, ' ')).find((w) => colors.includes(w) || (SHAPE_NOUNS[w] && w !== 'bowl'));
-      if (clash) throw new SuiteError(`${where}: "${t}" uses "${clash}" outside a slot (colors and shape nouns belong in the slots)`);
+      if (clash) throw new SuiteError(`${where}: "${clip(t)}" uses "${clash}" outside a slot (colors and shape nouns belong in the slots)`);
     });
   }
   return { name, family, maxSteps, templates };
@@ -160,6 +160,10 @@ function validateSplit(raw: unknown, p: string, heldOutCombos: string[]): SplitS
   const seeds = req(raw, 'seeds', p, (v): v is SplitSpec['seeds'] =>
     (Array.isArray(v) && v.length > 0 && v.every(isInt)) || (isObj(v) && isInt(v.start) && isInt(v.count) && (v.count as number) > 0),
   'a non-empty list of non-negative integers or {start, count}');
+  if (Array.isArray(seeds)) {
+    const dup = seeds.filter((x, i) => seeds.indexOf(x) !== i);
+    if (dup.length) throw new SuiteError(`${p}.seeds: duplicate seed${dup.length > 1 ? 's' : ''} ${[...new Set(dup)].slice(0, 10).join(', ')}: each seed is one episode per task, a repeat would run it twice`);
+  }
   const distractors = req(raw, 'distractors', p, (v): v is [number, number] =>
     Array.isArray(v) && v.length === 2 && isInt(v[0]) && isInt(v[1]) && v[0] <= v[1] && v[1] <= 6, '[min, max] with 0 <= min <= max <= 6');
   const combos = req(raw, 'combos', p, (v): v is SplitSpec['combos'] => v === 'train' || v === 'heldout' || v === 'all', '"train", "heldout" or "all"');

@@ -7,6 +7,7 @@ import { htmlPage, lineChart } from '../analysis/charts.ts';
 import { costVsResolution, type ResolutionRow } from '../analysis/resolution.ts';
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { initBackend } from '../tf/backend.ts';
+import { glueNegativeValues } from './args.ts';
 import { machineInfo } from './machine.ts';
 
 const EXPERIMENTS: Record<string, string> = {
@@ -83,14 +84,12 @@ export async function runAnalyze(args: string[]): Promise<void> {
     return;
   }
   if (!EXPERIMENTS[experiment]) throw new Error(`unknown experiment "${experiment}" (experiments: ${Object.keys(EXPERIMENTS).join(', ')})`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      quick: { type: 'boolean' }, out: { type: 'string' }, policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' },
-      splits: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' },
-      data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' }, eval: { type: 'string' },
-    },
-  });
+  const options = {
+    quick: { type: 'boolean' }, out: { type: 'string' }, policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' },
+    splits: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' },
+    data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' }, eval: { type: 'string' },
+  } as const;
+  const { values } = parseArgs({ args: glueNegativeValues(rest, options), options });
   const out = values.out ?? `results/${experiment}${values.quick ? '-quick' : ''}`;
 
   if (experiment === 'resolution') {

@@ -2,7 +2,9 @@
 // headless Chromium (the same Babylon renderer as the demo page) and write them
 // in the demo format of src/data/demoStore.ts. Resumable: episodes already in
 // the index are skipped; each episode is written atomically.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { acquireRunLock } from '../eval/lock.ts';
+import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { splitSeeds, getSplit, type SuiteSpec } from '../../tasks/suite.ts';
@@ -12,6 +14,7 @@ import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomi
 import { b64ToBytes, b64ToF32 } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { writeEpisodeVideo } from './video.ts';
+import { planWorkers } from './machine.ts';
 import { Progress } from './progress.ts';
 
 export interface CollectOptions {
@@ -32,6 +35,8 @@ export interface CollectOptions {
   videoEpisodes?: number;
   chromium?: string;
   quiet?: boolean;
+  /** Aborting it acts as Ctrl-C (tests); SIGINT/SIGTERM always do. */
+  signal?: AbortSignal;
 }
 
 export interface CollectSummary {
@@ -67,30 +72,53 @@ export function wireToEpisode(w: EpisodeWire) {
   };
 }
 
+/**
+ * Records every missing episode. One writer per directory (the eval run lock):
+ * two collects into one directory would record everything twice. Ctrl-C or
+ * SIGTERM stops dispatching and drops the episodes in flight (each is written
+ * atomically, so nothing half-written remains), then throws InterruptedError.
+ */
 export async function collect(o: CollectOptions): Promise<CollectSummary> {
+  mkdirSync(o.out, { recursive: true });
+  const release = acquireRunLock(o.out);
+  try {
+    return await collectLocked(o);
+  } finally {
+    release();
+  }
+}
+
+async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
+  if (!(Number.isInteger(o.episodes) && o.episodes >= 1)) throw new Error(`--episodes must be a positive integer, got ${o.episodes}`);
+  const say = (line: string) => { if (!o.quiet) process.stderr.write(line + '\n'); };
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
   const resolution = o.resolution ?? DEFAULT_RESOLUTION;
   const cameras = DEFAULT_CAMERAS;
   const writer = new DemoWriter(o.out, datasetInfo({ suite: suite.name, suiteVersion: suite.version, split: o.split, resolution, cameras: cameras.map((c) => c.name), noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearanceRanges: RANDOMIZATION_RANGES } : {}) }));
+  const bad = writer.verify();
+  if (bad.length) say(`note: ${bad.length} indexed episodes in ${o.out} are not whole and are recorded again: ${bad.slice(0, 3).map((b) => `${b.entry.file} (${b.problem})`).join('; ')}${bad.length > 3 ? '; ...' : ''}`);
   const order = collectionOrder(suite, o.split, o.episodes, o.tasks, o.offset ?? 0);
   const todo = order.filter((r) => !writer.has(r.task, r.seed));
   const skipped = order.length - todo.length;
   const t0 = Date.now();
   let written = 0, succeeded = 0, videos = 0;
   const progress = new Progress(`collect ${suite.name}/${o.split}`, order.length, skipped);
-  if (!o.quiet && skipped) process.stderr.write(`resuming: ${skipped} episodes already in ${o.out}\n`);
-  const workers = Math.max(1, Math.min(o.workers ?? 1, todo.length || 1));
+  if (skipped) say(`resuming: ${skipped} episodes already in ${o.out}`);
+  const { workers, note } = planWorkers(o.workers ?? 1, todo.length);
+  if (note) say(note);
   const sessions: HeadlessSession[] = [];
-  let stopping = false;
-  const onSigint = () => { stopping = true; process.stderr.write('\ninterrupted: finishing the episodes in flight; completed ones are saved\n'); };
-  process.once('SIGINT', onSigint);
+  const scope = interruptScope(o.signal);
   try {
-    for (let i = 0; i < workers; i++) sessions.push(await HeadlessSession.open({ executablePath: o.chromium }));
+    for (let i = 0; i < workers && !scope.aborted; i++) {
+      const s = await openUnlessAborted(HeadlessSession.open({ executablePath: o.chromium }), scope.signal);
+      if (s !== ABORTED) sessions.push(s);
+    }
     let next = 0;
     await Promise.all(sessions.map(async (s) => {
-      while (!stopping && next < todo.length) {
+      while (!scope.aborted && next < todo.length) {
         const ref = todo[next++];
-        const w = await s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) });
+        const w = await unlessAborted(s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
+        if (w === ABORTED) break;
         const ep = wireToEpisode(w);
         writer.write(ep);
         written++;
@@ -103,9 +131,10 @@ export async function collect(o: CollectOptions): Promise<CollectSummary> {
       }
     }));
   } finally {
-    process.off('SIGINT', onSigint);
+    scope.dispose();
     await Promise.all(sessions.map((s) => s.close()));
   }
+  if (scope.aborted) throw new InterruptedError(String(scope.signal.reason ?? 'signal'), `${skipped + written} of ${order.length} episodes are in ${o.out}; rerun the same command to resume`);
   const seconds = (Date.now() - t0) / 1000;
   return { out: o.out, requested: order.length, skipped, written, succeeded, seconds, episodesPerMinute: seconds > 0 ? (written / seconds) * 60 : 0 };
 }

@@ -1,6 +1,6 @@
 // Run metadata: what machine and software produced a result.
 import { execSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import pkg from '../../package.json';
 
 export function gitCommit(): string | null {
@@ -23,4 +23,15 @@ export function machineInfo() {
     gitCommit: gitCommit(),
     date: new Date().toISOString(),
   };
+}
+
+/**
+ * How many headless pages to start: --workers, refused below 1, capped at the
+ * machine's cores (each page runs physics, rendering and inference: more only
+ * thrash) and at the pending episodes. `note` says when it was capped.
+ */
+export function planWorkers(asked: number, pending: number, cores = availableParallelism()): { workers: number; note?: string } {
+  if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`--workers must be a positive integer, got ${asked}`);
+  const note = asked > cores ? `note: --workers ${asked} is more than this machine's ${cores} cores (os.availableParallelism()); using ${cores}` : undefined;
+  return { workers: Math.max(1, Math.min(asked, cores, pending || 1)), ...(note ? { note } : {}) };
 }

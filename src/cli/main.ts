@@ -2,6 +2,8 @@
 // parses arguments and prints results. Errors print one clear line, exit 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { collect } from './collect.ts';
+import { InterruptedError, setIdleSignalHandler } from '../runtime/interrupt.ts';
+import { glueNegativeValues } from './args.ts';
 import { POINT_ESTIMATES, isPointEstimate, type PointEstimate } from '../../policies/gpt.ts';
 
 type Handler = (args: string[]) => Promise<void>;
@@ -26,7 +28,7 @@ commands:
 run "vlalab <command> --help" for its options.`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, help: string) {
-  const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: glueNegativeValues(args, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   if ((values as { help?: boolean }).help) {
     console.log(help);
     process.exit(0);
@@ -40,7 +42,15 @@ function int(v: string | boolean | undefined, name: string, dflt?: number): numb
     return dflt;
   }
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/** A count that must be at least 1 (episodes, workers). */
+function positive(v: string | boolean | undefined, name: string, dflt?: number): number {
+  if (v === undefined && dflt !== undefined) return dflt;
+  const n = int(v === undefined ? undefined : String(v).trim() === '' ? 'x' : v, name);
+  if (n < 1) throw new Error(`--${name} must be at least 1, got "${v}"`);
   return n;
 }
 
@@ -84,10 +94,10 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
     }, help);
     const suite = String(v.suite), split = String(v.split);
     const summary = await collect({
-      suite, split, episodes: int(v.episodes, 'episodes'),
+      suite, split, episodes: positive(v.episodes, 'episodes'),
       out: (v.out as string) ?? `data/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}`,
       tasks: v.tasks ? String(v.tasks).split(',') : undefined,
-      resolution: int(v.resolution, 'resolution', 96), noise: fraction(v.noise, 'noise'), workers: int(v.workers, 'workers', 1),
+      resolution: int(v.resolution, 'resolution', 96), noise: fraction(v.noise, 'noise'), workers: positive(v.workers, 'workers', 1),
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), chromium: v.chromium as string | undefined,
       randomizeAppearance: v['randomize-appearance'] === true, offset: int(v.offset, 'offset', 0),
     });
@@ -225,7 +235,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
     const { parseShard } = await import('../eval/records.ts');
     const suite = String(v.suite), split = String(v.split);
     const r = await runEval({
-      policies, suite, split, episodes: v.episodes === undefined ? undefined : int(v.episodes, 'episodes'), workers: int(v.workers, 'workers', 1),
+      policies, suite, split, episodes: v.episodes === undefined ? undefined : positive(v.episodes, 'episodes'), workers: positive(v.workers, 'workers', 1),
       backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
@@ -236,14 +246,17 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
   },
 
   async merge(args) {
-    const help = `vlalab merge --out DIR RUN_DIR [RUN_DIR ...]
-Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and report.`;
-    const { values: v, positionals } = parse(args, { out: { type: 'string' } }, help);
+    const help = `vlalab merge --out DIR RUN_DIR [RUN_DIR ...] [--partial]
+Combines sharded eval runs (vlalab eval --shard i/n) into one run directory and report.
+Refuses inputs of different models or protocols under one label, and an incomplete set of shards
+(naming the missing ones) unless --partial, which marks the merged report as partial.`;
+    const { values: v, positionals } = parse(args, { out: { type: 'string' }, partial: { type: 'boolean' } }, help);
     if (!v.out || positionals.length === 0) throw new Error('usage: vlalab merge --out DIR RUN_DIR [RUN_DIR ...]');
     const { mergeRuns } = await import('../eval/merge.ts');
     const { readRecords } = await import('../eval/records.ts');
     const { summarize, formatTable } = await import('../eval/summary.ts');
-    const r = mergeRuns(positionals, String(v.out));
+    const r = mergeRuns(positionals, String(v.out), { partial: Boolean(v.partial) });
+    if (r.missingShards.length) console.error(`warning: partial merge: shards ${r.missingShards.join(', ')} of ${r.shardCount} are missing`);
     console.log(formatTable(summarize(readRecords(`${v.out}/episodes.jsonl`))));
     console.log(`\nmerged ${r.records} episodes (${r.duplicates} duplicates dropped) into ${v.out}/report.html`);
   },
@@ -311,10 +324,20 @@ async function main(argv: string[]): Promise<void> {
   await handler(rest);
 }
 
+// Ctrl-C outside a run loop (or a second one): close the browsers (their dist/ copies and profiles go with them), exit 130.
+setIdleSignalHandler((signal) => {
+  process.stderr.write(`\nvlalab: ${signal}: exiting\n`);
+  void Promise.race([import('../runtime/session.ts').then((m) => m.closeAllSessions()), new Promise((r) => setTimeout(r, 3000))]).finally(() => process.exit(130));
+});
+
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: unknown) => {
     const err = e as Error;
+    if (err instanceof InterruptedError) {
+      console.error(`vlalab: ${err.message}`);
+      process.exit(err.exitCode);
+    }
     console.error(`vlalab: ${err.name && err.name !== 'Error' ? err.name + ': ' : ''}${err.message}`);
     if (process.env.VLALAB_DEBUG) console.error(err.stack);
     process.exit(1);

@@ -13,7 +13,7 @@
 // indexed; an interrupted run leaves completed episodes intact and a rerun skips them.
 import type { Appearance } from '../../sim/render/appearance.ts';
 import type { RandomizationRanges } from '../../sim/render/randomization.ts';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, PROPRIO_NAMES } from '../../sim/config.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
@@ -103,6 +103,28 @@ export class DemoWriter {
     for (const e of readIndex(dir)) this.done.add(key(e.task, e.seed));
   }
 
+  /**
+   * Check that every indexed episode file exists and is whole (its safetensors
+   * header parses and the file is as long as the header says); drop the index
+   * entries of those that are not, so they are recorded again. Returns them
+   * with the reason. Reads only headers: cheap on a large dataset.
+   */
+  verify(): { entry: IndexEntry; problem: string }[] {
+    const entries = readIndex(this.dir);
+    const bad = entries.flatMap((entry) => {
+      const problem = episodeFileProblem(join(this.dir, entry.file));
+      return problem ? [{ entry, problem }] : [];
+    });
+    if (bad.length === 0) return bad;
+    const badKeys = new Set(bad.map((b) => key(b.entry.task, b.entry.seed)));
+    const index = join(this.dir, 'episodes.jsonl');
+    const kept = entries.filter((e) => !badKeys.has(key(e.task, e.seed)));
+    writeFileSync(`${index}.tmp`, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+    renameSync(`${index}.tmp`, index);
+    for (const k of badKeys) this.done.delete(k);
+    return bad;
+  }
+
   has(task: string, seed: number): boolean {
     return this.done.has(key(task, seed));
   }
@@ -144,6 +166,33 @@ function writeDurable(path: string, bytes: Uint8Array): void {
   try {
     writeSync(fd, bytes);
     fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why an episode file is not whole (missing, truncated, bad header), or null when it is. */
+export function episodeFileProblem(path: string): string | null {
+  if (!existsSync(path)) return 'the file is missing';
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) return `${size} bytes: shorter than a safetensors header`;
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    const n = Number(head.readBigUInt64LE(0));
+    if (n > size - 8) return `its header claims ${n} bytes, the file has ${size}`;
+    const json = Buffer.alloc(n);
+    readSync(fd, json, 0, n, 8);
+    let header: Record<string, { data_offsets?: [number, number] }>;
+    try {
+      header = JSON.parse(json.toString('utf8'));
+    } catch (e) {
+      return `its header is not JSON (${(e as Error).message})`;
+    }
+    const end = Math.max(0, ...Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, t]) => t.data_offsets?.[1] ?? 0));
+    if (8 + n + end !== size) return `truncated or padded: header and tensors need ${8 + n + end} bytes, the file has ${size}`;
+    return null;
   } finally {
     closeSync(fd);
   }

@@ -1,6 +1,7 @@
 // Per-episode evaluation records (one JSONL line each, LeRobot eval_info
 // style, plus latency parts) and the deterministic episode list they cover.
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
+import type { EvalProtocol } from './fingerprint.ts';
 import type { EpisodeOutcome } from '../../tasks/outcome.ts';
 import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
 
@@ -19,6 +20,11 @@ export interface EpisodeRecord {
   policy: string;
   /** SHA-256 of the checkpoint's config.json + weights.safetensors (learned policies from a directory; eval/fingerprint.ts). */
   checkpointSha256?: string;
+  /** Registry preset name when the policy is an untrained preset (then `untrained` is true). */
+  preset?: string;
+  untrained?: boolean;
+  /** Everything besides the model that decides the outcome (eval/fingerprint.ts); absent in records of older versions. */
+  protocol?: EvalProtocol;
   backbone: string;
   /** tfjs backend that ran inference ("none" for the scripted expert). */
   backend: string;

@@ -3,38 +3,33 @@
 // policy) in K headless pages, policy inference in a Web Worker. Every finished
 // episode is appended to DIR/episodes.jsonl at once, so an interrupted run
 // resumes without redoing or losing episodes; a failing episode is recorded
-// with its reason and the run goes on.
+// with its reason and the run goes on. What is not the episode's doing is never
+// recorded: a policy or backend that cannot load stops the run before its
+// first episode (setup.ts), and Ctrl-C / SIGTERM drops the episodes in flight,
+// writes the summary of what is done and exits 130 (runtime/interrupt.ts).
 import type { Appearance } from '../../sim/render/appearance.ts';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
+import { planWorkers } from '../cli/machine.ts';
 import { Progress } from '../cli/progress.ts';
 import { writePolicyVideo } from '../cli/video.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
+import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { HeadlessSession } from '../runtime/session.ts';
+import type { WorkerMemory } from '../worker/protocol.ts';
 import { acquireRunLock } from './lock.ts';
-import { checkResumedRecords, checkpointSha256 } from './fingerprint.ts';
+import { checkProtocol, checkResumedRecords, isNotAResult, type EvalProtocol } from './fingerprint.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { readSummary, writeOutputs } from './report.ts';
+import { checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, SetupError, type PolicySpec } from './setup.ts';
 import { formatTable, summarize, type PolicyInfo } from './summary.ts';
 
-export interface PolicySpec {
-  /** Label in records and reports. */
-  label: string;
-  kind: 'expert' | 'policy';
-  /** Checkpoint directory (served to the page) or registry name (untrained). */
-  checkpoint?: string;
-  name?: string;
-  blind?: boolean;
-  /** Greedy decoding's point estimate, overriding the checkpoint's (policies/gpt.ts). */
-  decodePoint?: PointEstimate;
-  /** SHA-256 of the checkpoint's config + weights (fingerprint.ts): stamped on its records, checked on resume. */
-  sha256?: string;
-}
+export { parsePolicySpec, policyPlan, SetupError, type PolicySpec } from './setup.ts';
 
 export interface EvalOptions {
   policies: string[];
@@ -62,6 +57,8 @@ export interface EvalOptions {
   decodePoint?: PointEstimate;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
+  /** Aborting it acts as Ctrl-C (tests, embedding callers); SIGINT/SIGTERM always do. */
+  signal?: AbortSignal;
 }
 
 /** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
@@ -71,38 +68,8 @@ export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'termi
   actions?: number[][];
   policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number; decodePoint?: string };
   backendInfo?: Record<string, unknown>;
+  workerMemory?: WorkerMemory;
 };
-
-/**
- * "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the
- * image. A decode override is part of a learned policy's label (`cnn@median`),
- * so runs of one checkpoint decoded two ways keep apart in one run directory.
- */
-export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): PolicySpec {
-  if (arg === 'expert') return { label: 'expert', kind: 'expert' };
-  const blind = arg.startsWith('blind:');
-  const target = blind ? arg.slice('blind:'.length) : arg;
-  const isDir = existsSync(target) && statSync(target).isDirectory();
-  if (isDir && !existsSync(join(target, 'config.json'))) throw new Error(`${target} is not a checkpoint directory (no config.json)`);
-  const base = isDir ? basename(resolve(target)) : target;
-  const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${blind ? '+blind' : ''}`;
-  return {
-    label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind,
-    ...(decodePoint ? { decodePoint } : {}), ...(isDir ? { sha256: checkpointSha256(target) } : {}),
-  };
-}
-
-/** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
-export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate): PolicySpec[] {
-  const specs = args.map((a) => parsePolicySpec(a, decodePoint));
-  if (baselines) {
-    if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
-    for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
-  }
-  const dup = specs.find((s, i) => specs.findIndex((x) => x.label === s.label) !== i);
-  if (dup) throw new Error(`two policies are labelled "${dup.label}": give checkpoints distinct directory names`);
-  return specs;
-}
 
 export async function runEval(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
   mkdirSync(o.out, { recursive: true });
@@ -115,20 +82,34 @@ export async function runEval(o: EvalOptions): Promise<{ dir: string; records: E
 }
 
 async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
+  const say = (line: string) => { if (!o.quiet) process.stderr.write(line + '\n'); };
+  checkBackend(o.backend);
+  if (o.episodes !== undefined && !(Number.isInteger(o.episodes) && o.episodes >= 1)) throw new SetupError(`--episodes must be a positive integer, got ${o.episodes}`);
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
   const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint);
+  for (const s of specs) if (s.untrained && !s.blind) say(`note: "${s.name}" is a registry preset: an UNTRAINED policy with random weights, labelled "${s.label}"; pass a checkpoint directory (e.g. checkpoints/${s.name}) for the trained one`);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
+  const protocol: EvalProtocol = {
+    terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, decode: o.decodePoint ?? 'checkpoint',
+    backend: o.backend ?? 'auto', resolution: o.resolution ?? DEFAULT_RESOLUTION, ...(o.appearance ? { appearance: o.appearance } : {}),
+  };
   const file = join(o.out, 'episodes.jsonl');
+  dropNonResults(file, say);
   const existing = readRecords(file);
-  for (const u of checkResumedRecords(existing, specs, file)) {
-    if (!o.quiet) process.stderr.write(`note: ${u.unverified} episodes of "${u.label}" in ${file} predate checkpoint fingerprints; they are kept as they are, unverified\n`);
-  }
+  checkProtocol(existing, protocol, file);
+  for (const u of checkResumedRecords(existing, specs, file)) say(`note: ${u.unverified} episodes of "${u.label}" in ${file} predate checkpoint fingerprints; they are kept as they are, unverified`);
   const done = new Set(existing.map(recordKey));
   const jobs = specs.flatMap((spec) => episodes.map((ep) => ({ spec, ep }))).filter((j) => !done.has(recordKey({ policy: j.spec.label, ...j.ep })));
   const total = specs.length * episodes.length;
   const progress = new Progress(`eval ${suite.name}/${o.split}`, total, total - jobs.length);
-  if (!o.quiet && total > jobs.length) process.stderr.write(`resuming: ${total - jobs.length} of ${total} episodes already in ${file}\n`);
+  if (total > jobs.length) say(`resuming: ${total - jobs.length} of ${total} episodes already in ${file}`);
+  const pendingSpecs = specs.filter((s) => jobs.some((j) => j.spec === s));
+  const instructionChecks = checkInstructions(suite, o.split, episodes, pendingSpecs);
+  for (const w of instructionWarnings(instructionChecks, episodes.length)) say(w);
+  const { workers, note } = planWorkers(o.workers ?? 1, jobs.length);
+  if (note) say(note);
+
   const infos = new Map<string, PolicyInfo>();
   // A policy whose episodes are all done from an earlier invocation loads nowhere this time: keep what its
   // worker reported then (params, FLOPs, decoding) from the run's summary. Fresh episodes' info replaces it.
@@ -136,35 +117,50 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const mounts: Record<string, string> = {};
   specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
   const sessions: HeadlessSession[] = [];
-  let stopping = false, finished = total - jobs.length;
+  let finished = total - jobs.length;
   const tally = new Map<string, { ok: number; n: number }>(); // per policy label, this invocation's episodes
-  const onSigint = () => { stopping = true; process.stderr.write('\ninterrupted: finishing episodes in flight; rerun the same command to resume\n'); };
-  process.once('SIGINT', onSigint);
-  let meta: Record<string, unknown> = {};
+  const tensors: Record<string, number[][]> = {}; // per label, per page: the worker's live tensors after each episode
+  const scope = interruptScope(o.signal);
+  let meta: Record<string, unknown> = { suite: suite.name, suiteVersion: suite.version, split: o.split, protocol };
+  let setupError: Error | null = null;
+  const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
   try {
-    const workers = Math.max(1, Math.min(o.workers ?? 1, jobs.length || 1));
-    for (let i = 0; i < workers; i++) sessions.push(await HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' }));
-
-    meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, ...(o.appearance ? { appearance: o.appearance } : {}) });
+    for (let i = 0; i < workers && !scope.aborted; i++) {
+      const s = await openUnlessAborted(open(), scope.signal);
+      if (s !== ABORTED) sessions.push(s);
+    }
+    if (!scope.aborted) {
+      meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}) });
+      // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
+      for (const spec of pendingSpecs) {
+        if (spec.kind !== 'policy' || scope.aborted) continue;
+        await unlessAborted(preparePolicy(sessions[0], o, spec, specs.indexOf(spec)), scope.signal);
+      }
+    }
     let next = 0;
-    const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
     await Promise.all(sessions.map(async (_, slot) => {
       let restarts = 0;
-      while (!stopping && next < jobs.length) {
+      while (!scope.aborted && !setupError && next < jobs.length) {
         const job = jobs[next++];
         const specIndex = specs.indexOf(job.spec);
         const video = o.video && job.spec.kind === 'policy' && episodes.indexOf(job.ep) < (o.videoEpisodes ?? 3) ? join(o.video, job.spec.label) : undefined;
-        let r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep, video);
+        const attempt = () => unlessAborted(runOne(sessions[slot], suite, o, protocol, job.spec, specIndex, job.ep, video), scope.signal);
+        let r = await attempt();
         // A dead browser is not the policy's failure: reopen and run the episode again.
-        while (!sessions[slot].browser.isConnected() && restarts < 3 && !stopping) {
+        while (r !== ABORTED && !sessions[slot].browser.isConnected() && restarts < 3) {
           restarts++;
           process.stderr.write(`\nbrowser ${slot} died (${r.record.failure?.message ?? 'disconnected'}); restarting it (${restarts}/3)\n`);
           await sessions[slot].close().catch(() => undefined);
-          sessions[slot] = await open();
-          r = await runOne(sessions[slot], suite, o, job.spec, specIndex, job.ep, video);
+          const s = await openUnlessAborted(open(), scope.signal);
+          if (s === ABORTED) { r = ABORTED; break; }
+          sessions[slot] = s;
+          r = await attempt();
         }
+        if (r === ABORTED) break; // half done: not recorded, a rerun runs it
+        if (r.setup) { setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localizeLoadError(r.setup, job.spec, specIndex)}`); break; }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
+        if (r.memory) ((tensors[job.spec.label] ??= [])[slot] ??= []).push(r.memory.numTensors);
         finished++;
         const t = tally.get(job.spec.label) ?? { ok: 0, n: 0 };
         t.ok += r.record.success ? 1 : 0;
@@ -175,17 +171,69 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
       }
     }));
   } finally {
-    process.off('SIGINT', onSigint);
+    scope.dispose();
     await Promise.all(sessions.map((s) => s.close()));
   }
+  if (setupError) throw setupError;
   const records = readRecords(file).filter((r) => r.split === o.split && episodes.some((e) => e.task === r.task && e.seed === r.seed));
   for (const sp of specs) {
     const e = earlier.get(sp.label);
     if (!infos.has(sp.label) && e) infos.set(sp.label, e);
   }
+  const growth = tensorGrowth(tensors);
+  for (const [label, g] of Object.entries(growth)) say(`warning: the inference worker of "${label}" holds ${g} more tensors after its last episode than after its first: a tensor leak (counts in summary.json meta.workerTensors)`);
+  meta = { ...meta, workerTensors: tensors, ...(Object.keys(growth).length ? { workerTensorGrowth: growth } : {}), ...(scope.aborted ? { interrupted: true } : {}) };
   const summary = summarize(records, [...infos.values()]);
   writeOutputs(o.out, records, summary, meta);
+  if (scope.aborted) throw new InterruptedError(String(scope.signal.reason ?? 'signal'), `${finished} of ${total} episodes are in ${file} (summary.json covers them); rerun the same command to resume`);
   return { dir: o.out, records, table: formatTable(summary) };
+}
+
+/** Per label: how many more tensors a worker held after its last episode than after its first (only labels that grew). */
+export function tensorGrowth(tensors: Record<string, number[][]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [label, pages] of Object.entries(tensors)) {
+    const g = Math.max(0, ...pages.filter((c) => c && c.length >= 2).map((c) => c[c.length - 1] - c[0]));
+    if (g > 0) out[label] = g;
+  }
+  return out;
+}
+
+/**
+ * Rewrites `file` without the records that are no result (fingerprint.ts
+ * isNotAResult: setup failures and dead page calls of older versions), so a
+ * resume reruns those episodes; the dropped lines go to episodes.dropped.jsonl.
+ */
+function dropNonResults(file: string, say: (line: string) => void): void {
+  if (!existsSync(file)) return;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const drop: string[] = [], keep: string[] = [];
+  for (const l of lines) {
+    let r: EpisodeRecord | null = null;
+    try { r = JSON.parse(l) as EpisodeRecord; } catch { /* a torn line: readRecords skips it */ }
+    (r && isNotAResult(r) ? drop : keep).push(l);
+  }
+  if (drop.length === 0) return;
+  const dropped = join(file, '..', 'episodes.dropped.jsonl');
+  writeFileSync(dropped, drop.join('\n') + '\n', { flag: 'a' });
+  writeFileSync(`${file}.tmp`, keep.length ? keep.join('\n') + '\n' : '');
+  renameSync(`${file}.tmp`, file);
+  say(`note: ${drop.length} records in ${file} are no result (the policy or backend did not start, or the page call failed: ${JSON.parse(drop[0]).failure?.message?.slice(0, 80) ?? ''}…); they are moved to ${dropped} and their episodes rerun`);
+}
+
+/** Load the policy in a worker exactly as its episodes will, or stop with what is wrong (naming the local files). */
+async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: PolicySpec, specIndex: number): Promise<void> {
+  try {
+    await session.call('preparePolicy', { policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false, avoidSoftwareGpu: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0];
+    throw new SetupError(`"${spec.label}" cannot run${spec.checkpoint ? ` (${spec.checkpoint})` : ''}: ${localizeLoadError(msg, spec, specIndex)}`);
+  }
+}
+
+function policyArg(spec: PolicySpec, specIndex: number) {
+  const decode = spec.decodePoint ? { decodePoint: spec.decodePoint } : {};
+  return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...decode } : { name: spec.name, overrides: decode };
 }
 
 /** The per-policy info of a run directory's summary.json, if it has a readable one. */
@@ -198,9 +246,12 @@ function previousInfos(dir: string): PolicyInfo[] {
   }
 }
 
-async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string): Promise<{ record: EpisodeRecord; info?: PolicyInfo }> {
+interface EpisodeResult { record: EpisodeRecord; info?: PolicyInfo; memory?: WorkerMemory; setup?: string }
+
+async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, protocol: EvalProtocol, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string): Promise<EpisodeResult> {
   const t0 = Date.now();
-  const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...(spec.sha256 ? { checkpointSha256: spec.sha256 } : {}) };
+  const model = spec.sha256 ? { checkpointSha256: spec.sha256 } : spec.untrained ? { preset: spec.name, untrained: true } : {};
+  const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...model, protocol };
   try {
     if (spec.kind === 'expert') {
       const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false });
@@ -209,22 +260,22 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
         info: { policy: spec.label, backbone: 'scripted' },
       };
     }
-    const decode = spec.decodePoint ? { decodePoint: spec.decodePoint } : {};
-    const policy = spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...decode } : { name: spec.name, overrides: decode };
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
-      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy, backend: o.backend ?? 'auto', blind: spec.blind ?? false,
+      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
       avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined,
     });
+    if (w.failure?.kind === 'setup') return { record: { ...base } as EpisodeRecord, setup: w.failure.message };
     const backbone = w.policyInfo?.backbone ?? 'unknown';
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
       record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
       info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint },
+      memory: w.workerMemory,
     };
   } catch (e) {
-    // The page call itself failed (e.g. the browser died): record it and go on.
+    // The page call itself failed (e.g. the browser died): the caller restarts the browser and reruns it.
     return { record: { ...base, instruction: '', backbone: 'unknown', backend: o.backend ?? 'auto', success: false, steps: 0, terminated: false, failure: { kind: 'exception', message: (e as Error).message.slice(0, 500) }, latency: [], warmup: [], wallMs: Date.now() - t0 } };
   }
 }

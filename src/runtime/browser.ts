@@ -56,5 +56,10 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<Browser> 
     executablePath,
     headless: opts.headless ?? true,
     args: chromiumArgs(opts.webgpu, opts.extraArgs),
+    // Playwright's default handlers close the browser on Ctrl-C, under the episode in flight
+    // (recorded as a failure). vlalab handles the signals itself (interrupt.ts).
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
 }

@@ -14,6 +14,8 @@ export interface SessionOptions {
   /** Extra query parameters for the page URL. */
   query?: Record<string, string>;
   executablePath?: string;
+  /** Extra Chromium flags. */
+  extraArgs?: string[];
   /** Receives page console errors and uncaught page errors. Default: print to stderr. */
   onError?: (message: string) => void;
   /** Also forward console.log/info/warn lines (debugging). */
@@ -47,6 +49,11 @@ function installExitHook(): void {
   });
 }
 
+/** Closes every open session (browser, server, dist/ copy): the CLI's Ctrl-C outside a run loop. */
+export async function closeAllSessions(): Promise<void> {
+  await Promise.all([...openSessions].map((s) => s.close()));
+}
+
 export class HeadlessSession {
   /** Errors reported by the page so far (also passed to onError). */
   readonly errors: string[] = [];
@@ -68,7 +75,7 @@ export class HeadlessSession {
     let browser: Browser | undefined;
     try {
       server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts });
-      browser = await launchBrowser({ executablePath: opts.executablePath, webgpu: opts.webgpu });
+      browser = await launchBrowser({ executablePath: opts.executablePath, webgpu: opts.webgpu, extraArgs: opts.extraArgs });
       const page = await browser.newPage();
       const qs = new URLSearchParams(opts.query ?? {}).toString();
       const url = `${server.url}/${opts.page ?? 'headless.html'}${qs ? `?${qs}` : ''}`;

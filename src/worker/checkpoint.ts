@@ -19,6 +19,13 @@ export async function loadCheckpointPolicy(url: string, overrides: { blind?: boo
   const weights = (await readCheckpointFile(url, config.weights?.file ?? WEIGHTS_FILE))!;
   const patch = { ...(overrides.blind ? { blind: true } : {}), ...(overrides.decodePoint ? { decodePoint: overrides.decodePoint } : {}) };
   const patched = { ...config, policy: { ...config.policy, config: { ...config.policy.config, ...patch } } };
-  const { policy } = await loadCheckpoint({ config: patched, weights });
-  return { policy, name: config.policy.name };
+  try {
+    const { policy } = await loadCheckpoint({ config: patched, weights });
+    return { policy, name: config.policy.name };
+  } catch (e) {
+    // Loaded from memory, the error names the bare file: say which checkpoint's file it is.
+    const file = config.weights?.file ?? WEIGHTS_FILE;
+    if (e instanceof Error && e.message.startsWith(file)) e.message = `${url.endsWith('/') ? url : url + '/'}${e.message}`;
+    throw e;
+  }
 }

@@ -4,7 +4,7 @@
 // the round trip). Image buffers are transferred, not copied: after act() the
 // caller's frames are detached (byteLength 0) and must not be reused.
 import * as Comlink from 'comlink';
-import type { ActRequest, ClientTiming, Frame, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerTiming } from './protocol.ts';
+import type { ActRequest, ClientTiming, Frame, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerMemory, WorkerTiming } from './protocol.ts';
 
 export type { ClientTiming, InitOptions, InitResult, PolicyInfo, PolicySpec } from './protocol.ts';
 
@@ -70,7 +70,7 @@ export class InferenceClient {
     return this.guard(this.api().warmup(n));
   }
 
-  memory(): Promise<{ numTensors: number; numBytes: number }> {
+  memory(): Promise<WorkerMemory> {
     return this.guard(this.api().memory());
   }
 

@@ -19,7 +19,7 @@ import type { VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { initBackend } from '../tf/backend.ts';
 import { selectBackend, type BackendName, type Probe } from './fallback.ts';
-import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerTiming } from './protocol.ts';
+import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerMemory, WorkerTiming } from './protocol.ts';
 import { loadCheckpointPolicy } from './checkpoint.ts';
 
 const DEFAULT_WASM_PATHS = {
@@ -183,7 +183,7 @@ const api: InferenceWorkerApi = {
     return times;
   },
 
-  async memory() {
+  async memory(): Promise<WorkerMemory> {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes };
   },

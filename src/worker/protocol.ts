@@ -102,6 +102,11 @@ export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
   totalMs: number;
 }
 
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+}
+
 /** The worker's API as seen through Comlink (every method async). */
 export interface InferenceWorkerApi {
   init(opts: InitOptions): Promise<InitResult>;
@@ -112,7 +117,7 @@ export interface InferenceWorkerApi {
   saliency(req: ActRequest): Promise<SaliencyResult>;
   /** n dummy inferences (shader compilation, first-call allocation); their worker-side times. */
   warmup(n: number): Promise<WorkerTiming[]>;
-  /** tf.memory() essentials, for leak checks. */
-  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  /** tf.memory() essentials, for leak checks (the worker's JS heap is read over CDP: tests/worker/leak.browser.test.ts). */
+  memory(): Promise<WorkerMemory>;
   dispose(): Promise<void>;
 }

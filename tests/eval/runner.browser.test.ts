@@ -17,13 +17,14 @@ const outcome = (path: string) => readRecords(path).map((r) => `${r.policy}|${r.
 
 describe('eval runner (headless Chromium, scripted expert)', () => {
   it('plans baselines and labels', () => {
-    expect(policyPlan(['vit-siglip'], true).map((s) => s.label)).toEqual(['expert', 'vit-siglip', 'vit-siglip+blind']);
+    // a registry name is an untrained preset, and its label says so
+    expect(policyPlan(['vit-siglip'], true).map((s) => s.label)).toEqual(['expert', 'vit-siglip (untrained)', 'vit-siglip (untrained)+blind']);
     expect(policyPlan(['expert'], false).map((s) => s.label)).toEqual(['expert']);
     // a decode override is part of every learned policy's label (not the expert's)
     const med = policyPlan(['vit-siglip', 'blind:efficientnet-film'], true, 'median');
-    expect(med.map((s) => s.label)).toEqual(['expert', 'vit-siglip@median', 'efficientnet-film@median+blind', 'vit-siglip@median+blind']);
+    expect(med.map((s) => s.label)).toEqual(['expert', 'vit-siglip (untrained)@median', 'efficientnet-film (untrained)@median+blind', 'vit-siglip (untrained)@median+blind']);
     expect(med.map((s) => s.decodePoint)).toEqual([undefined, 'median', 'median', 'median']);
-    expect(parsePolicySpec('blind:efficientnet-film')).toMatchObject({ label: 'efficientnet-film+blind', blind: true, name: 'efficientnet-film' });
+    expect(parsePolicySpec('blind:efficientnet-film')).toMatchObject({ label: 'efficientnet-film (untrained)+blind', blind: true, name: 'efficientnet-film', untrained: true });
     expect(() => parsePolicySpec(dir)).toThrow(/not a checkpoint directory \(no config\.json\)/);
   });
 

@@ -87,14 +87,14 @@ describe('episode lists, shards and merge', () => {
       const rs = all.filter((r) => mine.some((e) => e.task === r.task && e.seed === r.seed));
       mkdirSync(d, { recursive: true });
       for (const r of rs) appendRecord(join(d, 'episodes.jsonl'), r);
-      writeOutputs(d, rs, summarize(rs), { suite: 'tabletop', split: 'heldout_layout' });
+      writeOutputs(d, rs, summarize(rs), { suite: 'tabletop', split: 'heldout_layout', shard: { index: i, count: 2 } });
     }
     // A torn tail in one shard (crash mid-append) is ignored, and the next append starts a new line.
     const f = join(shardDirs[0], 'episodes.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8') + '{"policy":"p1","ta');
     expect(readRecords(f)).toHaveLength(12);
     const merged = join(dir, 'merged');
-    expect(mergeRuns(shardDirs, merged)).toEqual({ records: 24, duplicates: 0 });
+    expect(mergeRuns(shardDirs, merged)).toEqual({ records: 24, duplicates: 0, missingShards: [], shardCount: 2 });
     const unsharded = summarize(all);
     const fromMerge = JSON.parse(readFileSync(join(merged, 'summary.json'), 'utf8')).policies;
     expect(fromMerge.map((p: { success: unknown }) => p.success)).toEqual(unsharded.map((p) => p.success));
@@ -108,11 +108,16 @@ describe('episode lists, shards and merge', () => {
     const dirs = eps.map((e, i) => {
       const d = join(dir, `sha-shard${i}`);
       mkdirSync(d, { recursive: true });
-      appendRecord(join(d, 'episodes.jsonl'), { ...rec('p1', e.task, e.seed, true), checkpointSha256: String(i).repeat(64) });
+      const r = { ...rec('p1', e.task, e.seed, true), checkpointSha256: String(i).repeat(64) };
+      appendRecord(join(d, 'episodes.jsonl'), r);
+      writeOutputs(d, [r], summarize([r]), { suite: 'tabletop', split: 'heldout_layout' });
       return d;
     });
-    expect(() => mergeRuns(dirs, join(dir, 'sha-merged'))).toThrow(/episodes of "p1" run with different weights \(checkpoint sha256 000000000000… and 111111111111…\): not merged/);
-    expect(mergeRuns([dirs[0]], join(dir, 'sha-merged-one'))).toEqual({ records: 1, duplicates: 0 });
+    expect(() => mergeRuns(dirs, join(dir, 'sha-merged'))).toThrow(/episodes of "p1" come from two models: checkpoint sha256 000000000000… \(.*sha-shard0\) and checkpoint sha256 111111111111… \(.*sha-shard1\): not merged/);
+    expect(mergeRuns([dirs[0]], join(dir, 'sha-merged-one'))).toEqual({ records: 1, duplicates: 0, missingShards: [] });
+    // a directory without summary.json (a shard killed before it finished) is not merged as if complete
+    rmSync(join(dirs[1], 'summary.json'));
+    expect(() => mergeRuns([dirs[1]], join(dir, 'sha-merged-two'))).toThrow(/sha-shard1 has no summary\.json .*rerun that shard/);
   });
 
   it('summaries exclude warm-up and report per-task intervals; CSV quotes safely', () => {

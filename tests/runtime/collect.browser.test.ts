@@ -9,6 +9,7 @@ import { ActionNoise } from '../../tasks/noise.ts';
 import { collect, collectionOrder } from '../../src/cli/collect.ts';
 import { readDatasetInfo, readEpisode, readIndex } from '../../src/data/demoStore.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
+import { LOCK_FILE } from '../../src/eval/lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-collect-'));
 const video = join(dir, 'video');
@@ -93,6 +94,25 @@ describe('collect (headless Chromium)', () => {
     // A dataset directory refuses a different configuration instead of mixing data.
     await expect(collect({ suite: 'tabletop', split: 'heldout_layout', episodes: 1, out: dir, quiet: true })).rejects.toThrow(/split="train", not "heldout_layout"/);
     await expect(collect({ suite: 'tabletop', split: 'train', episodes: 8, out: dir, quiet: true, noise: 0.1 })).rejects.toThrow(/noise=0, not 0.1/);
+  });
+
+  it('takes the run lock, and re-records indexed episodes whose files are missing or truncated', async () => {
+    // Another live collect holds the directory (our parent process stands in for it): refused before any browser starts.
+    writeFileSync(join(dir, LOCK_FILE), String(process.ppid));
+    await expect(collect({ suite: 'tabletop', split: 'train', episodes: 6, out: dir, quiet: true })).rejects.toThrow(new RegExp(`another vlalab process \\(pid ${process.ppid}\\)`));
+    rmSync(join(dir, LOCK_FILE));
+    const cut = join(dir, 'episodes', 'pick_place-0.safetensors');
+    const bytes = readFileSync(cut);
+    writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+    rmSync(join(dir, 'episodes', 'stack-1.safetensors'));
+    const s = await collect({ suite: 'tabletop', split: 'train', episodes: 6, out: dir, quiet: true });
+    expect([s.skipped, s.written]).toEqual([4, 2]);
+    const info = readDatasetInfo(dir);
+    const index = readIndex(dir);
+    expect(index.map((e) => `${e.task}-${e.seed}`).sort()).toEqual(['pick_place-0', 'pick_place-1', 'pick_place-2', 'stack-0', 'stack-1', 'stack-2']);
+    for (const e of index) expect(readEpisode(dir, e, info).steps).toBe(e.steps); // every file parses whole
+    expect(readFileSync(join(dir, 'episodes.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(6); // not doubled
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
   it('--noise executes perturbed actions and records the clean expert labels (DART)', async () => {

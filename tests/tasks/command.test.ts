@@ -27,6 +27,14 @@ describe('typed commands in a scene', () => {
     expect(() => resolveCommand('put the purple prism in the blue bowl', ctx('pick_place'))).toThrow(/there is no purple prism in the scene \(objects: red cube, green cube, blue cylinder; bowls: blue bowl, yellow bowl\)/);
     expect(() => resolveCommand('put the red cube in the green bowl', ctx('pick_place'))).toThrow(/there is no green bowl to put the red cube in/);
   });
+  it('an over-long command is cut in the message, not repeated whole', () => {
+    const long = 'please '.repeat(1500) + 'put the purple prism in the blue bowl';
+    let msg = '';
+    try { resolveCommand(long, ctx('pick_place')); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toMatch(/there is no purple prism/);
+    expect(msg).toMatch(/\(10537 characters\)/);
+    expect(msg.length).toBeLessThan(600);
+  });
   it('refuses two candidates, naming both', () => {
     expect(() => resolveCommand('put the cube in the blue bowl', ctx('pick_place'))).toThrow(/"cube" could be the red cube or the green cube: say which/);
     expect(() => resolveCommand('put the red cube in the bowl', ctx('pick_place'))).toThrow(/"bowl" could be the blue bowl or the yellow bowl/);

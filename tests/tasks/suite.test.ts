@@ -52,6 +52,9 @@ describe('suite files', () => {
     ['synonym that is a colour', (j) => j.synonyms.cube.push('red'), /suite\.synonyms\.cube\[\d+\]: "red" is itself a colour or shape/],
     ['synonym that is a template word', (j) => j.synonyms.bowl.push('top'), /suite\.synonyms\.bowl\[\d+\]: "top" is a template word/],
     ['synonym of two words', (j) => (j.synonyms.cube[0] = 'toy block'), /suite\.synonyms\.cube\[0\]: "toy block" must be one lowercase word/],
+    ['duplicate seeds', (j) => (j.splits.train.seeds = [1, 2, 2, 3, 1]), /suite\.splits\.train\.seeds: duplicate seeds 2, 1: each seed is one episode per task/],
+    // a 10,000-character template is cut in the message, not repeated whole
+    ['over-long template', (j) => (j.tasks[0].templates.train[0] = 'put it '.repeat(1500)), /templates\.train\[0\]: "(put it ){17}p\.\.\. \(10500 characters\)" must contain both/],
   ];
   for (const [what, mutate, msg] of cases) {
     it(`rejects ${what} with an error naming the field`, () => {
@@ -59,6 +62,7 @@ describe('suite files', () => {
       mutate(j);
       expect(() => validateSuite(j)).toThrow(SuiteError);
       expect(() => validateSuite(j)).toThrow(msg);
+      expect(() => validateSuite(j)).toThrow(/^.{0,400}$/s); // never a wall of text
     });
   }
 

@@ -156,14 +156,14 @@ describe('inference worker (headless Chromium)', () => {
     expect(w.steps).toBeGreaterThanOrEqual(1);
   });
 
-  it('failures come back as records: non-finite action, unknown policy, missing checkpoint, unavailable backend', async () => {
+  it('failures come back as records: non-finite action, unknown policy, missing checkpoint, unavailable backend (the last three as setup failures)', async () => {
     const inf = { ...small, actionHigh: [Infinity, ...Array.from(ACTION_HIGH).slice(1)] };
     const nan = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film', overrides: inf }, backend: 'wasm', maxSteps: 3 });
     expect(nan.failure).toEqual({ kind: 'nan_action', message: 'action[0] (dx) is Infinity at step 0' });
     expect(nan).toMatchObject({ steps: 0, success: false, backend: 'wasm' });
 
     const unknown = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'no-such-policy' }, backend: 'wasm' });
-    expect(unknown.failure?.kind).toBe('exception');
+    expect(unknown.failure?.kind).toBe('setup'); // the policy never started: not an episode result (the eval runner stops on it)
     expect(unknown.failure?.message).toMatch(/unknown policy 'no-such-policy'/);
     expect(unknown.episode.seed).toBe(0);
 
@@ -171,10 +171,13 @@ describe('inference worker (headless Chromium)', () => {
     expect(noCam.failure).toEqual({ kind: 'exception', message: "InferenceClient.act: camera 'top' missing (have: scene, wrist)" });
 
     const missing = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { checkpointUrl: '/ckpt-worker/nope/' }, backend: 'wasm' });
-    expect(missing.failure?.kind).toBe('exception');
+    expect(missing.failure?.kind).toBe('setup');
     expect(missing.failure?.message).toMatch(/cannot fetch .*\/ckpt-worker\/nope\/config\.json: HTTP 404/);
+    // preparePolicy (what eval calls before its first episode) throws the same reason
+    await expect(session.call('preparePolicy', { policy: { checkpointUrl: '/ckpt-worker/nope/' }, backend: 'wasm' })).rejects.toThrow(/cannot fetch .*\/ckpt-worker\/nope\/config\.json: HTTP 404/);
 
     const gpu = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film' }, backend: 'webgpu' });
+    expect(gpu.failure?.kind).toBe('setup');
     expect(gpu.failure?.message).toMatch(/tfjs backend 'webgpu' is not available/);
   });
 

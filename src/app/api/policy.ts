@@ -15,7 +15,7 @@ import type { SuiteSpec } from '../../../tasks/suite.ts';
 import type { StepLatency } from '../../eval/records.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
 import { InferenceClient } from '../../worker/client.ts';
-import type { InitResult, PolicyInfo, PolicySpec, WorkerTiming } from '../../worker/protocol.ts';
+import type { InitResult, PolicyInfo, PolicySpec, WorkerMemory, WorkerTiming } from '../../worker/protocol.ts';
 import { bytesToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
 
@@ -51,7 +51,8 @@ export interface PolicyEpisodeArgs {
   ignoreTerminate?: boolean;
 }
 
-export type FailureKind = 'exception' | 'nan_action' | 'physics';
+/** 'setup': the worker, backend or policy could not start; not the episode's fault (the eval runner stops on it). */
+export type FailureKind = 'exception' | 'nan_action' | 'physics' | 'setup';
 
 export interface PolicyEpisodeWire {
   episode: EpisodeSpec;
@@ -76,6 +77,8 @@ export interface PolicyEpisodeWire {
   /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
   loadWarmup?: WorkerTiming[];
   actions?: number[][];
+  /** The worker's tf.memory() after the episode: leak accounting per episode (eval meta.workerTensors). */
+  workerMemory?: WorkerMemory;
   /** With recordFrames: per camera, base64 of uint8 [steps + 1, H, W, 3] (the frames seen, then the final frame). */
   frames?: Record<string, string>;
 }
@@ -182,8 +185,15 @@ export const policyApi = {
     const out: PolicyEpisodeWire = { episode, success: false, steps: 0, terminated: false, truncated: false, latency: [], warmup: [], backend: 'none' };
     let env: VlaEnv | null = null;
     let last: StepResult | null = null;
+    let started: Awaited<ReturnType<typeof clientFor>>;
     try {
-      const { client, loadWarmup } = await clientFor(args);
+      started = await clientFor(args);
+    } catch (e) {
+      out.failure = { kind: 'setup', message: message(e).slice(0, 1000) };
+      return out;
+    }
+    try {
+      const { client, loadWarmup } = started;
       out.backendInfo = client.backendInfo ?? undefined;
       out.policyInfo = client.policyInfo ?? undefined;
       out.backend = client.backendInfo?.backend ?? 'unknown';
@@ -218,6 +228,7 @@ export const policyApi = {
       }
       keep(obs);
       if (!out.failure) out.outcome = tracker.classify(env.sim);
+      out.workerMemory = await client.memory().catch(() => undefined); // accounting only: never fails the episode
     } catch (e) {
       const msg = message(e);
       const physics = /physics blew up/.test(msg);
@@ -275,6 +286,24 @@ export const policyApi = {
       env.close();
       await client.close();
     }
+  },
+
+  /**
+   * Start the worker for these args exactly as runPolicyEpisode will (same
+   * cache entry: backend choice, policy load, warm-up inferences) and report
+   * what loaded, or throw why it cannot: the eval runner calls this before its
+   * first episode, so a checkpoint that cannot load is an error, not 0%.
+   */
+  async preparePolicy(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>): Promise<{ policyInfo?: PolicyInfo; backendInfo?: InitResult; workerMemory: WorkerMemory }> {
+    const { client } = await clientFor(args as PolicyEpisodeArgs);
+    return { policyInfo: client.policyInfo ?? undefined, backendInfo: client.backendInfo ?? undefined, workerMemory: await client.memory() };
+  },
+
+  /** The cached worker's memory for these args (null when none is running): leak tests. */
+  async policyWorkerMemory(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>): Promise<WorkerMemory | null> {
+    const entry = cache.find((c) => c.key === cacheKey(args as PolicyEpisodeArgs));
+    const got = await entry?.ready.catch(() => null);
+    return got?.client.alive ? got.client.memory() : null;
   },
 
   /** Terminates every cached inference worker (tests, page teardown). */

@@ -1,0 +1,156 @@
+// What an eval must know before its first episode, so a result cannot be
+// false: which model each label is (a checkpoint's files, or an UNTRAINED
+// registry preset, labelled as such everywhere), whether every policy and
+// backend actually loads in the worker as the episodes will run it (a
+// truncated weights file used to come back as a 0% row, exit 0), and whether
+// the split's instructions fit the policy's tokenizer (words it sees as [UNK],
+// words dropped past its maxTextLen).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type { PointEstimate } from '../../policies/gpt.ts';
+import { listPolicies, policyConfig } from '../../policies/registry.ts';
+import { normalizeText, TextTokenizer } from '../../policies/textTokenizer.ts';
+import { sampleEpisode } from '../../tasks/episode.ts';
+import { clip } from '../../tasks/grammar.ts';
+import type { SuiteSpec } from '../../tasks/suite.ts';
+import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
+import { BACKEND_ORDER, isBackendRequest } from '../worker/fallback.ts';
+import { checkpointSha256 } from './fingerprint.ts';
+import type { EpisodeRef } from './records.ts';
+
+export interface PolicySpec {
+  /** Label in records and reports. */
+  label: string;
+  kind: 'expert' | 'policy';
+  /** Checkpoint directory (served to the page) or registry name (untrained). */
+  checkpoint?: string;
+  name?: string;
+  /** A registry preset with fresh random weights, not a trained checkpoint. */
+  untrained?: boolean;
+  blind?: boolean;
+  /** Greedy decoding's point estimate, overriding the checkpoint's (policies/gpt.ts). */
+  decodePoint?: PointEstimate;
+  /** SHA-256 of the checkpoint's config + weights (fingerprint.ts): stamped on its records, checked on resume. */
+  sha256?: string;
+}
+
+/** Thrown when a policy or backend cannot run at all: the eval stops before recording anything for it. */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+export const UNTRAINED = ' (untrained)';
+
+/**
+ * "expert", a checkpoint directory, or a registry name; "blind:<x>" zeroes the
+ * image. A decode override is part of a learned policy's label (`cnn@median`),
+ * so runs of one checkpoint decoded two ways keep apart in one run directory.
+ * A registry name is an untrained preset: its label says so, so it can never
+ * pass for the trained checkpoint of the same name.
+ */
+export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): PolicySpec {
+  if (arg === 'expert') return { label: 'expert', kind: 'expert' };
+  const blind = arg.startsWith('blind:');
+  const target = blind ? arg.slice('blind:'.length) : arg;
+  const isDir = existsSync(target) && statSync(target).isDirectory();
+  if (isDir && !existsSync(join(target, CONFIG_FILE))) throw new SetupError(`${target} is not a checkpoint directory (no config.json)`);
+  const presets = listPolicies();
+  if (!isDir && !presets.includes(target)) {
+    const what = existsSync(target) ? `${resolve(target)} is a file, not a checkpoint directory` : `no checkpoint directory ${isAbsolute(target) ? target : `${target} (${resolve(target)})`}`;
+    throw new SetupError(`--policy ${arg}: ${what}, and no registry preset of that name (presets: ${presets.join(', ')}; or "expert")`);
+  }
+  const base = isDir ? basename(resolve(target)) : `${target}${UNTRAINED}`;
+  const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${blind ? '+blind' : ''}`;
+  return {
+    label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind,
+    ...(isDir ? {} : { untrained: true }),
+    ...(decodePoint ? { decodePoint } : {}), ...(isDir ? { sha256: checkpointSha256(target) } : {}),
+  };
+}
+
+/** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
+export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate): PolicySpec[] {
+  const specs = args.map((a) => parsePolicySpec(a, decodePoint));
+  if (baselines) {
+    if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
+    for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
+  }
+  const dup = specs.find((s, i) => specs.findIndex((x) => x.label === s.label) !== i);
+  if (dup) throw new SetupError(`two policies are labelled "${dup.label}": give checkpoints distinct directory names`);
+  return specs;
+}
+
+/** --backend must be one the worker knows; checked before any browser starts. */
+export function checkBackend(backend: string | undefined): void {
+  if (backend !== undefined && !isBackendRequest(backend)) throw new SetupError(`--backend must be auto or one of ${BACKEND_ORDER.join(', ')}, got "${backend}"`);
+}
+
+/** A worker's load error names the served URL (/ckpt/<i>/...); say which local files it means. */
+export function localizeLoadError(message: string, spec: PolicySpec, specIndex: number): string {
+  if (!spec.checkpoint) return message;
+  return message.replace(new RegExp(`https?://[^\\s/]+/ckpt/${specIndex}/`, 'g'), `${spec.checkpoint}/`);
+}
+
+export interface InstructionCheck {
+  label: string;
+  maxTextLen: number;
+  /** Out-of-vocabulary words ([UNK] for the policy) and in how many episodes. */
+  unknownWords: Record<string, number>;
+  /** Episodes whose instruction has more words than fit (maxTextLen - 2: BOS and EOS). */
+  truncated: number;
+  example?: { instruction: string; dropped: string[] };
+}
+
+/** The vocabulary and text length the policy's tokenizer runs with (policies/policy.ts builds TextTokenizer(config.vocab)). */
+function textConfig(spec: PolicySpec): { vocab: string[]; maxTextLen: number } {
+  if (spec.checkpoint) {
+    const file = join(spec.checkpoint, CONFIG_FILE);
+    const c = parseConfig(readFileSync(file, 'utf8'), file).policy.config;
+    return { vocab: c.vocab, maxTextLen: c.maxTextLen };
+  }
+  const c = policyConfig(spec.name!);
+  return { vocab: c.vocab, maxTextLen: c.maxTextLen };
+}
+
+/** How the episodes' instructions reach each learned policy's tokenizer. */
+export function checkInstructions(suite: SuiteSpec, split: string, episodes: EpisodeRef[], specs: PolicySpec[]): InstructionCheck[] {
+  const texts = episodes.map((e) => sampleEpisode(suite, e.task, split, e.seed).instruction);
+  const checks: InstructionCheck[] = [];
+  for (const s of specs) {
+    if (s.kind !== 'policy' || s.blind && specs.some((x) => x !== s && !x.blind && x.checkpoint === s.checkpoint && x.name === s.name)) continue;
+    const { vocab, maxTextLen } = textConfig(s);
+    const tok = new TextTokenizer(vocab);
+    const fit = maxTextLen - 2;
+    const c: InstructionCheck = { label: s.label, maxTextLen, unknownWords: {}, truncated: 0 };
+    for (const t of texts) {
+      const words = normalizeText(t);
+      for (const w of new Set(words)) if (tok.idOf(w) === 1) c.unknownWords[w] = (c.unknownWords[w] ?? 0) + 1;
+      if (words.length > fit) {
+        c.truncated++;
+        c.example ??= { instruction: t, dropped: words.slice(fit) };
+      }
+    }
+    checks.push(c);
+  }
+  return checks;
+}
+
+/** One warning line per problem, or none. */
+export function instructionWarnings(checks: InstructionCheck[], episodes: number): string[] {
+  const out: string[] = [];
+  for (const c of checks) {
+    const unk = Object.entries(c.unknownWords).sort((a, b) => b[1] - a[1]);
+    if (unk.length) {
+      out.push(`warning: "${c.label}" will see ${unk.length} word${unk.length > 1 ? 's' : ''} of this split's instructions as [UNK] (not in its vocabulary): ` +
+        unk.slice(0, 8).map(([w, n]) => `"${w}" (${n}/${episodes} episodes)`).join(', ') + (unk.length > 8 ? `, ... (${unk.length} in all)` : ''));
+    }
+    if (c.truncated) {
+      out.push(`warning: "${c.label}" reads at most ${c.maxTextLen - 2} words (maxTextLen ${c.maxTextLen}); ${c.truncated}/${episodes} instructions are longer and lose their end, ` +
+        `e.g. "${clip(c.example!.instruction, 120)}" drops "${c.example!.dropped.join(' ')}"`);
+    }
+  }
+  return out;
+}
