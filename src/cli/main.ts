@@ -1,5 +1,6 @@
 // vlalab command line. Each command lives in its own module; this file only
 // parses arguments and prints results. Errors print one clear line, exit 1.
+import { parseChunkExecution } from '../../policies/chunkExecution.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { collect } from './collect.ts';
 import { InterruptedError, setIdleSignalHandler } from '../runtime/interrupt.ts';
@@ -218,6 +219,9 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --resolution PX   camera resolution (default 96)
   --decode P        greedy decoding of every learned policy: argmax or median bin per action token
                     (default: each checkpoint's own; the label gets @P)
+  --chunk-exec E    how chunked policies execute their K-step chunks: open_loop (all K, then re-plan),
+                    receding:m (re-plan every m <= K steps), ensemble[:decay] (predict every step, ACT's
+                    temporal ensembling, decay default 0.01); default: each checkpoint's own; the label gets @E
   --video DIR       also write what each learned policy saw (PNG per step, cameras side by side) and the
                     actions it took, for its first --video-episodes episodes: DIR/<policy>/<task>-<seed>/
   --video-episodes N  (default 3)
@@ -228,6 +232,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
       'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' }, decode: { type: 'string' },
+      'chunk-exec': { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -239,6 +244,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       backend: v.backend as string | undefined, shard: v.shard ? parseShard(String(v.shard)) : undefined, baselines: !v['no-baselines'],
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
+      chunkExecution: v['chunk-exec'] === undefined ? undefined : parseChunkExecution(String(v['chunk-exec'])),
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

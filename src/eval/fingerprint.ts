@@ -79,6 +79,8 @@ export interface EvalProtocol {
   ignoreTerminate: boolean;
   /** --decode, or 'checkpoint' (each checkpoint's own point estimate). */
   decode: string;
+  /** --chunk-exec (policies/chunkExecution.ts label), or 'checkpoint' (each checkpoint's own); absent in records before chunked policies. */
+  chunkExecution?: string;
   /** The --backend request ('auto' or a forced one); the backend that ran is the record's `backend`. */
   backend: string;
   resolution: number;
@@ -89,6 +91,8 @@ const stable = (v: unknown): string => (v === undefined ? 'default' : JSON.strin
 
 /** "field: a vs b" for every protocol field that differs. */
 export function protocolDiff(a: EvalProtocol, b: EvalProtocol): string[] {
+  // records from before chunk execution was a protocol field ran every checkpoint its own way
+  [a, b] = [{ chunkExecution: 'checkpoint', ...a }, { chunkExecution: 'checkpoint', ...b }];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort() as (keyof EvalProtocol)[];
   return keys.filter((k) => stable(a[k]) !== stable(b[k])).map((k) => `${k} ${stable(a[k])} vs ${stable(b[k])}`);
 }

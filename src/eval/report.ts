@@ -24,7 +24,7 @@ export function writeOutputs(dir: string, records: EpisodeRecord[], summary: Pol
 /** A run directory's summary.json as writeOutputs wrote it: its meta, and what each policy's worker reported. Throws on unreadable JSON. */
 export function readSummary(dir: string): { meta: RunMeta; policies: PolicyInfo[] } {
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { meta: RunMeta; policies?: PolicyInfo[] };
-  const policies = (s.policies ?? []).map((p) => ({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint }));
+  const policies = (s.policies ?? []).map((p) => ({ policy: p.policy, backbone: p.backbone, params: p.params, flopsPerFrame: p.flopsPerFrame, decodePoint: p.decodePoint, chunkLength: p.chunkLength, decoding: p.decoding, head: p.head, chunkExecution: p.chunkExecution }));
   return { meta: s.meta, policies };
 }
 

@@ -7,6 +7,7 @@
 // recorded: a policy or backend that cannot load stops the run before its
 // first episode (setup.ts), and Ctrl-C / SIGTERM drops the episodes in flight,
 // writes the summary of what is done and exits 130 (runtime/interrupt.ts).
+import { type ChunkExecution, chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import type { Appearance } from '../../sim/render/appearance.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,8 @@ export interface EvalOptions {
   videoEpisodes?: number;
   /** Override every learned policy's greedy point estimate (argmax or median bin); default: each checkpoint's own. */
   decodePoint?: PointEstimate;
+  /** Chunk execution of every learned policy (eval --chunk-exec); default: each checkpoint's own. */
+  chunkExecution?: ChunkExecution;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
   /** Aborting it acts as Ctrl-C (tests, embedding callers); SIGINT/SIGTERM always do. */
@@ -66,7 +69,7 @@ export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'termi
   episode: EpisodeWire['episode'];
   frames?: Record<string, string>;
   actions?: number[][];
-  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number; decodePoint?: string };
+  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number; decodePoint?: string; decoding?: string; head?: string; chunkLength?: number; chunkExecution?: string };
   backendInfo?: Record<string, unknown>;
   workerMemory?: WorkerMemory;
 };
@@ -86,12 +89,12 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   checkBackend(o.backend);
   if (o.episodes !== undefined && !(Number.isInteger(o.episodes) && o.episodes >= 1)) throw new SetupError(`--episodes must be a positive integer, got ${o.episodes}`);
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
-  const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint);
+  const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint, o.chunkExecution);
   for (const s of specs) if (s.untrained && !s.blind) say(`note: "${s.name}" is a registry preset: an UNTRAINED policy with random weights, labelled "${s.label}"; pass a checkpoint directory (e.g. checkpoints/${s.name}) for the trained one`);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
   const protocol: EvalProtocol = {
-    terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, decode: o.decodePoint ?? 'checkpoint',
+    terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, decode: o.decodePoint ?? 'checkpoint', chunkExecution: o.chunkExecution ? chunkExecutionLabel(o.chunkExecution) : 'checkpoint',
     backend: o.backend ?? 'auto', resolution: o.resolution ?? DEFAULT_RESOLUTION, ...(o.appearance ? { appearance: o.appearance } : {}),
   };
   const file = join(o.out, 'episodes.jsonl');
@@ -232,7 +235,7 @@ async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: Pol
 }
 
 function policyArg(spec: PolicySpec, specIndex: number) {
-  const decode = spec.decodePoint ? { decodePoint: spec.decodePoint } : {};
+  const decode = { ...(spec.decodePoint ? { decodePoint: spec.decodePoint } : {}), ...(spec.chunkExecution ? { chunkExecution: spec.chunkExecution } : {}) };
   return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...decode } : { name: spec.name, overrides: decode };
 }
 
@@ -271,7 +274,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
       record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
-      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint },
+      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint, decoding: w.policyInfo?.decoding, head: w.policyInfo?.head, chunkLength: w.policyInfo?.chunkLength, chunkExecution: w.policyInfo?.chunkExecution },
       memory: w.workerMemory,
     };
   } catch (e) {

@@ -5,6 +5,7 @@
 // truncated weights file used to come back as a 0% row, exit 0), and whether
 // the split's instructions fit the policy's tokenizer (words it sees as [UNK],
 // words dropped past its maxTextLen).
+import { type ChunkExecution, chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { PointEstimate } from '../../policies/gpt.ts';
@@ -30,6 +31,8 @@ export interface PolicySpec {
   blind?: boolean;
   /** Greedy decoding's point estimate, overriding the checkpoint's (policies/gpt.ts). */
   decodePoint?: PointEstimate;
+  /** How predicted chunks are executed, overriding the checkpoint's (policies/chunkExecution.ts). */
+  chunkExecution?: ChunkExecution;
   /** SHA-256 of the checkpoint's config + weights (fingerprint.ts): stamped on its records, checked on resume. */
   sha256?: string;
 }
@@ -51,7 +54,7 @@ export const UNTRAINED = ' (untrained)';
  * A registry name is an untrained preset: its label says so, so it can never
  * pass for the trained checkpoint of the same name.
  */
-export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): PolicySpec {
+export function parsePolicySpec(arg: string, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution): PolicySpec {
   if (arg === 'expert') return { label: 'expert', kind: 'expert' };
   const blind = arg.startsWith('blind:');
   const target = blind ? arg.slice('blind:'.length) : arg;
@@ -63,17 +66,17 @@ export function parsePolicySpec(arg: string, decodePoint?: PointEstimate): Polic
     throw new SetupError(`--policy ${arg}: ${what}, and no registry preset of that name (presets: ${presets.join(', ')}; or "expert")`);
   }
   const base = isDir ? basename(resolve(target)) : `${target}${UNTRAINED}`;
-  const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${blind ? '+blind' : ''}`;
+  const label = `${base}${decodePoint ? `@${decodePoint}` : ''}${chunkExecution ? `@${chunkExecutionLabel(chunkExecution)}` : ''}${blind ? '+blind' : ''}`;
   return {
     label, kind: 'policy', checkpoint: isDir ? resolve(target) : undefined, name: isDir ? undefined : target, blind,
     ...(isDir ? {} : { untrained: true }),
-    ...(decodePoint ? { decodePoint } : {}), ...(isDir ? { sha256: checkpointSha256(target) } : {}),
+    ...(decodePoint ? { decodePoint } : {}), ...(chunkExecution ? { chunkExecution } : {}), ...(isDir ? { sha256: checkpointSha256(target) } : {}),
   };
 }
 
 /** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
-export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate): PolicySpec[] {
-  const specs = args.map((a) => parsePolicySpec(a, decodePoint));
+export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution): PolicySpec[] {
+  const specs = args.map((a) => parsePolicySpec(a, decodePoint, chunkExecution));
   if (baselines) {
     if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
     for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });

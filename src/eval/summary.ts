@@ -12,6 +12,11 @@ export interface PolicyInfo {
   flopsPerFrame?: number;
   /** How a learned policy decoded (argmax or median bin), as its worker reported. */
   decodePoint?: string;
+  /** Chunked policies: actions per inference, how the chunk is decoded and executed, as its worker reported. */
+  chunkLength?: number;
+  decoding?: string;
+  head?: string;
+  chunkExecution?: string;
 }
 
 export interface PolicySummary extends PolicyInfo {
@@ -26,6 +31,15 @@ export interface PolicySummary extends PolicyInfo {
   warmupTotalMs: LatencySummary;
   /** Control steps per second implied by the median total step latency. */
   controlHz: number;
+  /**
+   * Steps that ran the model (backbone + decoder time > 0), apart from the
+   * steps a chunked policy replayed from its queue: their backbone, decoder
+   * and total latency, and their share of all steps. With chunks the median
+   * step can be a replay, so `meanStepHz` (1000 / mean total step latency)
+   * is the sustained control rate.
+   */
+  perInference?: { share: number; backboneMs: LatencySummary; decoderMs: LatencySummary; totalMs: LatencySummary };
+  meanStepHz?: number;
   meanSteps: number;
 }
 
@@ -55,6 +69,7 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
       params: info?.params,
       flopsPerFrame: info?.flopsPerFrame,
       ...(info?.decodePoint ? { decodePoint: info.decodePoint } : {}),
+      ...(info?.chunkLength ? { chunkLength: info.chunkLength, decoding: info.decoding, head: info.head, chunkExecution: info.chunkExecution } : {}),
       backend: [...new Set(rs.map((r) => r.backend))].join('+'),
       episodes: rs.length,
       success: wilson(count(rs), rs.length),
@@ -67,6 +82,7 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
       latency,
       warmupTotalMs: summarizeLatency(rs.flatMap((r) => r.warmup.map((l) => l.totalMs))),
       controlHz: total && total.p50 > 0 ? 1000 / total.p50 : Number.NaN,
+      ...inferenceSummary(rs),
       meanSteps: rs.reduce((a, r) => a + r.steps, 0) / rs.length,
     };
   });
@@ -87,4 +103,16 @@ export function formatTable(rows: PolicySummary[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
+
+/** Latency of the steps that ran the model, and the sustained (mean) control rate; {} without latency records. */
+function inferenceSummary(rs: EpisodeRecord[]): Pick<PolicySummary, 'perInference' | 'meanStepHz'> {
+  const steps = rs.flatMap((r) => r.latency).filter((l) => Number.isFinite(l.totalMs));
+  if (steps.length === 0) return {};
+  const inferred = steps.filter((l) => (l.backboneMs ?? 0) + (l.decoderMs ?? 0) > 0);
+  const mean = steps.reduce((a, l) => a + l.totalMs, 0) / steps.length;
+  return {
+    meanStepHz: mean > 0 ? 1000 / mean : Number.NaN,
+    ...(inferred.length ? { perInference: { share: inferred.length / steps.length, backboneMs: summarizeLatency(inferred.map((l) => l.backboneMs)), decoderMs: summarizeLatency(inferred.map((l) => l.decoderMs)), totalMs: summarizeLatency(inferred.map((l) => l.totalMs)) } } : {}),
+  };
 }

@@ -6,6 +6,7 @@
 // (fallback.ts decides; each probe checks what the worker actually has, then
 // starts the backend through initBackend and reads back tf.getBackend(),
 // because tfjs silently keeps another backend when one fails to start).
+import { chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 // Served as assets: the worker is bundled, so tfjs cannot find its .wasm files
@@ -111,6 +112,9 @@ function describe(p: VlaPolicy, name: string): PolicyInfo {
     chunkLength: c.chunkLength,
     blind: c.blind,
     decodePoint: c.decodePoint,
+    decoding: c.decoding,
+    head: c.head,
+    chunkExecution: chunkExecutionLabel(p.chunkExecution),
   };
 }
 
@@ -144,7 +148,7 @@ const api: InferenceWorkerApi = {
     policy = policyInfo = null;
     let name: string;
     if ('checkpointUrl' in spec) {
-      ({ policy, name } = await loadCheckpointPolicy(spec.checkpointUrl, { blind: spec.blind, decodePoint: spec.decodePoint }));
+      ({ policy, name } = await loadCheckpointPolicy(spec.checkpointUrl, { blind: spec.blind, decodePoint: spec.decodePoint, chunkExecution: spec.chunkExecution }));
     } else {
       // Untrained presets decode into the simulator's action bounds, not the generic ±1.
       policy = createPolicy(spec.name, {

@@ -1,6 +1,7 @@
 // Types shared by the inference worker, its client and the page APIs. Kept
 // free of tfjs and DOM imports so Node code (the eval runner, tests) can use
 // them without pulling the model code in.
+import type { ChunkExecution } from '../../policies/chunkExecution.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { BackendName, BackendRequest } from './fallback.ts';
 
@@ -37,7 +38,7 @@ export interface InitResult {
 
 /** A checkpoint directory served over HTTP (config.json + weights.safetensors), or a registry preset (untrained). */
 export type PolicySpec =
-  | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate }
+  | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate; chunkExecution?: ChunkExecution }
   | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean };
 
 export interface PolicyInfo {
@@ -53,6 +54,10 @@ export interface PolicyInfo {
   blind: boolean;
   /** Greedy decoding's point estimate (argmax or median bin). */
   decodePoint: PointEstimate;
+  /** How the decoder produces a chunk (autoregressive / parallel), its head (tokens / l1) and how chunks are executed. */
+  decoding?: string;
+  head?: string;
+  chunkExecution?: string;
 }
 
 export interface Frame {
