@@ -9,6 +9,12 @@
 import { env, findBackend, getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
 import { registerCustomKernels } from './kernels/index.ts';
 
+// tfjs prints "install our node backend" the first time its cpu backend runs
+// in Node; @tensorflow/tfjs-node cannot install here (it downloads
+// libtensorflow from outside npm), so the advice only misleads. PROD mode is
+// what tfjs checks to silence its warnings (it changes no computation).
+if (env().getBool('IS_NODE')) env().set('PROD', true);
+
 export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 export type BackendRequest = BackendName | 'auto';
 
