@@ -447,8 +447,9 @@ registerVit(
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh' }),
   'SigLIP-style ViT: no class token, MAP head, tanh GELU',
 ); // 1.03M params
-// The shipped vit-siglip policy's backbone (siglip_tiny_patch8_96 with 16 px
-// patches and sin-cos position init, as its training preset sets them).
+// The vit-siglip training preset's backbone (siglip_tiny_patch8_96 with 16 px
+// patches and sin-cos position init, as the preset sets them), as in the first
+// shipped ViT (vit-2). The ViT shipped now uses siglip_film_tl8_patch16_96.
 registerVit(
   'siglip_tiny_patch16_96',
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos' }),
@@ -457,6 +458,7 @@ registerVit(
 // RT-1's token path on a ViT: FiLM after every block lets the instruction
 // shape the patch features, then TokenLearner (Ryoo et al., arXiv:2106.11297,
 // first proposed for ViTs) reduces the 36 patch tokens (+ their x, y) to 8.
+// The shipped checkpoints/vit-siglip uses this one (docs/checkpoints.md).
 registerVit(
   'siglip_film_tl8_patch16_96',
   preset({ depth: 4, classToken: false, pool: 'gap', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos', film: true, textDim: 64, coordChannels: true, tokenLearnerTokens: 8 }),

@@ -2,7 +2,11 @@
 //   'efficientnet-film': RT-1 style (arXiv:2212.06817) — FiLM-EfficientNet + TokenLearner (8 tokens/camera),
 //                        language only through FiLM, GPT decoder over action tokens.
 //   'vit-siglip':        OpenVLA style (arXiv:2406.09246) — SigLIP-style ViT patch tokens + language
-//                        tokens in the causal decoder.
+//                        tokens in the causal decoder. This preset is NOT the shipped
+//                        checkpoints/vit-siglip: that one is RT-1's token path on a SigLIP-style ViT
+//                        (backbone siglip_film_tl8_patch16_96: FiLM per block + TokenLearner,
+//                        useTextTokens false), built with --set overrides and warm starts
+//                        (docs/checkpoints.md).
 // Any preset takes overrides, e.g. createPolicy('efficientnet-film', { blind: true }) zeros the images.
 import { POLICY_DEFAULTS, VlaPolicy, type VlaPolicyConfig } from './policy.ts';
 

@@ -11,11 +11,11 @@
 //                 instruction by its role (policies/roleAux.ts) [B,R,V]
 // Why slots: a mean pool keeps "red" and "blue" but loses which is the object
 // and which the destination unless the block has written the role into each
-// token; the shipped mean-pool CNN picked the destination-coloured object in
-// half its wrong-object episodes (README "Language roles"). Separate queries
-// read the two roles out separately, as Perceiver/Slot-Attention-style
-// learned queries do (arXiv:2103.03206), and the concatenation keeps them
-// apart in the FiLM input.
+// token; the mean-pool CNN then shipped (cnn-4) picked the destination-coloured
+// object in half its wrong-object episodes (results/language-roles/README.md).
+// Separate queries read the two roles out separately, as
+// Perceiver/Slot-Attention-style learned queries do (arXiv:2103.03206), and
+// the concatenation keeps them apart in the FiLM input.
 // The class is InstructionEncoder (not TextEncoder, which is a DOM/Node global).
 import * as tf from '@tensorflow/tfjs';
 import { Module, embed, gelu, layerNorm, linear, normal, ones, truncNormal, zeros } from '../backbones/nn.ts';

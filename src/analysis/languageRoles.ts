@@ -12,9 +12,9 @@
 // replaced word; an embedding that binds words to roles moves at least as far
 // under a swap (two roles changed) as under one replaced word. The ratio
 // roleSwap / objectColor summarizes it: ~0 = bag of words, >= 1 = roles bound.
-// Motivated by the shipped CNN's held-out failures (README "Shipped
-// checkpoints"): half its wrong-object picks were the destination or an object
-// of the destination's color.
+// Motivated by the held-out failures of cnn-4, the CNN shipped before the role
+// loss (results/language-roles/README.md): half its wrong-object picks were the
+// destination or an object of the destination's color.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';

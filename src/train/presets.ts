@@ -2,7 +2,10 @@
 // defaults, chosen so a full run over the 2000-demo tabletop train split fits
 // in about 95 minutes per policy on ONE core of the 2-core reference machine
 // (tfjs-backend-wasm is single-threaded in Node, so two runs go side by side).
-// Measured throughput behind these choices is in README.md ("Training").
+// Measured throughput behind these choices is in docs/training.md ("Presets").
+// Neither shipped checkpoint is a plain preset run: the shipped CNN is role-g
+// (the CNN preset continued with role and spatial losses at 96 px) and the
+// shipped ViT is vit-tl2 (see docs/checkpoints.md for the training chain).
 import type { VlaPolicyConfig } from '../../policies/policy.ts';
 import { AUGMENT_DEFAULTS, type AugmentConfig } from './augment.ts';
 import { PLAN_DIM, PLAN_HIGH, PLAN_LOW } from './auxTargets.ts';
@@ -31,8 +34,9 @@ const ACTION_ORDER = [5, 0, 1, 2, 3, 4];
  * the dx/dy distributions are wide, with a spike at the clipped bound (the
  * expert moves at full speed until it is within a step), and argmax takes the
  * spike, i.e. overshoots. Measured with the same CNN weights, heldout_layout,
- * 100 episodes: argmax 8% vs median 25% (cnn-2), 11% vs 42% (cnn-4, shipped);
- * README "Decoding".
+ * 100 episodes: argmax 8% vs median 25% (cnn-2), 11% vs 42% (cnn-4, the CNN
+ * shipped before role-g); docs/training.md "Decoding", runs in
+ * results/training-history/.
  */
 const DECODE = { decodePoint: 'median' as const };
 const AUGMENT: AugmentConfig = { ...AUGMENT_DEFAULTS, shift: 2 };
