@@ -274,13 +274,14 @@ Refuses inputs of different models or protocols under one label, and an incomple
   },
 
   async export(args) {
-    const help = `vlalab export --checkpoint DIR --out DIR [--f16] [--decode argmax|median]
+    const help = `vlalab export --checkpoint DIR --out DIR [--f16] [--decode argmax|median] [--chunk-exec open_loop|receding:m|ensemble[:decay]]
 Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), no optimizer state; config, dataset/training records and metrics are kept.
---decode sets the greedy point estimate the shipped config decodes with (an inference setting: no weight changes).`;
-    const { values: v } = parse(args, { checkpoint: { type: 'string' }, out: { type: 'string' }, f16: { type: 'boolean' }, decode: { type: 'string' } }, help);
+--decode sets the greedy point estimate the shipped config decodes with, --chunk-exec how a chunked policy executes its
+chunks by default (inference settings: no weight changes).`;
+    const { values: v } = parse(args, { checkpoint: { type: 'string' }, out: { type: 'string' }, f16: { type: 'boolean' }, decode: { type: 'string' }, 'chunk-exec': { type: 'string' } }, help);
     if (!v.checkpoint || !v.out) throw new Error('--checkpoint and --out are required (see vlalab export --help)');
     const { exportCheckpoint } = await import('./export.ts');
-    console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16), decodePoint: decodePoint(v.decode) }), null, 2));
+    console.log(JSON.stringify(await exportCheckpoint({ checkpoint: String(v.checkpoint), out: String(v.out), f16: Boolean(v.f16), decodePoint: decodePoint(v.decode), chunkExecution: v['chunk-exec'] === undefined ? undefined : parseChunkExecution(String(v['chunk-exec'])) }), null, 2));
   },
 
   async 'export-dataset'(args) {

@@ -67,7 +67,12 @@ describe('vlalab train', () => {
     c0.policy.dispose();
     c1.policy.dispose();
     expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mean']).stderr).toMatch(/--decode must be argmax or median, got "mean"/);
-  }, 60_000);
+    // --chunk-exec sets the default execution of a chunked policy; one the chunk length cannot support is refused by name
+    expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'y'), '--chunk-exec', 'receding:2']).stderr).toMatch(/--chunk-exec for .* \(chunk length 1\): receding-horizon execution: every must be an integer in \[1, 1\]/);
+    const ens = join(tempDir(), 'ens');
+    expect(vlalab(['export', '--checkpoint', src, '--out', ens, '--chunk-exec', 'ensemble:0.1']).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(ens, 'config.json'), 'utf8')).policy.config.chunkExecution).toEqual({ mode: 'ensemble', decay: 0.1 });
+  }, 90_000);
 
   it('Ctrl-C (SIGINT) during training saves a checkpoint that --resume continues', async () => {
     // (That the signal is answered at the next step, not at the next file write, is tests/train/stop.test.ts.)
