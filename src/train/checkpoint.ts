@@ -308,9 +308,13 @@ export function resampledDecoderPositions(from: VlaPolicy, to: VlaPolicy): tf.Te
 /**
  * gpt.wpe when only the number of action positions changes (a new chunk
  * length, e.g. moving a 1-step decoder to 4-step parallel chunks): the prefix
- * rows are kept and action position j starts from the old action row
- * j mod (old action count), i.e. the same dimension of the first step. Null
- * when the prefixes or widths differ or nothing changes.
+ * rows are kept and action position j starts from the old row that predicted
+ * action token j mod (old action count). In an autoregressive decoder the
+ * hidden state at Tp-1+j predicts token j (the last prefix row predicts the
+ * first token), so that row, Tp-1+(j mod n), carries "which dimension comes
+ * next"; a parallel query at Tp+j predicts token j itself. (The first
+ * version took row Tp+(j mod n), one dimension late: results/learning.)
+ * Null when the prefixes or widths differ or nothing changes.
  */
 export function relaidActionPositions(from: VlaPolicy, to: VlaPolicy): tf.Tensor2D | null {
   const a = from.gpt.namedWeights().wpe;
@@ -319,7 +323,7 @@ export function relaidActionPositions(from: VlaPolicy, to: VlaPolicy): tf.Tensor
   if (!a || !b || Tp !== to.gpt.config.maxPrefix || a.shape[1] !== b.shape[1] || a.shape[0] === b.shape[0]) return null;
   const [rowsA, C] = a.shape as [number, number];
   const nA = rowsA - Tp, nB = b.shape[0] - Tp;
-  const idx = Array.from({ length: nB }, (_, j) => Tp + (j % nA));
+  const idx = Array.from({ length: nB }, (_, j) => Tp - 1 + (j % nA));
   return tf.tidy(() => tf.concat([a.slice([0, 0], [Tp, C]), tf.gather(a, tf.tensor1d(idx, 'int32'))], 0) as tf.Tensor2D); // [Tp + nB, C]
 }
 
