@@ -60,6 +60,24 @@ describe('Ctrl-C and SIGTERM (CLI, headless Chromium)', () => {
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).meta.interrupted).toBeUndefined();
   });
 
+  it('analyze: SIGINT during an experiment exits 130 with only whole episodes recorded; a rerun completes it', async () => {
+    const out = join(root, 'analyze');
+    const tmp = mkdtempSync(join(root, 'tmp-'));
+    const args = ['analyze', 'generalization', '--policy', 'checkpoints/efficientnet-film', '--splits', 'heldout_layout', '--episodes', '4', '--workers', '1', '--out', out];
+    const file = join(out, 'runs', 'heldout_layout', 'episodes.jsonl');
+    const { code, stderr } = await interrupted(args, () => existsSync(file) && readRecords(file).length >= 1, 'SIGINT', tmp);
+    expect(code, stderr).toBe(130);
+    const records = readRecords(file);
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(records.filter((r) => r.failure)).toEqual([]);
+    expect(leftovers(tmp)).toEqual([]);
+    const rerun = spawn(process.execPath, ['bin/vlalab.mjs', ...args], { stdio: 'ignore' });
+    expect(await new Promise((r) => rerun.on('close', r))).toBe(0);
+    const all = readRecords(file);
+    expect(new Set(all.map((r) => `${r.policy}/${r.task}/${r.seed}`)).size).toBe(all.length); // nothing repeated
+    expect(all.filter((r) => r.failure)).toEqual([]);
+  }, 240_000);
+
   it('collect: SIGTERM exits 130 with only whole episodes indexed and no temp copies', async () => {
     const out = join(root, 'collect');
     const tmp = mkdtempSync(join(root, 'tmp-'));
