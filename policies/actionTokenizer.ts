@@ -80,6 +80,16 @@ export class ActionTokenizer {
     return this.low[d] + (token + 0.5) * this.binWidth(d);
   }
 
+  /** One value of dimension d -> [-1, 1] by the bounds (clipped): the continuous head's unit. */
+  normalizeValue(x: number, d: number): number {
+    return Math.max(-1, Math.min(1, (2 * (x - this.low[d])) / (this.high[d] - this.low[d]) - 1));
+  }
+
+  /** A value in [-1, 1] (clipped) of dimension d -> the bounds' unit; inverse of normalizeValue. */
+  denormalizeValue(v: number, d: number): number {
+    return this.low[d] + ((Math.max(-1, Math.min(1, v)) + 1) / 2) * (this.high[d] - this.low[d]);
+  }
+
   /** action [dim] (or a flattened chunk [k*dim]) -> tokens. */
   tokenize(action: ArrayLike<number>): number[] {
     if (action.length % this.dim !== 0) throw new Error(`ActionTokenizer: length ${action.length} is not a multiple of dim ${this.dim}`);

@@ -83,8 +83,7 @@ export class ChunkExecutor {
   push(actions: Float32Array[]): void {
     if (actions.length === 0) throw new Error('ChunkExecutor: empty chunk');
     if (this.exec.mode === 'ensemble') {
-      this.plans.push({ start: this.t, actions });
-      this.plans = this.plans.filter((p) => this.t - p.start < p.actions.length);
+      this.plans.push({ start: this.t, actions }); // next() drops the ones that no longer cover the step
     } else {
       this.queue = actions.slice();
       this.sincePlanSteps = 0;
@@ -100,7 +99,7 @@ export class ChunkExecutor {
       this.t++;
       return a;
     }
-    const live = this.plans.filter((p) => this.t - p.start < p.actions.length); // oldest first
+    const live = (this.plans = this.plans.filter((p) => this.t - p.start < p.actions.length)); // oldest first
     if (live.length === 0) throw new Error('ChunkExecutor: no prediction covers this step (push a chunk first)');
     const D = live[0].actions[0].length;
     const out = new Float32Array(D);

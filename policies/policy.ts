@@ -220,22 +220,20 @@ export class VlaPolicy {
    * tokens, then the action tokens in decode order (policies/tokenLayout.ts).
    */
   actionTokens(batch: PolicyBatch): Int32Array {
-    const B = batch.instructions.length;
-    if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
-    if (this.config.planDims > 0 && batch.plan?.length !== B) throw new Error(`VlaPolicy: planDims = ${this.config.planDims} needs plan targets for each of the ${B} samples`);
-    const A = this.layout.total;
-    const tok = new Int32Array(B * A);
-    batch.actions.forEach((a, b) => tok.set(this.layout.encode(a, batch.plan?.[b]), b * A));
-    return tok;
+    return this.targets(batch, new Int32Array(batch.instructions.length * this.layout.total), (a, p) => this.layout.encode(a, p));
   }
 
   /** Targets of the continuous 'l1' head: per sample the layout's values normalized to [-1, 1], row-major [B, layout.total]. */
   actionValues(batch: PolicyBatch): Float32Array {
+    return this.targets(batch, new Float32Array(batch.instructions.length * this.layout.total), (a, p) => this.layout.encodeValues(a, p));
+  }
+
+  /** Each sample's target row (encode of its action chunk and plan) written into `out` [B, layout.total]. */
+  private targets<T extends Int32Array | Float32Array>(batch: PolicyBatch, out: T, encode: (actions: ArrayLike<number>, plan?: ArrayLike<number>) => number[]): T {
     const B = batch.instructions.length;
     if (batch.actions.length !== B) throw new Error(`VlaPolicy: ${batch.actions.length} action chunks for ${B} instructions`);
-    const A = this.layout.total;
-    const out = new Float32Array(B * A);
-    batch.actions.forEach((a, b) => out.set(this.layout.encodeValues(a, batch.plan?.[b]), b * A));
+    if (this.config.planDims > 0 && batch.plan?.length !== B) throw new Error(`VlaPolicy: planDims = ${this.config.planDims} needs plan targets for each of the ${B} samples`);
+    batch.actions.forEach((a, b) => out.set(encode(a, batch.plan?.[b]), b * this.layout.total));
     return out;
   }
 

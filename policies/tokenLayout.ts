@@ -69,70 +69,56 @@ export class TokenLayout {
   }
 
   /**
-   * Tokens of one target: `actions` chunkLength x actionDim values (step-major,
-   * environment order), `plan` chunkLength x planDims values (needed when planDims > 0).
+   * One target in token order, each value mapped by f(tokenizer, value, dim):
+   * per step the plan values, then the action values in actionOrder.
+   * `actions` chunkLength x actionDim values (step-major, environment order),
+   * `plan` chunkLength x planDims values (needed when planDims > 0).
    */
-  encode(actions: ArrayLike<number>, plan?: ArrayLike<number> | null): number[] {
+  private toTokenOrder(actions: ArrayLike<number>, plan: ArrayLike<number> | null | undefined, f: (t: ActionTokenizer, x: number, d: number) => number): number[] {
     const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
     if (actions.length !== K * D) throw new Error(`VlaPolicy: action chunk has ${actions.length} values, expected ${K * D}`);
     if (P > 0 && (!plan || plan.length !== K * P)) throw new Error(`VlaPolicy: plan targets have ${plan?.length ?? 0} values, expected ${K * P} (planDims ${P} x chunk ${K})`);
-    const a = this.actions.tokenize(actions);
-    const p = P > 0 ? this.plan!.tokenize(plan!) : [];
     const out: number[] = [];
     for (let k = 0; k < K; k++) {
-      for (let j = 0; j < P; j++) out.push(p[k * P + j]);
-      for (let j = 0; j < D; j++) out.push(a[k * D + this.order[j]]);
+      for (let j = 0; j < P; j++) out.push(f(this.plan!, plan![k * P + j], j));
+      for (let j = 0; j < D; j++) out.push(f(this.actions, actions[k * D + this.order[j]], this.order[j]));
     }
     return out;
   }
 
-  /**
-   * Values of one target in token order, each normalized to [-1, 1] by its
-   * bounds (the continuous 'l1' head's targets; same layout as encode).
-   */
-  encodeValues(actions: ArrayLike<number>, plan?: ArrayLike<number> | null): number[] {
+  /** Per-position outputs in token order -> per step the environment action and the plan values, each mapped back by g. */
+  private fromTokenOrder(xs: ArrayLike<number>, what: string, g: (t: ActionTokenizer, x: number, d: number) => number): { actions: Float32Array[]; plan: Float32Array[] } {
     const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
-    if (actions.length !== K * D) throw new Error(`VlaPolicy: action chunk has ${actions.length} values, expected ${K * D}`);
-    if (P > 0 && (!plan || plan.length !== K * P)) throw new Error(`VlaPolicy: plan targets have ${plan?.length ?? 0} values, expected ${K * P} (planDims ${P} x chunk ${K})`);
-    const norm = (t: ActionTokenizer, x: number, d: number) => Math.max(-1, Math.min(1, (2 * (x - t.low[d])) / (t.high[d] - t.low[d]) - 1));
-    const out: number[] = [];
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < P; j++) out.push(norm(this.plan!, plan![k * P + j], j));
-      for (let j = 0; j < D; j++) out.push(norm(this.actions, actions[k * D + this.order[j]], this.order[j]));
-    }
-    return out;
-  }
-
-  /** Normalized values in token order (encodeValues' layout, clipped to [-1, 1]) -> actions and plan per step. */
-  decodeValues(values: ArrayLike<number>): { actions: Float32Array[]; plan: Float32Array[] } {
-    const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
-    if (values.length !== this.total) throw new Error(`VlaPolicy: ${values.length} values, expected ${this.total}`);
-    const den = (t: ActionTokenizer, v: number, d: number) => t.low[d] + ((Math.max(-1, Math.min(1, v)) + 1) / 2) * (t.high[d] - t.low[d]);
+    if (xs.length !== this.total) throw new Error(`VlaPolicy: ${xs.length} ${what}, expected ${this.total}`);
     const actions: Float32Array[] = [];
     const plan: Float32Array[] = [];
     for (let k = 0; k < K; k++) {
       const base = k * this.perStep;
       const a = new Float32Array(D);
-      for (let j = 0; j < D; j++) a[this.order[j]] = den(this.actions, values[base + P + j], this.order[j]);
+      for (let j = 0; j < D; j++) a[this.order[j]] = g(this.actions, xs[base + P + j], this.order[j]);
       actions.push(a);
-      plan.push(Float32Array.from({ length: P }, (_, j) => den(this.plan!, values[base + j], j)));
+      plan.push(Float32Array.from({ length: P }, (_, j) => g(this.plan!, xs[base + j], j)));
     }
     return { actions, plan };
+  }
+
+  /** Tokens of one target (see toTokenOrder for the layout). */
+  encode(actions: ArrayLike<number>, plan?: ArrayLike<number> | null): number[] {
+    return this.toTokenOrder(actions, plan, (t, x, d) => t.tokenizeValue(x, d));
+  }
+
+  /** Values of one target in token order, each normalized to [-1, 1] by its bounds (the continuous 'l1' head's targets). */
+  encodeValues(actions: ArrayLike<number>, plan?: ArrayLike<number> | null): number[] {
+    return this.toTokenOrder(actions, plan, (t, x, d) => t.normalizeValue(x, d));
   }
 
   /** Decoded tokens -> per step the environment action, and the plan values (empty when planDims = 0). */
   decode(tokens: ArrayLike<number>): { actions: Float32Array[]; plan: Float32Array[] } {
-    const { actionDim: D, planDims: P, chunkLength: K } = this.cfg;
-    if (tokens.length !== this.total) throw new Error(`VlaPolicy: ${tokens.length} tokens, expected ${this.total}`);
-    const actions: Float32Array[] = [];
-    const plan: Float32Array[] = [];
-    for (let k = 0; k < K; k++) {
-      const base = k * this.perStep;
-      const a = new Float32Array(D);
-      for (let j = 0; j < D; j++) a[this.order[j]] = this.actions.detokenizeValue(tokens[base + P + j], this.order[j]);
-      actions.push(a);
-      plan.push(Float32Array.from({ length: P }, (_, j) => this.plan!.detokenizeValue(tokens[base + j], j)));
-    }
-    return { actions, plan };
+    return this.fromTokenOrder(tokens, 'tokens', (t, x, d) => t.detokenizeValue(x, d));
+  }
+
+  /** Normalized values in token order (encodeValues' layout, clipped to [-1, 1]) -> actions and plan per step. */
+  decodeValues(values: ArrayLike<number>): { actions: Float32Array[]; plan: Float32Array[] } {
+    return this.fromTokenOrder(values, 'values', (t, x, d) => t.denormalizeValue(x, d));
   }
 }

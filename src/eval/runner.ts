@@ -235,8 +235,8 @@ async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: Pol
 }
 
 function policyArg(spec: PolicySpec, specIndex: number) {
-  const decode = { ...(spec.decodePoint ? { decodePoint: spec.decodePoint } : {}), ...(spec.chunkExecution ? { chunkExecution: spec.chunkExecution } : {}) };
-  return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...decode } : { name: spec.name, overrides: decode };
+  const overrides = { ...(spec.decodePoint ? { decodePoint: spec.decodePoint } : {}), ...(spec.chunkExecution ? { chunkExecution: spec.chunkExecution } : {}) };
+  return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...overrides } : { name: spec.name, overrides };
 }
 
 /** The per-policy info of a run directory's summary.json, if it has a readable one. */

@@ -12,14 +12,15 @@ import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, parseConfig, readCheckpointF
 
 /** `url` must be absolute: in a worker, relative URLs resolve against the worker script. */
 export async function loadCheckpointPolicy(url: string, overrides: { blind?: boolean; decodePoint?: PointEstimate; chunkExecution?: ChunkExecution } = {}): Promise<{ policy: VlaPolicy; name: string }> {
-  if (!overrides.blind && !overrides.decodePoint && !overrides.chunkExecution) {
+  // Only the overrides actually given patch the config (blind: false changes nothing either).
+  const patch = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined && v !== false));
+  if (Object.keys(patch).length === 0) {
     const { policy, config } = await loadCheckpoint(url);
     return { policy, name: config.policy.name };
   }
   const where = url.endsWith('/') ? url + CONFIG_FILE : `${url}/${CONFIG_FILE}`;
   const config = parseConfig(new TextDecoder().decode((await readCheckpointFile(url, CONFIG_FILE))!), where);
   const weights = (await readCheckpointFile(url, config.weights?.file ?? WEIGHTS_FILE))!;
-  const patch = { ...(overrides.blind ? { blind: true } : {}), ...(overrides.decodePoint ? { decodePoint: overrides.decodePoint } : {}), ...(overrides.chunkExecution ? { chunkExecution: overrides.chunkExecution } : {}) };
   const patched = { ...config, policy: { ...config.policy, config: { ...config.policy.config, ...patch } } };
   try {
     const { policy } = await loadCheckpoint({ config: patched, weights });
