@@ -2,8 +2,8 @@
 // headless Chromium (the same Babylon renderer as the demo page) and write them
 // in the demo format of src/data/demoStore.ts. Resumable: episodes already in
 // the index are skipped; each episode is written atomically.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { acquireRunLock } from '../eval/lock.ts';
+import { readFileSync } from 'node:fs';
+import { withRunLock } from '../eval/lock.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -79,13 +79,7 @@ export function wireToEpisode(w: EpisodeWire) {
  * atomically, so nothing half-written remains), then throws InterruptedError.
  */
 export async function collect(o: CollectOptions): Promise<CollectSummary> {
-  mkdirSync(o.out, { recursive: true });
-  const release = acquireRunLock(o.out);
-  try {
-    return await collectLocked(o);
-  } finally {
-    release();
-  }
+  return withRunLock(o.out, () => collectLocked(o));
 }
 
 async function collectLocked(o: CollectOptions): Promise<CollectSummary> {

@@ -2,7 +2,7 @@
 // would record episodes twice and could mix checkpoints under one label. The
 // lock file holds the owner's pid; a lock whose process is gone (crash,
 // kill -9) is taken over, so an interrupted run still resumes.
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = '.lock';
@@ -39,4 +39,15 @@ export function acquireRunLock(dir: string): () => void {
     }
   }
   throw new Error(`could not lock ${dir} (${path} keeps reappearing)`);
+}
+
+/** Run `fn` as the one writer of `dir` (created if missing), releasing the lock however it ends. */
+export async function withRunLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(dir, { recursive: true });
+  const release = acquireRunLock(dir);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
 }

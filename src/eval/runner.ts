@@ -9,7 +9,7 @@
 // writes the summary of what is done and exits 130 (runtime/interrupt.ts).
 import { type ChunkExecution, chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import type { Appearance } from '../../sim/render/appearance.ts';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
@@ -22,7 +22,7 @@ import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import type { WorkerMemory } from '../worker/protocol.ts';
-import { acquireRunLock } from './lock.ts';
+import { withRunLock } from './lock.ts';
 import { checkProtocol, checkResumedRecords, isNotAResult, type EvalProtocol } from './fingerprint.ts';
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
@@ -75,13 +75,7 @@ export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'termi
 };
 
 export async function runEval(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
-  mkdirSync(o.out, { recursive: true });
-  const release = acquireRunLock(o.out);
-  try {
-    return await runEvalLocked(o);
-  } finally {
-    release();
-  }
+  return withRunLock(o.out, () => runEvalLocked(o));
 }
 
 async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {

@@ -47,17 +47,10 @@ export function cameraSpecs(names: string[]): CameraSpec[] {
 export function dirSource(dir: string): EpisodeSource {
   const dirs = dir.split(',').filter((d) => d.length > 0);
   if (dirs.length === 0) throw new Error('--data: no dataset directory given');
-  if (dirs.length === 1) {
-    const info = readDatasetInfo(dir);
-    return { info, index: readIndex(dir), location: dir, load: (e) => readEpisode(dir, e, info) };
-  }
   const parts = dirs.map((d) => ({ dir: d, info: readDatasetInfo(d), index: readIndex(d) }));
   const info = parts[0].info;
   for (const p of parts.slice(1)) {
-    for (const k of ['suite', 'split', 'resolution'] as const) {
-      if (p.info[k] !== info[k]) throw new Error(`--data: ${p.dir} has ${k}=${JSON.stringify(p.info[k])}, ${parts[0].dir} has ${JSON.stringify(info[k])}: the datasets cannot be joined`);
-    }
-    for (const k of ['cameras', 'actionNames', 'actionLow', 'actionHigh', 'proprioNames'] as const) {
+    for (const k of ['suite', 'split', 'resolution', 'cameras', 'actionNames', 'actionLow', 'actionHigh', 'proprioNames'] as const) {
       if (JSON.stringify(p.info[k]) !== JSON.stringify(info[k])) throw new Error(`--data: ${p.dir} has ${k} ${JSON.stringify(p.info[k])}, ${parts[0].dir} has ${JSON.stringify(info[k])}: the datasets cannot be joined`);
     }
   }

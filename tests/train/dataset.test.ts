@@ -116,3 +116,20 @@ describe('augmentFrame', () => {
     expect(() => make(7, { maxEpisodes: 1.5 })).toThrow(/maxEpisodes must be an integer/);
   });
 });
+
+describe('joined datasets (--data A,B)', () => {
+  it('concatenates the episodes in the order given, each loaded from its own directory; a mismatch names the field', async () => {
+    const a = synthDataset({ episodes: 3, steps: 4, seed: 1 });
+    const b = synthDataset({ episodes: 2, steps: 5, seed: 2 });
+    const joined = dirSource(`${a},${b}`);
+    const sa = dirSource(a), sb = dirSource(b);
+    expect(joined.index.map((e) => e.seed)).toEqual([...sa.index, ...sb.index].map((e) => e.seed));
+    const last = await joined.load(joined.index[4]);
+    expect(last.steps).toBe(5);
+    expect(last.actions).toEqual((await sb.load(sb.index[1])).actions);
+    expect(() => joined.load({ ...joined.index[0] })).toThrow(/is in none of/);
+    const c = synthDataset({ episodes: 1, steps: 4, resolution: 16 });
+    expect(() => dirSource(`${a},${c}`)).toThrow(new RegExp(`${c} has resolution 16, ${a} has 32: the datasets cannot be joined`));
+    expect(() => dirSource(',')).toThrow(/no dataset directory given/);
+  });
+});
