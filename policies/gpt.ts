@@ -166,7 +166,7 @@ export interface PointerTarget {
 }
 
 /** Greedy decoding's point estimates (DecodeOptions.point). */
-export const POINT_ESTIMATES = ['argmax', 'median'] as const;
+export const POINT_ESTIMATES = ['argmax', 'median', 'mean'] as const;
 export type PointEstimate = (typeof POINT_ESTIMATES)[number];
 
 export function isPointEstimate(v: unknown): v is PointEstimate {
@@ -181,7 +181,11 @@ export interface DecodeOptions {
    * bin holding the distribution's median ('median'). They differ where the
    * distribution is wide and skewed, e.g. a spike at a clipped bound next to a
    * spread of smaller values: argmax takes the spike (full speed), the median
-   * the middle of the mass.
+   * the middle of the mass. 'mean' takes the bin nearest the distribution's
+   * expected value: where a parallel decoder is unsure between two modes
+   * (e.g. "descend" vs "hold" when it cannot tell it is aligned), the median
+   * picks the heavier mode and can freeze the policy at a fixed point, the
+   * mean moves part of the way (results/learning).
    */
   point?: PointEstimate;
   /** Seed for sampling. */
@@ -211,6 +215,16 @@ export function pickBin(logits: ArrayLike<number>, bins: number, temperature: nu
   }
   const t = temperature > 0 ? temperature : 1;
   let m = -Infinity;
+  if (temperature <= 0 && point === 'mean') {
+    for (let i = 0; i < bins; i++) m = Math.max(m, logits[i]);
+    let z = 0, s = 0;
+    for (let i = 0; i < bins; i++) {
+      const e = Math.exp(logits[i] - m);
+      z += e;
+      s += e * i;
+    }
+    return Math.min(bins - 1, Math.max(0, Math.round(s / z)));
+  }
   for (let i = 0; i < bins; i++) m = Math.max(m, logits[i] / t);
   const p = new Float64Array(bins);
   let z = 0;

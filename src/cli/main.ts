@@ -217,7 +217,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --ignore-terminate       LIBERO protocol: ignore the policies' terminate action; episodes end on success
                            or at the step limit (implies --terminate-on-success)
   --resolution PX   camera resolution (default 96)
-  --decode P        greedy decoding of every learned policy: argmax or median bin per action token
+  --decode P        greedy decoding of every learned policy: argmax, median or mean (expected value) bin per action token
                     (default: each checkpoint's own; the label gets @P)
   --chunk-exec E    how chunked policies execute their K-step chunks: open_loop (all K, then re-plan),
                     receding:m (re-plan every m <= K steps), ensemble[:decay] (predict every step, ACT's
@@ -274,7 +274,7 @@ Refuses inputs of different models or protocols under one label, and an incomple
   },
 
   async export(args) {
-    const help = `vlalab export --checkpoint DIR --out DIR [--f16] [--decode argmax|median] [--chunk-exec open_loop|receding:m|ensemble[:decay]]
+    const help = `vlalab export --checkpoint DIR --out DIR [--f16] [--decode argmax|median|mean] [--chunk-exec open_loop|receding:m|ensemble[:decay]]
 Rewrites a checkpoint for shipping: weights as F16 with --f16 (half the size), no optimizer state; config, dataset/training records and metrics are kept.
 --decode sets the greedy point estimate the shipped config decodes with, --chunk-exec how a chunked policy executes its
 chunks by default (inference settings: no weight changes).`;

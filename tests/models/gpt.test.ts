@@ -40,6 +40,13 @@ describe('GPT action decoder', () => {
     expect(pickBin(logits, 6, 0, 'median', never)).toBe(2);
     // shifting all logits (softmax invariance) changes nothing
     expect(pickBin(logits.map((v) => v + 30), 6, 0, 'median', never)).toBe(2);
+    // the mean: 0.1*2 + 0.1*3 + 0.2*4 + 0.2*5 = 2.3 -> bin 2; shifted logits give the same
+    expect(pickBin(logits, 6, 0, 'mean', never)).toBe(2);
+    expect(pickBin(logits.map((v) => v + 30), 6, 0, 'mean', never)).toBe(2);
+    // two modes, 0.6 "hold" (bin 0) vs 0.4 "move" (bin 5): the median freezes at 0, the mean moves to 5 * 0.4 = 2
+    const modes = [0.6, 0, 0, 0, 0, 0.4].map((p) => Math.log(p + 1e-12));
+    expect(pickBin(modes, 6, 0, 'median', never)).toBe(0);
+    expect(pickBin(modes, 6, 0, 'mean', never)).toBe(2);
     // a draw of 0.95 of the mass at temperature 1 lands in the last bin, 0.1 in the first
     expect(pickBin(logits, 6, 1, 'median', () => 0.95)).toBe(5);
     expect(pickBin(logits, 6, 1, 'argmax', () => 0.1)).toBe(0);
