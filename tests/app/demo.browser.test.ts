@@ -168,7 +168,8 @@ describe('demo page', () => {
       expect(await p.evaluate(() => (window as any).vlalab.result.steps)).toBe(0);
       expect(await policyState(p)).toBe('ready');
       await p.click('#mic');
-      await p.waitForFunction(() => document.querySelector('#status')?.className === 'error');
+      await p.waitForFunction(() => /^speech/.test(document.querySelector('#status')?.textContent ?? ''));
+      expect(await p.getAttribute('#status', 'class')).toBe('error');
       expect(await p.textContent('#status')).toBe('speech input failed: the microphone was not allowed (browser permission)');
       expect(await p.inputValue('#text')).toBe(said);
       expect(errs).toEqual([]);
