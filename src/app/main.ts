@@ -1,72 +1,192 @@
-// Demo page: the real environment (the same VlaEnv, suites and BabylonRenderer
-// as headless collection and evaluation), an orbit view, the camera frames the
-// policy sees, typed commands, and a driver selector that swaps the policy
-// live: the scripted expert, shipped checkpoints, or untrained presets, with
-// inference in a Web Worker and a HUD of success, steps and latency parts.
+// Demo page entry: wires the DOM to the episode logic (demo/app.ts), the
+// viewer camera (demo/orbitView.ts), the command box (history, examples,
+// preview, speech), the replay panel and the URL state. Keyboard: Enter runs
+// (setting the typed command first), Esc stops; ↑/↓ in the command box walk
+// the history. docs/demo.md describes the page.
 import { BabylonRenderer } from '../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
-import { VlaEnv, type Observation } from '../../sim/env.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { listPolicies } from '../../policies/registry.ts';
-import { describeReading } from '../../tasks/command.ts';
+import type { BackendRequest } from '../worker/fallback.ts';
 import pkg from '../../package.json';
-import { ExpertDriver, PolicyDriver, type Driver, type StepTiming } from './driver.ts';
-import { OrbitView } from './orbitView.ts';
+import { DemoApp } from './demo/app.ts';
+import { CommandHistory, exampleCommands, previewCommand, type KeyValueStore } from './demo/commands.ts';
+import { OrbitView } from './demo/orbitView.ts';
+import { $, renderExamples } from './demo/panels.ts';
+import { ReplayPanel } from './demo/replay.ts';
+import { listenOnce, speechAvailable } from './demo/speech.ts';
+import { parseState } from './demo/urlState.ts';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const view = new OrbitView($<HTMLCanvasElement>('view'));
-// The policy's cameras, side by side at the policy resolution (exactly what a policy sees).
-const policyCanvas = $<HTMLCanvasElement>('policy');
-policyCanvas.width = DEFAULT_RESOLUTION * DEFAULT_CAMERAS.length;
-policyCanvas.height = DEFAULT_RESOLUTION;
-const policyRenderer = new BabylonRenderer(policyCanvas, { width: DEFAULT_RESOLUTION, height: DEFAULT_RESOLUTION, cameras: DEFAULT_CAMERAS });
-const suite = resolveSuite(DEFAULT_SUITE);
+// The policy's cameras render exactly as in collection and evaluation (same renderer, defaults).
+const renderer = new BabylonRenderer($<HTMLCanvasElement>('policy-gl'), { width: DEFAULT_RESOLUTION, height: DEFAULT_RESOLUTION, cameras: DEFAULT_CAMERAS });
+const tasks = resolveSuite(DEFAULT_SUITE).tasks.map((t) => t.name);
+const { state, problems, given } = parseState(location.search, tasks);
+const app = new DemoApp(view, renderer, state);
+const replay = new ReplayPanel(app, view);
+
+const text = $<HTMLInputElement>('text');
 const taskSel = $<HTMLSelectElement>('task');
-for (const t of suite.tasks) taskSel.add(new Option(t.name, t.name));
+const seedIn = $<HTMLInputElement>('seed');
 const policySel = $<HTMLSelectElement>('policy-select');
+const backendSel = $<HTMLSelectElement>('backend');
+for (const t of tasks) taskSel.add(new Option(t, t));
 
-let env = new VlaEnv({ suite, task: taskSel.value, split: 'train', renderer: policyRenderer });
-let driver: Driver = new ExpertDriver();
-let obs: Observation | null = null;
-let running = false;
-let episodeTimings: StepTiming[] = [];
-/** Render + readback time of the frame the driver acts on next (the reset's or the last step's). */
-let captureMs = 0;
-/** Last episode outcome, read by tests and by people. */
-const result = { episode: 0, steps: 0, success: false, done: false, driver: driver.label, saliency: null as null | { kind: string; grid: [number, number]; updates: number } };
+let storage: KeyValueStore | null = null;
+try {
+  storage = window.localStorage;
+} catch { /* storage blocked (private mode, sandbox): history lasts for this page only */ }
+const history = new CommandHistory(storage);
 
-/** Draw the policy camera dimmed with the backbone's heat map on top (nearest-upsampled grid). */
-async function showSaliency(): Promise<void> {
-  const on = $<HTMLInputElement>('looks').checked;
-  const canvas = $<HTMLCanvasElement>('saliency');
-  if (!on || !obs || !driver.saliency) {
-    $('looks-info').textContent = on && !driver.saliency ? '(the scripted expert does not look)' : '';
+/** How the command in the box reads in the current scene, before anything runs. */
+function updatePreview(): void {
+  const el = $('preview');
+  const t = text.value.trim();
+  if (!t || !app.obs) {
+    el.textContent = '';
     return;
   }
-  const s = await driver.saliency(obs);
-  const f = obs.images[s.camera];
-  if (!f) return;
-  canvas.width = f.width;
-  canvas.height = f.height;
-  const img = new ImageData(f.width, f.height);
-  const [gh, gw] = s.grid;
-  const max = Math.max(...s.heat, 1e-12);
-  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) {
-    const v = gh > 0 ? s.heat[Math.floor((y * gh) / f.height) * gw + Math.floor((x * gw) / f.width)] / max : 0;
-    const i = y * f.width + x;
-    const g = 0.4 * (f.data[3 * i] + f.data[3 * i + 1] + f.data[3 * i + 2]) / 3;
-    img.data.set([Math.min(255, g + 255 * v), Math.min(255, g + 90 * v * v), g, 255], 4 * i);
-  }
-  canvas.getContext('2d')!.putImageData(img, 0, 0);
-  $('looks-info').textContent = `(${s.kind === 'tokenlearner' ? 'TokenLearner maps' : s.kind === 'attention' ? 'last-layer attention' : 'no maps'}, ${gh}x${gw} grid)`;
-  result.saliency = { kind: s.kind, grid: s.grid, updates: (result.saliency?.updates ?? 0) + 1 };
+  const p = previewCommand(t, app.env.episode, app.suite);
+  el.className = p.ok ? 'ok' : 'error';
+  el.textContent = p.ok ? `reads as: ${p.line}` : `cannot run this: ${p.error}`;
 }
 
-const status = (msg: string, error = false) => {
-  const el = $('status');
-  el.textContent = msg;
-  el.className = error ? 'error' : '';
+app.on((phase) => {
+  if (phase !== 'reset') return;
+  renderExamples($('examples'), exampleCommands(app.env.episode, app.suite), (c) => {
+    text.value = c;
+    updatePreview();
+    text.focus();
+  });
+  [taskSel.value, seedIn.value, policySel.value, backendSel.value] = [app.state.task, String(app.state.seed), app.state.policy, app.state.backend];
+  updatePreview();
+});
+
+/** Sets the typed command (a new episode) when it changed; false when it does not resolve. */
+async function apply(force = false): Promise<boolean> {
+  const t = text.value.trim();
+  if (!force && t === app.state.command) return true;
+  const ok = await app.reset(t, true);
+  if (ok && t) history.push(t);
+  return ok;
+}
+async function go(): Promise<void> {
+  if (await apply()) await app.run();
+}
+
+$('command').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void go();
+});
+$('set').addEventListener('click', () => void apply(true));
+$('stop').addEventListener('click', () => app.stop());
+text.addEventListener('input', () => {
+  updatePreview();
+  $('heard').textContent = '';
+});
+text.addEventListener('keydown', (e) => {
+  if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+  e.preventDefault();
+  const v = e.key === 'ArrowUp' ? history.up(text.value) : history.down();
+  if (v !== null) {
+    text.value = v;
+    updatePreview();
+  }
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    app.stop();
+    replay.pause();
+    stopListening?.();
+    return;
+  }
+  if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented) return;
+  const t = e.target as HTMLElement;
+  if (t.closest('form, button, select, a, textarea, input')) return; // the form submits itself; the others have their own Enter
+  e.preventDefault();
+  void go();
+});
+
+const newEpisode = () => {
+  app.state.task = taskSel.value;
+  app.state.seed = Math.max(0, Math.floor(Number(seedIn.value))) >>> 0;
+  void app.reset();
 };
+taskSel.addEventListener('change', newEpisode);
+seedIn.addEventListener('change', newEpisode);
+$('reset').addEventListener('click', newEpisode);
+$('next').addEventListener('click', () => {
+  seedIn.value = String(Number(seedIn.value) + 1);
+  newEpisode();
+});
+async function selectDriver(): Promise<void> {
+  if (!(await app.selectDriver(policySel.value, backendSel.value as BackendRequest))) {
+    [policySel.value, backendSel.value] = [app.state.policy, app.state.backend];
+  }
+}
+policySel.addEventListener('change', () => void selectDriver());
+backendSel.addEventListener('change', () => {
+  if (app.state.policy !== 'expert') void selectDriver();
+  else {
+    app.state.backend = backendSel.value as BackendRequest;
+    window.history.replaceState(null, '', app.link());
+  }
+});
+$('looks').addEventListener('change', () => void app.refreshOverlay().catch((e: unknown) => app.status.message(`saliency: ${(e as Error).message}`, true)));
+
+// Speech: the recognised text lands in the box for the person to check; it never runs by itself.
+const mic = $<HTMLButtonElement>('mic');
+let stopListening: (() => void) | null = null;
+if (!speechAvailable()) {
+  mic.disabled = true;
+  mic.title = 'speech input is not available in this browser (no Web Speech API)';
+}
+mic.addEventListener('click', async () => {
+  if (stopListening) return stopListening();
+  const heard = $('heard');
+  heard.textContent = 'listening… (Esc stops)';
+  mic.textContent = 'stop';
+  const { result, stop } = listenOnce((t) => (heard.textContent = `hearing: “${t}”`));
+  stopListening = stop;
+  const h = await result;
+  stopListening = null;
+  mic.textContent = 'mic';
+  if (!h.ok) {
+    heard.textContent = '';
+    app.status.message(h.error, true);
+    return;
+  }
+  text.value = h.text;
+  updatePreview();
+  heard.textContent = `heard: “${h.text}” — check it, then press Enter to run`;
+  text.focus();
+});
+
+// Same readiness flag as headless.html, so HeadlessSession can open this page too.
+const page = {
+  ready: false, page: 'demo', version: pkg.version as string, result: app.result,
+  env: () => app.env, driver: () => app.state.policy, orbit: () => view.scene.info(),
+  record: () => app.record && { steps: app.record.steps.length, actions: app.record.actions(), outcome: app.record.outcome, state: app.record.meta.state },
+};
+(window as unknown as { vlalab: typeof page }).vlalab = page;
+
+let shownWorld: unknown = null;
+function frame(): void {
+  try {
+    // Follow the env's current world (a new one every reset) whoever reset it.
+    const sim = app.env.sim;
+    if (sim !== shownWorld) {
+      view.setScene(sim.describe());
+      shownWorld = sim;
+    }
+    view.frame(sim.poses());
+    page.ready = true;
+  } catch (e) {
+    app.status.message(`viewer: ${(e as Error).message}`, true);
+    return; // no busy loop of errors; a reload starts again
+  }
+  requestAnimationFrame(frame);
+}
 
 async function listCheckpoints(): Promise<string[]> {
   try {
@@ -77,111 +197,24 @@ async function listCheckpoints(): Promise<string[]> {
   }
 }
 
-async function selectDriver(): Promise<void> {
-  running = false;
-  const value = policySel.value;
-  status(`loading ${value}...`);
-  const next = value === 'expert' ? new ExpertDriver()
-    : await PolicyDriver.open(value, value.startsWith('ckpt:') ? { checkpointUrl: `checkpoints/${value.slice('ckpt:'.length)}/` } : { name: value.slice('preset:'.length) }, $<HTMLSelectElement>('backend').value);
-  await driver.close();
-  driver = next;
-  $('driver-info').textContent = driver.info;
-  await reset();
-}
-
-async function reset(instruction?: string): Promise<void> {
-  running = false;
-  if (env.opts.task !== taskSel.value) {
-    env.close();
-    env = new VlaEnv({ suite, task: taskSel.value, split: 'train', renderer: policyRenderer });
-  }
-  const seed = Number($<HTMLInputElement>('seed').value) >>> 0;
-  try {
-    const t0 = performance.now();
-    [obs] = await env.reset({ seed, instruction: instruction || undefined });
-    captureMs = performance.now() - t0;
-  } catch (e) {
-    status((e as Error).message, true);
-    if (instruction) return; // keep the current episode; the message says what was wrong
-    throw e;
-  }
-  view.setScene(env.sim.describe());
-  driver.reset(env.episode);
-  episodeTimings = [];
-  Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label, saliency: null });
-  $('instruction').textContent = env.episode.instruction;
-  // How a typed command was read; the policy sees its canonical sentence (the instruction line).
-  $('reading').textContent = env.episode.command ? describeReading(env.episode.command) : '(sampled instruction)';
-  renderHud(null);
-  status(`seed ${seed}: ready`);
-  await showSaliency().catch((e: unknown) => status(`saliency: ${(e as Error).message}`, true));
-}
-
-const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : NaN);
-function renderHud(last: StepTiming | null): void {
-  const parts = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
-  const cell = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-  $('hud').innerHTML = `<table><tr><th></th>${parts.map((p) => `<th>${p.replace('Ms', '')}</th>`).join('')}</tr>
-<tr><td>last ms</td>${parts.map((p) => `<td>${cell(last ? last[p] : NaN)}</td>`).join('')}</tr>
-<tr><td>p50 ms</td>${parts.map((p) => `<td>${cell(median(episodeTimings.map((t) => t[p])))}</td>`).join('')}</tr></table>
-<div>step <b id="hud-steps">${result.steps}</b>/${env.episode.maxSteps} · success <b id="hud-success">${result.success}</b>${result.done ? ' · <b>episode over</b>' : ''}</div>`;
-}
-
-async function run(): Promise<void> {
-  if (!obs || running || result.done) return;
-  running = true;
-  try {
-    while (running && obs) {
-      const { action, timing } = await driver.act(obs, env.sim, captureMs);
-      const t0 = performance.now();
-      const r = await env.step(action);
-      captureMs = performance.now() - t0;
-      obs = r.obs;
-      if ($<HTMLInputElement>('looks').checked) await showSaliency();
-      if (timing) episodeTimings.push(timing);
-      Object.assign(result, { steps: r.info.step, success: r.info.success, done: r.terminated || r.truncated });
-      renderHud(timing);
-      if (result.done) {
-        running = false;
-        result.episode++;
-        status(`episode over after ${r.info.step} steps: ${r.info.success ? 'SUCCESS' : 'failure'}`);
-      }
-      await new Promise((res) => setTimeout(res, $<HTMLInputElement>('realtime').checked ? 100 : 0)); // 10 Hz control in real time
-    }
-  } catch (e) {
-    running = false;
-    status(`driver error: ${(e as Error).message}`, true);
-  }
-}
-
-$('reset').addEventListener('click', () => void reset());
-$('next').addEventListener('click', () => {
-  const s = $<HTMLInputElement>('seed');
-  s.value = String(Number(s.value) + 1);
-  void reset();
-});
-$('run').addEventListener('click', () => void run());
-$('stop').addEventListener('click', () => (running = false));
-$('looks').addEventListener('change', () => void showSaliency().catch((e: unknown) => status(`saliency: ${(e as Error).message}`, true)));
-taskSel.addEventListener('change', () => void reset());
-policySel.addEventListener('change', () => void selectDriver().catch((e: unknown) => status(`cannot load policy: ${(e as Error).message}`, true)));
-$<HTMLFormElement>('command').addEventListener('submit', (e) => {
-  e.preventDefault();
-  void reset($<HTMLInputElement>('text').value);
-});
-
-// Same readiness flag as headless.html, so HeadlessSession can open this page too.
-const page = { ready: false, page: 'demo', version: pkg.version as string, env: () => env, result, driver: () => driver.label };
-(window as unknown as { vlalab: typeof page }).vlalab = page;
-
-async function frame(): Promise<void> {
-  await view.draw(env.sim.poses());
-  page.ready = true;
-  requestAnimationFrame(() => void frame());
-}
 (async () => {
   for (const c of await listCheckpoints()) policySel.add(new Option(`${c} (trained)`, `ckpt:${c}`));
   for (const p of listPolicies()) policySel.add(new Option(`${p} (untrained)`, `preset:${p}`));
-  await reset();
-  await frame();
-})().catch((e: unknown) => status(`demo failed: ${(e as Error).message}`, true));
+  const known = [...policySel.options].map((o) => o.value);
+  if (!known.includes(state.policy)) {
+    problems.push(`policy "${state.policy}" is not on this page (${known.join(', ')})`);
+    state.policy = 'expert';
+  }
+  text.value = state.command;
+  app.status.policy(app.label, 'loading');
+  app.status.backend(null);
+  const wanted = state.policy;
+  state.policy = 'expert';
+  const loaded = wanted !== 'expert' && (await app.selectDriver(wanted, state.backend));
+  if (!loaded && !(await app.reset())) throw new Error('no episode could start');
+  frame();
+  if (problems.length) app.status.message(`the link had problems: ${problems.join('; ')}`, true);
+  else if (given && $('status').className !== 'error') {
+    app.status.message(`restored from the link: ${state.task} seed ${state.seed}, ${app.label}${state.command ? `, “${state.command}”` : ''} — press Enter to run`);
+  }
+})().catch((e: unknown) => app.status.message(`demo failed: ${(e as Error).message}`, true));

@@ -2,12 +2,12 @@
 // worker (the same InferenceClient the evaluation harness uses). Latency parts
 // per step: capture (env step: physics + render + readback of the next frame),
 // transfer, backbone, decoder, total.
-import type { Observation } from '../../sim/env.ts';
-import type { SimWorld } from '../../sim/world.ts';
-import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { createExpert, type Expert } from '../../tasks/expert.ts';
-import { InferenceClient, type InitResult, type PolicyInfo } from '../worker/client.ts';
-import type { SaliencyResult } from '../worker/protocol.ts';
+import type { Observation } from '../../../sim/env.ts';
+import type { SimWorld } from '../../../sim/world.ts';
+import type { EpisodeSpec } from '../../../tasks/episode.ts';
+import { createExpert, type Expert } from '../../../tasks/expert.ts';
+import { InferenceClient, type InitResult, type PolicyInfo } from '../../worker/client.ts';
+import type { SaliencyResult } from '../../worker/protocol.ts';
 
 export interface StepTiming {
   captureMs: number;
