@@ -65,15 +65,17 @@ export function planConditions(axes: Axis[], quick = false): PlannedCondition[] 
 }
 
 /** Example frames (every camera side by side) of each condition: the first episode's first observation, written as PNG. */
-async function conditionFrames(o: RobustnessLevelsOptions, suite: ReturnType<typeof resolveSuite>, split: string, plan: PlannedCondition[]): Promise<Record<string, string>> {
+async function conditionFrames(o: RobustnessLevelsOptions, suite: ReturnType<typeof resolveSuite>, split: string, plan: PlannedCondition[]): Promise<{ cameras: string[]; frames: Record<string, string> }> {
   const [ep] = evalEpisodes(suite, split, 1);
   const dir = join(o.out, 'frames');
   mkdirSync(dir, { recursive: true });
   const out: Record<string, string> = {};
+  let cameras: string[] = [];
   const session = await HeadlessSession.open({ executablePath: o.chromium });
   try {
     for (const c of plan) {
       const r = await session.call<{ resolution: number; frames: Record<string, string> }>('conditionFrames', { suite, task: ep.task, split, seed: ep.seed, ...c.perturbation });
+      cameras = Object.keys(r.frames);
       const img = hstack(Object.values(r.frames).map((b64) => ({ width: r.resolution, height: r.resolution, data: b64ToBytes(b64) })));
       const png = encodePng(img.width, img.height, img.data);
       writeFileSync(join(dir, `${c.name}.png`), png);
@@ -82,7 +84,7 @@ async function conditionFrames(o: RobustnessLevelsOptions, suite: ReturnType<typ
   } finally {
     await session.close();
   }
-  return out;
+  return { cameras, frames: out };
 }
 
 export async function runRobustnessLevels(o: RobustnessLevelsOptions): Promise<{ rows: LevelRow[]; paired: SplitVerdict[] }> {
@@ -97,7 +99,7 @@ export async function runRobustnessLevels(o: RobustnessLevelsOptions): Promise<{
 
   // Frames first: a condition that cannot be built (e.g. no room for the distractors) fails before hours of evaluation.
   say(`robustness levels: ${plan.length} conditions (${axes.map((a) => a.name).join(', ')}), example frames -> ${join(o.out, 'frames')}`);
-  const frames = await conditionFrames(o, suite, split, plan);
+  const { cameras, frames } = await conditionFrames(o, suite, split, plan);
 
   const summaries = new Map<string, PolicySummary[]>();
   for (const [i, c] of plan.entries()) {
@@ -121,7 +123,7 @@ export async function runRobustnessLevels(o: RobustnessLevelsOptions): Promise<{
   const paired = learned.length === 2 ? pairedBySplit(o.out, plan.map((c) => c.name)) : [];
   const meta = {
     experiment: 'robustness-levels', suite: suite.name, suiteVersion: suite.version, split, quick: o.quick ?? false, episodesPerLevel: o.episodes ?? 'all',
-    exampleEpisode: evalEpisodes(suite, split, 1)[0], policies: o.policies, expert: withExpert, createdAt: new Date().toISOString(),
+    exampleEpisode: evalEpisodes(suite, split, 1)[0], exampleCameras: cameras, policies: o.policies, expert: withExpert, createdAt: new Date().toISOString(),
   };
   const axesJson = axes.map((a) => ({ name: a.name, kind: a.kind, description: a.description, levels: levelsToRun(a, o.quick).map((l) => ({ ...l, run: conditionName(a, l), inTraining: inTrainingRange(l.condition, { trainDistractors }) })) }));
   mkdirSync(o.out, { recursive: true });

@@ -44,7 +44,7 @@ ${chart}<div class="frames">${figs}</div>${table}`;
 
 export function robustnessLevelsHtml(o: { axes: Axis[]; rows: LevelRow[]; paired: SplitVerdict[]; frames: Record<string, string>; meta: Record<string, unknown> }): string {
   const intro = `<p>Success rate (95% Wilson intervals) on the ${esc(o.meta.split)} split as one thing at a time is perturbed, from mild (level 1) to severe; level 0 is the nominal run shared by every axis, and every level runs the same episodes.
-Each frame is the first observation of episode ${esc(JSON.stringify(o.meta.exampleEpisode))} as the policy sees it (cameras side by side). Levels marked <span class="ind">in-distribution</span> lie inside what the training data covered (appearance randomization ranges, sampled robot start, training distractor counts).
+Each frame is the first observation of episode ${esc(JSON.stringify(o.meta.exampleEpisode))} as the policy sees it (cameras left to right: ${esc((o.meta.exampleCameras as string[] | undefined)?.join(', ') ?? '')}). Levels marked <span class="ind">in-distribution</span> lie inside what the training data covered (appearance randomization ranges, sampled robot start, training distractor counts).
 The scripted expert does not look at images; it runs where the physical episode changes, to show those episodes stay solvable.</p>`;
   const body = intro + o.axes.map((a) => axisSection(a, o.rows, o.paired, o.frames)).join('\n') + `<pre>${esc(JSON.stringify(o.meta, null, 2))}</pre>`;
   return htmlPage('vlalab: robustness against perturbation level', STYLE + body);
