@@ -6,6 +6,7 @@ import {
   ACTION_DIM, ACTION_HIGH, ACTION_LOW, ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, TCP_LIMITS,
 } from './config.ts';
 import type { CameraSpec, Frame, FrameRenderer, PoseBuffer } from './types.ts';
+import { applySensor, checkSensor, isIdentitySensor, type SensorPerturbation } from './render/sensor.ts';
 import { initPhysics, SimWorld, wrapAngle } from './world.ts';
 import { sampleEpisode, type EpisodeSpec } from '../tasks/episode.ts';
 import { isSuccess } from '../tasks/success.ts';
@@ -45,6 +46,18 @@ export interface EnvOptions {
   terminateOnSuccess?: boolean;
   cameras?: CameraSpec[];
   resolution?: number;
+  /**
+   * Corrupts every observed frame after rendering (noise, blur, occluder;
+   * sim/render/sensor.ts), seeded by the episode and step: what the policy
+   * sees changes, physics does not.
+   */
+  sensor?: SensorPerturbation;
+  /**
+   * Changes each sampled episode before its world is built (robustness
+   * levels: tasks/perturbation.ts); applied on every reset, before a typed
+   * instruction is resolved.
+   */
+  perturbEpisode?: (ep: EpisodeSpec) => EpisodeSpec;
 }
 
 export class ActionError extends Error {
@@ -52,7 +65,7 @@ export class ActionError extends Error {
 }
 
 export class VlaEnv {
-  readonly opts: Required<Omit<EnvOptions, 'renderer'>> & { renderer?: FrameRenderer };
+  readonly opts: Required<Omit<EnvOptions, 'renderer' | 'sensor' | 'perturbEpisode'>> & Pick<EnvOptions, 'renderer' | 'sensor' | 'perturbEpisode'>;
   private simWorld: SimWorld | null = null;
   private ep: EpisodeSpec | null = null;
   private steps = 0;
@@ -61,6 +74,7 @@ export class VlaEnv {
 
   constructor(opts: EnvOptions) {
     getTask(opts.suite, opts.task); // fail fast on an unknown task
+    if (opts.sensor) checkSensor(opts.sensor);
     this.opts = { terminateOnSuccess: false, cameras: DEFAULT_CAMERAS, resolution: DEFAULT_RESOLUTION, ...opts };
   }
 
@@ -86,6 +100,7 @@ export class VlaEnv {
   async reset(options: { seed: number; instruction?: string; policyInstruction?: PolicyInstruction }): Promise<[Observation, { episode: EpisodeSpec }]> {
     await initPhysics();
     let ep = sampleEpisode(this.opts.suite, this.opts.task, this.opts.split, options.seed);
+    if (this.opts.perturbEpisode) ep = this.opts.perturbEpisode(ep);
     if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite, options.policyInstruction);
     this.simWorld?.free();
     this.simWorld = new SimWorld(ep.layout);
@@ -134,7 +149,9 @@ export class VlaEnv {
   }
 
   private async observe(): Promise<Observation> {
-    const images = this.opts.renderer ? await this.opts.renderer.render((this.poseBuf = this.sim.poses(this.poseBuf ?? undefined))) : {};
+    let images = this.opts.renderer ? await this.opts.renderer.render((this.poseBuf = this.sim.poses(this.poseBuf ?? undefined))) : {};
+    const sensor = this.opts.sensor;
+    if (!isIdentitySensor(sensor) && Object.keys(images).length > 0) images = applySensor(images, sensor!, { seed: this.episode.seed, task: this.episode.task, step: this.steps });
     return { images, proprio: this.proprio(), instruction: this.episode.instruction };
   }
 

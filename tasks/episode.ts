@@ -31,6 +31,9 @@ export interface EpisodeSpec {
   command?: CommandReading;
 }
 
+/** Where a sampled episode's gripper starts: within +-xy m of TCP_HOME on x and y, yaw within +-yaw rad. */
+export const GRIPPER_START_RANGE = { xy: 0.05, yaw: 0.3 };
+
 /** Clearances (centre to centre, metres) so an open gripper can reach any object. */
 export const SPACING = {
   objectObject: 0.075,
@@ -38,7 +41,7 @@ export const SPACING = {
   bowlBowl: 0.16,
 };
 
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = 0x811c9dc5; // FNV-1a
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h >>> 0;
@@ -84,7 +87,8 @@ export function sampleEpisode(suite: SuiteSpec, taskName: string, splitName: str
   const templates = split.templates === 'all' ? [...task.templates.train, ...task.templates.heldout] : task.templates[split.templates];
   if (templates.length === 0) throw new Error(`task "${task.name}" has no ${split.templates} templates for split "${splitName}"`);
   const template = rng.pick(templates);
-  const gripperStart = { x: TCP_HOME[0] + rng.uniform(-0.05, 0.05), y: TCP_HOME[1] + rng.uniform(-0.05, 0.05), z: TCP_HOME[2], yaw: rng.uniform(-0.3, 0.3) };
+  const { xy, yaw } = GRIPPER_START_RANGE;
+  const gripperStart = { x: TCP_HOME[0] + rng.uniform(-xy, xy), y: TCP_HOME[1] + rng.uniform(-xy, xy), z: TCP_HOME[2], yaw: rng.uniform(-yaw, yaw) };
   return {
     suite: suite.name, suiteVersion: suite.version, split: splitName, task: task.name, family: task.family, seed,
     instruction: fillTemplate(template, goal.object, goal.target), template, goal,

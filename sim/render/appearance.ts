@@ -6,6 +6,9 @@
 //   lightTint     colours both lights (e.g. warm [1, 0.8, 0.6])
 //   tableTexture  'checker': the table top becomes a checkerboard of saturated
 //                 colours drawn from the object palette (distractor texture)
+//   checkerStrength  with 'checker': how far each cell's colour goes from the
+//                 table's own wood colour to the palette colour (0..1, default
+//                 1 = the full checkerboard); the perturbation levels grow it
 //   cameraShift   metres added to the position of fixed cameras (their target
 //                 stays, so the view also rotates slightly)
 //   tableColor    a plain table top of this colour (domain randomization)
@@ -19,6 +22,7 @@ import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture';
 import { Texture } from '@babylonjs/core/Materials/Textures/texture';
 import { Constants } from '@babylonjs/core/Engines/constants';
 import { Color3 } from '@babylonjs/core/Maths/math.color';
+import { TABLE } from '../config.ts';
 import type { RGB, Vec3 } from '../types.ts';
 
 export { shiftedCameras } from './cameraMath.ts';
@@ -38,6 +42,7 @@ export interface Appearance {
   lightScale?: number;
   lightTint?: RGB;
   tableTexture?: 'plain' | 'checker';
+  checkerStrength?: number;
   cameraShift?: Vec3;
   tableColor?: RGB;
   tablePattern?: TablePattern;
@@ -60,6 +65,8 @@ export function checkAppearance(a: Appearance): Appearance {
   if (a.lightScale !== undefined && !(finite(a.lightScale) && a.lightScale >= 0 && a.lightScale <= 4)) throw new Error(`appearance.lightScale must be a number in [0, 4], got ${a.lightScale}`);
   if (a.lightTint !== undefined && !(Array.isArray(a.lightTint) && a.lightTint.length === 3 && a.lightTint.every((v) => finite(v) && v >= 0 && v <= 2))) throw new Error(`appearance.lightTint must be 3 numbers in [0, 2], got ${JSON.stringify(a.lightTint)}`);
   if (a.tableTexture !== undefined && a.tableTexture !== 'plain' && a.tableTexture !== 'checker') throw new Error(`appearance.tableTexture must be "plain" or "checker", got ${JSON.stringify(a.tableTexture)}`);
+  if (a.checkerStrength !== undefined && !(finite(a.checkerStrength) && a.checkerStrength > 0 && a.checkerStrength <= 1)) throw new Error(`appearance.checkerStrength must be a number in (0, 1], got ${JSON.stringify(a.checkerStrength)}`);
+  if (a.checkerStrength !== undefined && a.tableTexture !== 'checker') throw new Error('appearance.checkerStrength needs tableTexture "checker"');
   if (a.cameraShift !== undefined && !(Array.isArray(a.cameraShift) && a.cameraShift.length === 3 && a.cameraShift.every((v) => finite(v) && Math.abs(v) <= 0.3))) throw new Error(`appearance.cameraShift must be 3 numbers within +-0.3 m, got ${JSON.stringify(a.cameraShift)}`);
   if (a.tableColor !== undefined && !isRgb(a.tableColor)) throw new Error(`appearance.tableColor must be 3 numbers in [0, 1], got ${JSON.stringify(a.tableColor)}`);
   if (a.tablePattern !== undefined) checkPattern(a.tablePattern);
@@ -72,16 +79,27 @@ const CHECKER_COLORS: RGB[] = [
   [0.86, 0.16, 0.16], [0.16, 0.62, 0.22], [0.2, 0.36, 0.9], [0.95, 0.8, 0.15], [0.95, 0.5, 0.1], [0.55, 0.25, 0.75], [0.9, 0.9, 0.88], [0.3, 0.3, 0.32],
 ];
 
-/** Checkerboard material: 16 x 16 cells per face, colours in a fixed pseudo-random order. */
-export function checkerMaterial(scene: Scene): StandardMaterial {
+/**
+ * Texels of the checkerboard, RGBA [16, 16]: colours in a fixed pseudo-random
+ * order, each `strength` of the way from the table colour to the palette one.
+ */
+export function checkerTexels(strength = 1): Uint8Array {
   const n = 16;
   const data = new Uint8Array(n * n * 4);
   let h = 12345;
   for (let i = 0; i < n * n; i++) {
     h = (Math.imul(h, 1103515245) + 12345) >>> 0;
     const c = CHECKER_COLORS[(h >>> 16) % CHECKER_COLORS.length];
-    data.set([Math.round(c[0] * 255), Math.round(c[1] * 255), Math.round(c[2] * 255), 255], i * 4);
+    const mix = (k: number) => Math.round((strength === 1 ? c[k] : TABLE.color[k] + strength * (c[k] - TABLE.color[k])) * 255); // 1: the probe's texels exactly
+    data.set([mix(0), mix(1), mix(2), 255], i * 4);
   }
+  return data;
+}
+
+/** Checkerboard material: 16 x 16 cells per face (checkerTexels). */
+export function checkerMaterial(scene: Scene, strength = 1): StandardMaterial {
+  const n = 16;
+  const data = checkerTexels(strength);
   const tex = new RawTexture(data, n, n, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Texture.NEAREST_SAMPLINGMODE);
   const mat = new StandardMaterial('table_checker', scene);
   mat.diffuseTexture = tex;
@@ -125,7 +143,7 @@ export function patternTexels(p: TablePattern, n = 64): Uint8Array {
  * colour or procedural pattern), or null for the default table.
  */
 export function tableMaterial(scene: Scene, a: Appearance): StandardMaterial | null {
-  if (a.tableTexture === 'checker') return checkerMaterial(scene);
+  if (a.tableTexture === 'checker') return checkerMaterial(scene, a.checkerStrength ?? 1);
   if (!a.tableColor && !a.tablePattern) return null;
   const mat = new StandardMaterial('table_randomized', scene);
   if (a.tablePattern) {

@@ -172,7 +172,7 @@ export class BabylonRenderer implements FrameRenderer {
     this.nodes = desc.bodies.map((b, i) => buildBody(b, i, this.scene, this.materials));
     this.palmIndex = desc.bodies.findIndex((b) => b.role === 'palm');
     const a = this.appearance;
-    const key = JSON.stringify([a.tableTexture, a.tableColor, a.tablePattern]);
+    const key = JSON.stringify([a.tableTexture, a.checkerStrength, a.tableColor, a.tablePattern]);
     if (key !== this.tableMat.key) {
       this.tableMat.mat?.diffuseTexture?.dispose();
       this.tableMat.mat?.dispose();

@@ -22,6 +22,8 @@ export interface LineChartOptions {
   height?: number;
   yMin?: number;
   yMax?: number;
+  /** Fixed x ticks with their own labels (categorical levels) instead of numeric ones; "\n" starts a second line. */
+  xTicks?: { value: number; label: string }[];
 }
 
 function ticks(lo: number, hi: number, log: boolean): number[] {
@@ -54,9 +56,13 @@ export function lineChart(o: LineChartOptions): string {
   const px = (v: number) => L + tx(v) * (W - L - R), py = (v: number) => H - B - ty(v) * (H - T - B);
   let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="system-ui,sans-serif" font-size="11">`;
   s += `<text x="${L}" y="18" font-size="13" font-weight="bold">${esc(o.title)}</text>`;
-  for (const t of ticks(x0, x1, !!o.logX)) s += `<line x1="${px(t)}" y1="${T}" x2="${px(t)}" y2="${H - B}" stroke="#eee"/><text x="${px(t)}" y="${H - B + 14}" text-anchor="middle">${fmt(t)}</text>`;
+  const xt = o.xTicks ?? ticks(x0, x1, !!o.logX).map((t) => ({ value: t, label: fmt(t) }));
+  for (const t of xt) {
+    const lines = t.label.includes('\n') ? t.label.split('\n').map((l, i) => `<tspan x="${px(t.value)}" dy="${i === 0 ? 0 : 12}">${esc(l)}</tspan>`).join('') : esc(t.label);
+    s += `<line x1="${px(t.value)}" y1="${T}" x2="${px(t.value)}" y2="${H - B}" stroke="#eee"/><text x="${px(t.value)}" y="${H - B + 14}" text-anchor="middle">${lines}</text>`;
+  }
   for (const t of ticks(y0, y1, !!o.logY)) s += `<line x1="${L}" y1="${py(t)}" x2="${W - R}" y2="${py(t)}" stroke="#eee"/><text x="${L - 5}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`;
-  s += `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`;
+  s += `<text x="${(L + W - R) / 2}" y="${H - 8 + (o.xTicks?.some((t) => t.label.includes('\n')) ? 6 : 0)}" text-anchor="middle">${esc(o.xLabel)}</text>`;
   s += `<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`;
   o.series.forEach((se, i) => {
     const c = PALETTE[(se.color ?? i) % PALETTE.length];

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EvalOptions, runEval } from '../eval/runner.ts';
-import { summarize } from '../eval/summary.ts';
+import { type PolicySummary, summarize } from '../eval/summary.ts';
 import { type GroupedRow, groupedHtml, groupedRows } from './grouped.ts';
 
 /** What every condition's eval run shares. */
@@ -25,16 +25,19 @@ export interface Condition {
   eval: Pick<EvalOptions, 'split'> & Partial<EvalOptions>;
 }
 
+/** One condition's resumable eval run under <out>/runs/<name>, summarized. */
+export async function evalCondition(o: ConditionRunOptions, c: Condition): Promise<PolicySummary[]> {
+  const r = await runEval({ policies: o.policies, suite: o.suite, episodes: o.episodes, workers: o.workers, backend: o.backend, quiet: o.quiet, ...c.eval, out: join(o.out, 'runs', c.name) });
+  return summarize(r.records);
+}
+
 export async function runConditions(
   o: ConditionRunOptions,
   conditions: Condition[],
   report: { name: string; title: string; intro: string; groupTitle: string; meta: Record<string, unknown> },
 ): Promise<GroupedRow[]> {
   const perGroup = [];
-  for (const c of conditions) {
-    const r = await runEval({ policies: o.policies, suite: o.suite, episodes: o.episodes, workers: o.workers, backend: o.backend, quiet: o.quiet, ...c.eval, out: join(o.out, 'runs', c.name) });
-    perGroup.push({ group: c.name, summary: summarize(r.records) });
-  }
+  for (const c of conditions) perGroup.push({ group: c.name, summary: await evalCondition(o, c) });
   const rows = groupedRows(perGroup);
   const meta = { ...report.meta, policies: o.policies, createdAt: new Date().toISOString() };
   mkdirSync(o.out, { recursive: true });

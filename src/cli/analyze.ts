@@ -13,7 +13,7 @@ import { machineInfo } from './machine.ts';
 const EXPERIMENTS: Record<string, string> = {
   resolution: 'FLOPs, parameters and measured latency per backbone at several input resolutions, against the predicted scaling',
   generalization: 'success per held-out split (layouts, color-shape combos, paraphrases, distractors) per policy, with baselines',
-  robustness: 'success under camera pose shift, lighting changes and a distractor table texture, per policy',
+  robustness: 'success under camera pose shift, lighting changes and a distractor table texture, per policy; with --levels: success against level on each perturbation axis (--axes a,b)',
   'sample-efficiency': 'held-out success against the number of training demos (same step budget), one curve per backbone',
   'looks-at': 'ViT attention maps and mean attention distance per layer/head; CNN effective receptive field per stage, on held-out frames',
   grounding: "where each policy's object/destination attention points on the first frame (commanded object, destination, another item), crossed with an eval run's outcomes (--eval DIR)",
@@ -78,7 +78,7 @@ function positiveInt(v: unknown, name: string, dflt: number): number {
 
 export async function runAnalyze(args: string[]): Promise<void> {
   const [experiment, ...rest] = args;
-  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--eval DIR (grounding)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
+  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--levels [--axes a,b] (robustness)] [--eval DIR (grounding)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
   if (!experiment || experiment === '--help' || experiment === '-h') {
     console.log(help);
     return;
@@ -88,9 +88,13 @@ export async function runAnalyze(args: string[]): Promise<void> {
     quick: { type: 'boolean' }, out: { type: 'string' }, policy: { type: 'string', multiple: true }, suite: { type: 'string', default: 'tabletop' },
     splits: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' },
     data: { type: 'string' }, demos: { type: 'string' }, steps: { type: 'string' }, eval: { type: 'string' },
+    levels: { type: 'boolean' }, axes: { type: 'string' },
   } as const;
   const { values } = parseArgs({ args: glueNegativeValues(rest, options), options });
-  const out = values.out ?? `results/${experiment}${values.quick ? '-quick' : ''}`;
+  if ((values.levels || values.axes !== undefined) && experiment !== 'robustness') throw new Error(`--levels and --axes belong to "analyze robustness", not "${experiment}"`);
+  if (values.axes !== undefined && !values.levels) throw new Error('--axes needs --levels (analyze robustness --levels --axes a,b)');
+  if (values.levels && values.splits !== undefined) throw new Error('--splits names robustness probes; with --levels choose axes with --axes');
+  const out = values.out ?? `results/${experiment}${values.levels ? '-levels' : ''}${values.quick ? '-quick' : ''}`;
 
   if (experiment === 'resolution') {
     const rows = await runResolution({ quick: Boolean(values.quick), out });
@@ -131,6 +135,15 @@ export async function runAnalyze(args: string[]): Promise<void> {
     if (experiment === 'generalization') {
       const { runGeneralization } = await import('../analysis/generalization.ts');
       console.log(groupedMarkdown(await runGeneralization({ ...common, splits: list }), 'split'));
+    } else if (values.levels) {
+      const { parseAxes } = await import('../analysis/perturbationAxes.ts');
+      const axes = parseAxes(values.axes as string | undefined);
+      const { runRobustnessLevels } = await import('../analysis/robustnessLevels.ts');
+      const { rows } = await runRobustnessLevels({ ...common, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 1 : 100), axes, quick: Boolean(values.quick) });
+      const { levelsMarkdown } = await import('../analysis/robustnessLevelsReport.ts');
+      console.log(levelsMarkdown(rows));
+      console.error(`report: ${out}/robustness_levels.html`);
+      return;
     } else {
       const { runRobustness } = await import('../analysis/robustness.ts');
       console.log(groupedMarkdown(await runRobustness({ ...common, probes: list }), 'probe'));

@@ -5,7 +5,7 @@
 // weights.safetensors) and a resume refuses records from other weights. The
 // same holds for an untrained registry preset (its records say preset +
 // untrained) and for the protocol the episodes ran under (terminate rules,
-// decoding, backend request, resolution, appearance): resume and merge refuse
+// decoding, backend request, resolution, appearance, sensor, perturbation): resume and merge refuse
 // to put episodes of two models or two protocols in one row.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -85,6 +85,10 @@ export interface EvalProtocol {
   backend: string;
   resolution: number;
   appearance?: unknown;
+  /** Post-render sensor corruption (robustness levels); absent = none. */
+  sensor?: unknown;
+  /** Physical episode change (robustness levels); absent = none. */
+  perturbation?: unknown;
 }
 
 const stable = (v: unknown): string => (v === undefined ? 'default' : JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x)));

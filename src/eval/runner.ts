@@ -9,6 +9,8 @@
 // writes the summary of what is done and exits 130 (runtime/interrupt.ts).
 import { type ChunkExecution, chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import type { Appearance } from '../../sim/render/appearance.ts';
+import { checkSensor, type SensorPerturbation } from '../../sim/render/sensor.ts';
+import { checkEpisodePerturbation, type EpisodePerturbation } from '../../tasks/perturbation.ts';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
@@ -51,6 +53,10 @@ export interface EvalOptions {
   ignoreTerminate?: boolean;
   /** Rendering-only probe applied to every policy episode (robustness experiments; sim/render/appearance.ts). */
   appearance?: Appearance;
+  /** Post-render corruption of every policy's frames: pixel noise, blur, occluder (robustness levels; sim/render/sensor.ts). */
+  sensor?: SensorPerturbation;
+  /** Physical change of every episode, the expert's too: robot start pose, extra distractors (robustness levels; tasks/perturbation.ts). */
+  perturbation?: EpisodePerturbation;
   /** Write PNG frames (+ actions) of the first `videoEpisodes` episodes of every learned policy under DIR/<policy>/. */
   video?: string;
   videoEpisodes?: number;
@@ -83,6 +89,9 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   checkBackend(o.backend);
   if (o.episodes !== undefined && !(Number.isInteger(o.episodes) && o.episodes >= 1)) throw new SetupError(`--episodes must be a positive integer, got ${o.episodes}`);
   const suite = resolveSuite(o.suite, (p) => readFileSync(p, 'utf8'));
+  for (const check of [() => o.sensor && checkSensor(o.sensor), () => o.perturbation && checkEpisodePerturbation(o.perturbation)]) {
+    try { check(); } catch (e) { throw new SetupError((e as Error).message); }
+  }
   const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint, o.chunkExecution);
   for (const s of specs) if (s.untrained && !s.blind) say(`note: "${s.name}" is a registry preset: an UNTRAINED policy with random weights, labelled "${s.label}"; pass a checkpoint directory (e.g. checkpoints/${s.name}) for the trained one`);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
@@ -90,6 +99,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const protocol: EvalProtocol = {
     terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, decode: o.decodePoint ?? 'checkpoint', chunkExecution: o.chunkExecution ? chunkExecutionLabel(o.chunkExecution) : 'checkpoint',
     backend: o.backend ?? 'auto', resolution: o.resolution ?? DEFAULT_RESOLUTION, ...(o.appearance ? { appearance: o.appearance } : {}),
+    ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}),
   };
   const file = join(o.out, 'episodes.jsonl');
   dropNonResults(file, say);
@@ -127,7 +137,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
       if (s !== ABORTED) sessions.push(s);
     }
     if (!scope.aborted) {
-      meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}) });
+      meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}), ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}) });
       // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
       for (const spec of pendingSpecs) {
         if (spec.kind !== 'policy' || scope.aborted) continue;
@@ -251,7 +261,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
   const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...model, protocol };
   try {
     if (spec.kind === 'expert') {
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false });
+      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false, perturbation: o.perturbation });
       return {
         record: { ...base, instruction: w.episode.instruction, backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, outcome: w.outcome, latency: [], warmup: [], wallMs: Date.now() - t0 },
         info: { policy: spec.label, backbone: 'scripted' },
@@ -259,7 +269,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     }
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
-      terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance,
+      terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance, sensor: o.sensor, perturbation: o.perturbation,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
       avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined,
     });

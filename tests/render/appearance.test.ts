@@ -1,6 +1,7 @@
 // Appearance probes (Node side): validation messages and the camera shift.
 import { describe, expect, it } from 'vitest';
-import { checkAppearance, shiftedCameras } from '../../sim/render/appearance.ts';
+import { checkAppearance, checkerTexels, shiftedCameras } from '../../sim/render/appearance.ts';
+import { TABLE } from '../../sim/config.ts';
 import { DEFAULT_CAMERAS } from '../../sim/config.ts';
 import { PROBES } from '../../src/analysis/robustness.ts';
 
@@ -22,5 +23,20 @@ describe('appearance probes', () => {
     expect(() => checkAppearance({ cameraShift: [0, 0, 1] })).toThrow(/cameraShift must be 3 numbers within/);
     for (const p of Object.values(PROBES)) expect(checkAppearance(p)).toEqual(p);
     expect(Object.keys(PROBES)).toEqual(['none', 'camera_shift', 'dim_light', 'warm_light', 'checker_table']);
+  });
+
+  it('checkerStrength blends the checkerboard from the table colour (1 = the probe); it needs the checker table', () => {
+    const full = checkerTexels(), half = checkerTexels(0.5);
+    expect(checkerTexels(1)).toEqual(full);
+    const table = TABLE.color.map((c) => Math.round(c * 255));
+    const colours = new Set<string>();
+    for (let i = 0; i < full.length; i += 4) {
+      colours.add(`${full[i]},${full[i + 1]},${full[i + 2]}`);
+      for (let k = 0; k < 3; k++) expect(Math.abs(half[i + k] - (table[k] + full[i + k]) / 2)).toBeLessThanOrEqual(1);
+    }
+    expect(colours.size).toBeGreaterThan(4); // a multi-coloured board, not a blend to one colour
+    expect(checkAppearance({ tableTexture: 'checker', checkerStrength: 0.25 })).toEqual({ tableTexture: 'checker', checkerStrength: 0.25 });
+    expect(() => checkAppearance({ tableTexture: 'checker', checkerStrength: 0 })).toThrow(/checkerStrength must be a number in \(0, 1\]/);
+    expect(() => checkAppearance({ checkerStrength: 0.5 })).toThrow(/checkerStrength needs tableTexture "checker"/);
   });
 });

@@ -11,6 +11,8 @@ import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
 import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
+import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
+import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
 import { rendererFor } from '../rendererPool.ts';
 
 export interface ExpertEpisodeArgs {
@@ -26,6 +28,10 @@ export interface ExpertEpisodeArgs {
   noise?: number;
   /** Rendering-only appearance of this episode (domain randomization, sim/render/randomization.ts); default nominal. */
   appearance?: Appearance;
+  /** Post-render corruption of the frames (sim/render/sensor.ts); default none. */
+  sensor?: SensorPerturbation;
+  /** Physical change of the episode (tasks/perturbation.ts): the expert solves the perturbed episode. */
+  perturbation?: EpisodePerturbation;
 }
 
 /** One recorded episode. Step t pairs observation t (before acting) with action t. */
@@ -59,7 +65,7 @@ export const episodeApi = {
     const appearance = args.appearance ?? {};
     const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, appearance.cameraShift);
     const renderer = rendererFor({ width: res, height: res, cameras }, {}, appearance);
-    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
+    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
     let envMs = 0;
     const timed = async <T>(f: () => Promise<T>): Promise<T> => {
       const s = performance.now();
@@ -106,6 +112,25 @@ export const episodeApi = {
         timing: { envMs, totalMs },
         appearance,
       };
+    } finally {
+      env.close();
+    }
+  },
+
+  /**
+   * The first observation of an episode under a condition (appearance,
+   * sensor, perturbation), as the policy would see it: the example frames of
+   * the robustness-levels report. Per camera, base64 of uint8 [H, W, 3].
+   */
+  async conditionFrames(args: Omit<ExpertEpisodeArgs, 'record' | 'noise'>): Promise<{ episode: EpisodeSpec; resolution: number; frames: Record<string, string> }> {
+    const res = args.resolution ?? DEFAULT_RESOLUTION;
+    const appearance = args.appearance ?? {};
+    const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, appearance.cameraShift);
+    const renderer = rendererFor({ width: res, height: res, cameras }, {}, appearance);
+    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
+    try {
+      const [obs] = await env.reset({ seed: args.seed });
+      return { episode: env.episode, resolution: res, frames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])) };
     } finally {
       env.close();
     }

@@ -5,6 +5,8 @@
 // once. Nothing an episode does wrong escapes the call: exceptions, NaN
 // actions and physics blow-ups come back as `failure` with the reason.
 import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
+import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
+import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
 import { ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
 import { VlaEnv, type StepResult } from '../../../sim/env.ts';
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
@@ -44,6 +46,10 @@ export interface PolicyEpisodeArgs {
   recordFrames?: boolean;
   /** Rendering-only probe (lights, table texture, camera shift); default: the training appearance. */
   appearance?: Appearance;
+  /** Post-render corruption of the frames the policy sees (sim/render/sensor.ts). */
+  sensor?: SensorPerturbation;
+  /** Physical change of the episode: robot start pose, extra distractors (tasks/perturbation.ts). */
+  perturbation?: EpisodePerturbation;
   /**
    * Zero the policy's terminate action (LIBERO's protocol: the episode ends on
    * success or at the step limit; use with terminateOnSuccess).
@@ -199,7 +205,10 @@ export const policyApi = {
       out.backend = client.backendInfo?.backend ?? 'unknown';
       if (loadWarmup) out.loadWarmup = loadWarmup;
       const renderer = rendererFor({ width: res, height: res, cameras }, {}, args.appearance ?? {});
-      env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false });
+      env = new VlaEnv({
+        suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false,
+        sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation),
+      });
       let [obs] = await env.reset({ seed: args.seed });
       out.episode = episode = env.episode;
       const tracker = new OutcomeTracker(episode, env.sim);
