@@ -98,7 +98,9 @@ async function reset(instruction?: string): Promise<void> {
   const seed = Number($<HTMLInputElement>('seed').value) >>> 0;
   try {
     const t0 = performance.now();
-    [obs] = await env.reset({ seed, instruction: instruction || undefined });
+    // A policy with the pretrained sentence encoder reads the command as typed; a scratch encoder its canonical sentence.
+    const typed = driver instanceof PolicyDriver && driver.policy.textEncoder !== 'scratch';
+    [obs] = await env.reset({ seed, instruction: instruction || undefined, policyInstruction: typed ? 'typed' : 'canonical' });
     captureMs = performance.now() - t0;
   } catch (e) {
     status((e as Error).message, true);
@@ -110,7 +112,7 @@ async function reset(instruction?: string): Promise<void> {
   episodeTimings = [];
   Object.assign(result, { steps: 0, success: false, done: false, driver: driver.label, saliency: null });
   $('instruction').textContent = env.episode.instruction;
-  // How a typed command was read; the policy sees its canonical sentence (the instruction line).
+  // How a typed command was read; the policy sees the instruction line (canonical, or as typed for use-lite).
   $('reading').textContent = env.episode.command ? describeReading(env.episode.command) : '(sampled instruction)';
   renderHud(null);
   status(`seed ${seed}: ready`);
