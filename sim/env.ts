@@ -11,6 +11,7 @@ import { initPhysics, SimWorld, wrapAngle } from './world.ts';
 import { sampleEpisode, type EpisodeSpec } from '../tasks/episode.ts';
 import { isSuccess } from '../tasks/success.ts';
 import { resolveCommand } from '../tasks/command.ts';
+import { applyProbe, type LanguageProbe } from '../tasks/probes.ts';
 import { getTask, lexiconOf, type SuiteSpec } from '../tasks/suite.ts';
 
 export interface Observation {
@@ -96,12 +97,17 @@ export class VlaEnv {
    * rendering of the resolved goal, for policies whose instruction encoder
    * only knows the suite's templates; 'typed' the text as typed, for a
    * pretrained sentence encoder (policy config textEncoderKind 'use-lite').
+   * `probe` (a counterfactual language probe, tasks/probes.ts) instead gives
+   * the policy its text unparsed, even garbled or empty, and makes what it
+   * names the goal.
    */
-  async reset(options: { seed: number; instruction?: string; policyInstruction?: PolicyInstruction }): Promise<[Observation, { episode: EpisodeSpec }]> {
+  async reset(options: { seed: number; instruction?: string; policyInstruction?: PolicyInstruction; probe?: LanguageProbe }): Promise<[Observation, { episode: EpisodeSpec }]> {
     await initPhysics();
     let ep = sampleEpisode(this.opts.suite, this.opts.task, this.opts.split, options.seed);
     if (this.opts.perturbEpisode) ep = this.opts.perturbEpisode(ep);
+    if (options.instruction !== undefined && options.probe !== undefined) throw new Error('reset: pass a typed instruction or a probe, not both');
     if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite, options.policyInstruction);
+    if (options.probe !== undefined) ep = applyProbe(ep, options.probe);
     this.simWorld?.free();
     this.simWorld = new SimWorld(ep.layout);
     this.ep = ep;

@@ -40,7 +40,7 @@ export interface CommandContext {
   lexicon: Lexicon;
   family: FamilyName;
   /** The task's templates: train[0] renders the canonical sentence; all of them are known words. */
-  templates: { train: readonly string[]; heldout: readonly string[] };
+  templates: { train: readonly string[]; heldout: readonly string[]; language?: readonly string[] };
   scene: SceneNames;
 }
 
@@ -54,7 +54,7 @@ const either = (names: string[]) => names.length === 2 ? `the ${names[0]} or the
 
 /** Resolve a typed command in a scene; throws InstructionError naming what could not be resolved. */
 export function resolveCommand(text: string, ctx: CommandContext): CommandReading {
-  const lex = { ...ctx.lexicon, templateWords: templateWords([...ctx.templates.train, ...ctx.templates.heldout]) };
+  const lex = { ...ctx.lexicon, templateWords: templateWords([...ctx.templates.train, ...ctx.templates.heldout, ...(ctx.templates.language ?? [])]) };
   const p = parseCommand(text, lex);
   const { scene } = ctx;
   const o = p.object!;

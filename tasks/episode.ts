@@ -5,6 +5,7 @@ import { BOWL, OBJECT, TCP_HOME, WORKSPACE, type ShapeName } from '../sim/config
 import type { Layout, ObjectPlacement } from '../sim/layout.ts';
 import { Rng } from '../sim/rng.ts';
 import type { CommandReading } from './command.ts';
+import type { ProbeInfo } from './probes.ts';
 import { fillTemplate } from './grammar.ts';
 import { getSplit, getTask, type FamilyName, type SuiteSpec } from './suite.ts';
 
@@ -29,6 +30,8 @@ export interface EpisodeSpec {
   maxSteps: number;
   /** A typed command and how it was read (sim/env.ts withInstruction); absent for sampled instructions. */
   command?: CommandReading;
+  /** A counterfactual language probe (tasks/probes.ts applyProbe): its kind, what it names, and the sampled goal it replaced. */
+  probe?: ProbeInfo;
 }
 
 /** Where a sampled episode's gripper starts: within +-xy m of TCP_HOME on x and y, yaw within +-yaw rad. */
@@ -89,11 +92,25 @@ export function sampleEpisode(suite: SuiteSpec, taskName: string, splitName: str
   const template = rng.pick(templates);
   const { xy, yaw } = GRIPPER_START_RANGE;
   const gripperStart = { x: TCP_HOME[0] + rng.uniform(-xy, xy), y: TCP_HOME[1] + rng.uniform(-xy, xy), z: TCP_HOME[2], yaw: rng.uniform(-yaw, yaw) };
+  // Synonyms are drawn last: the layout and gripper start stay those of the same seed without them.
+  const say = split.synonyms ? (name: string) => withSynonyms(name, suite.synonyms, rng) : (name: string) => name;
+  const objectPhrase = say(goal.object);
+  const targetPhrase = say(goal.target);
   return {
     suite: suite.name, suiteVersion: suite.version, split: splitName, task: task.name, family: task.family, seed,
-    instruction: fillTemplate(template, goal.object, goal.target), template, goal,
+    instruction: fillTemplate(template, objectPhrase, targetPhrase), template, goal,
     layout: { objects, bowls, gripperStart }, maxSteps: task.maxSteps,
   };
+}
+
+/** A scene name with each word that has synonyms replaced by one of them with probability 1/2 ("red cube" -> "scarlet cube"). */
+export function withSynonyms(name: string, synonyms: Readonly<Record<string, readonly string[]>>, rng: Rng): string {
+  return name.split(' ').map((w) => {
+    const alts = synonyms[w];
+    if (!alts?.length) return w;
+    const i = rng.int(0, 2 * alts.length - 1); // one draw per word: the first half keeps it
+    return i < alts.length ? w : alts[i - alts.length];
+  }).join(' ');
 }
 
 type XY = { x: number; y: number };

@@ -35,18 +35,41 @@ export interface EpisodeOutcome {
   targetDistance: number;
   /** Objects lifted at least LIFT_HEIGHT above their start during the episode. */
   lifted: string[];
+  /** Objects moved (movedObjects): lifted, or ending MOVED_DISTANCE or more from where they started; the most moved first. Absent in records of older versions. */
+  moved?: string[];
 }
 
 /** An object counts as lifted once its centre rose this far (m) above where it started: half its size. */
 export const LIFT_HEIGHT = OBJECT.half;
+/** An object counts as moved once it ends this far (m, horizontally) from where it started: its own width (a brush of the gripper shifts it less). */
+export const MOVED_DISTANCE = 2 * OBJECT.half;
+
+/**
+ * Which objects an episode moved, from where each started and ended (x, y)
+ * and which were lifted: the lifted ones first (picking is deliberate, a push
+ * may be collateral), each group by final horizontal displacement, largest first.
+ */
+export function movedObjects(start: ReadonlyMap<string, readonly number[]>, end: ReadonlyMap<string, readonly number[]>, lifted: readonly string[]): string[] {
+  const rows = [...start].map(([name, s]) => {
+    const e = end.get(name);
+    if (!e) throw new Error(`movedObjects: no final position of "${name}"`);
+    return { name, d: Math.hypot(e[0] - s[0], e[1] - s[1]), lifted: lifted.includes(name) };
+  });
+  return rows.filter((r) => r.lifted || r.d >= MOVED_DISTANCE)
+    .sort((a, b) => Number(b.lifted) - Number(a.lifted) || b.d - a.d)
+    .map((r) => r.name);
+}
 
 export class OutcomeTracker {
   private readonly startZ = new Map<string, number>();
+  private readonly startXY = new Map<string, number[]>();
   private readonly maxRise = new Map<string, number>();
 
   constructor(private readonly ep: EpisodeSpec, sim: SimWorld) {
     for (const o of ep.layout.objects) {
-      this.startZ.set(o.name, sim.bodyState(o.name).pos[2]);
+      const p = sim.bodyState(o.name).pos;
+      this.startZ.set(o.name, p[2]);
+      this.startXY.set(o.name, [p[0], p[1]]);
       this.maxRise.set(o.name, 0);
     }
   }
@@ -75,6 +98,7 @@ export class OutcomeTracker {
       if (this.ep.family === 'stack' && !baseUpright(sim, target)) return 'knocked_base';
       return inTargetPose(sim, this.ep) ? 'unsettled' : 'misplaced';
     })();
-    return { kind, targetDistance, lifted };
+    const end = new Map([...this.startXY.keys()].map((n) => [n, sim.bodyState(n).pos.slice(0, 2)]));
+    return { kind, targetDistance, lifted, moved: movedObjects(this.startXY, end, lifted) };
   }
 }

@@ -4,7 +4,8 @@
 // validateSuite() checks every field and names the offending one.
 // "synonyms" (optional) maps a colour, shape or "bowl" of the suite to the
 // other words people type for it ({"cube": ["block", "box"], "bowl": ["dish"]});
-// typed commands are read through it (tasks/grammar.ts, tasks/command.ts).
+// typed commands are read through it (tasks/grammar.ts, tasks/command.ts),
+// and a split with "synonyms": true phrases its instructions with it.
 import { COLORS, SHAPES } from '../sim/config.ts';
 import { SHAPE_NOUNS, clip, normalizeWords, templateWords, type Lexicon } from './grammar.ts';
 
@@ -21,8 +22,12 @@ export interface TaskSpec {
   family: FamilyName;
   /** Episode budget in control steps. */
   maxSteps: number;
-  /** Instruction templates with {object} and {target} slots; the object slot comes first. */
-  templates: { train: string[]; heldout: string[] };
+  /**
+   * Instruction templates with {object} and {target} slots; the object slot
+   * comes first. `language` (optional in the file, default none): phrasings as
+   * people type them (fillers, politeness, unseen verbs) for language splits.
+   */
+  templates: { train: string[]; heldout: string[]; language: string[] };
 }
 
 export interface SplitSpec {
@@ -32,8 +37,14 @@ export interface SplitSpec {
   distractors: [number, number];
   /** Which color–shape combinations may appear: train (held-out ones excluded), heldout (goal object is a held-out combo), all. */
   combos: 'train' | 'heldout' | 'all';
-  /** Which templates phrase the instruction. */
-  templates: 'train' | 'heldout' | 'all';
+  /** Which templates phrase the instruction ('all': train and heldout). */
+  templates: 'train' | 'heldout' | 'all' | 'language';
+  /**
+   * Name colours and shapes with the suite's synonyms ("scarlet block" for
+   * "red cube"), each word with probability 1/2 (drawn after everything else,
+   * so layouts equal those of a split with the same seeds and settings).
+   */
+  synonyms: boolean;
   description?: string;
 }
 
@@ -95,8 +106,8 @@ export function validateSuite(raw: unknown, source = 'suite'): SuiteSpec {
   const splitsRaw = req(raw, 'splits', p, isObj, 'an object of named splits');
   if (!splitsRaw.train) throw new SuiteError(`${p}.splits.train: missing (every suite needs a train split)`);
   const splits: Record<string, SplitSpec> = {};
-  for (const [k, v] of Object.entries(splitsRaw)) splits[k] = validateSplit(v, `${p}.splits.${k}`, heldOutCombos);
   const synonyms = raw.synonyms === undefined ? {} : validateSynonyms(raw.synonyms, `${p}.synonyms`, colors, shapes, tasks);
+  for (const [k, v] of Object.entries(splitsRaw)) splits[k] = validateSplit(v, `${p}.splits.${k}`, heldOutCombos, tasks, synonyms);
   const known = new Set(['name', 'version', 'description', 'colors', 'shapes', 'heldOutCombos', 'bowls', 'tasks', 'splits', 'synonyms']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw new SuiteError(`${p}.${k}: unknown field (known: ${[...known].join(', ')})`);
   return { name, version, description: typeof raw.description === 'string' ? raw.description : undefined, colors, shapes, heldOutCombos, bowls, tasks, splits, synonyms };
@@ -105,7 +116,7 @@ export function validateSuite(raw: unknown, source = 'suite'): SuiteSpec {
 function validateSynonyms(raw: unknown, p: string, colors: string[], shapes: string[], tasks: TaskSpec[]): Record<string, string[]> {
   if (!isObj(raw)) throw new SuiteError(`${p}: expected an object {"<colour or shape>": ["word", ...]}`);
   const canonical = [...colors, ...shapes, 'bowl'];
-  const tplWords = templateWords(tasks.flatMap((t) => [...t.templates.train, ...t.templates.heldout]));
+  const tplWords = templateWords(tasks.flatMap((t) => [...t.templates.train, ...t.templates.heldout, ...t.templates.language]));
   const owner = new Map<string, string>();
   const out: Record<string, string[]> = {};
   for (const [key, words] of Object.entries(raw)) {
@@ -137,12 +148,14 @@ function validateTask(raw: unknown, p: string, colors: string[]): TaskSpec {
   const name = req(raw, 'name', p, isStr, 'a non-empty string');
   const family = req(raw, 'family', p, (v): v is FamilyName => (FAMILIES as readonly unknown[]).includes(v), `one of ${FAMILIES.join(', ')}`);
   const maxSteps = req(raw, 'maxSteps', p, (v): v is number => isInt(v) && v >= 10 && v <= 1000, 'an integer from 10 to 1000');
-  const tpl = req(raw, 'templates', p, isObj, 'an object {train: [...], heldout: [...]}');
+  const tpl = req(raw, 'templates', p, isObj, 'an object {train: [...], heldout: [...], language?: [...]}');
   const templates = {
     train: req(tpl, 'train', `${p}.templates`, (v): v is string[] => isStrArr(v) && v.length > 0, 'a non-empty list of templates'),
     heldout: req(tpl, 'heldout', `${p}.templates`, isStrArr, 'a list of templates'),
+    language: tpl.language === undefined ? [] : req(tpl, 'language', `${p}.templates`, isStrArr, 'a list of templates'),
   };
-  for (const split of ['train', 'heldout'] as const) {
+  for (const k of Object.keys(tpl)) if (!['train', 'heldout', 'language'].includes(k)) throw new SuiteError(`${p}.templates.${k}: unknown template set (known: train, heldout, language)`);
+  for (const split of ['train', 'heldout', 'language'] as const) {
     templates[split].forEach((t, i) => {
       const where = `${p}.templates.${split}[${i}]`;
       const io = t.indexOf('{object}'), it = t.indexOf('{target}');
@@ -155,7 +168,7 @@ function validateTask(raw: unknown, p: string, colors: string[]): TaskSpec {
   return { name, family, maxSteps, templates };
 }
 
-function validateSplit(raw: unknown, p: string, heldOutCombos: string[]): SplitSpec {
+function validateSplit(raw: unknown, p: string, heldOutCombos: string[], tasks: TaskSpec[], synonyms: Record<string, string[]>): SplitSpec {
   if (!isObj(raw)) throw new SuiteError(`${p}: expected an object`);
   const seeds = req(raw, 'seeds', p, (v): v is SplitSpec['seeds'] =>
     (Array.isArray(v) && v.length > 0 && v.every(isInt)) || (isObj(v) && isInt(v.start) && isInt(v.count) && (v.count as number) > 0),
@@ -168,8 +181,13 @@ function validateSplit(raw: unknown, p: string, heldOutCombos: string[]): SplitS
     Array.isArray(v) && v.length === 2 && isInt(v[0]) && isInt(v[1]) && v[0] <= v[1] && v[1] <= 6, '[min, max] with 0 <= min <= max <= 6');
   const combos = req(raw, 'combos', p, (v): v is SplitSpec['combos'] => v === 'train' || v === 'heldout' || v === 'all', '"train", "heldout" or "all"');
   if (combos === 'heldout' && heldOutCombos.length === 0) throw new SuiteError(`${p}.combos: "heldout" needs a non-empty heldOutCombos list`);
-  const templates = req(raw, 'templates', p, (v): v is SplitSpec['templates'] => v === 'train' || v === 'heldout' || v === 'all', '"train", "heldout" or "all"');
-  return { seeds, distractors, combos, templates, description: typeof raw.description === 'string' ? raw.description : undefined };
+  const templates = req(raw, 'templates', p, (v): v is SplitSpec['templates'] => v === 'train' || v === 'heldout' || v === 'all' || v === 'language', '"train", "heldout", "all" or "language"');
+  const bare = tasks.find((t) => (templates === 'all' ? t.templates.train.length + t.templates.heldout.length : t.templates[templates].length) === 0);
+  if (bare) throw new SuiteError(`${p}.templates: "${templates}", but task "${bare.name}" has no ${templates} templates`);
+  const syn = raw.synonyms ?? false;
+  if (typeof syn !== 'boolean') throw new SuiteError(`${p}.synonyms: expected true or false, got ${JSON.stringify(syn)}`);
+  if (syn && Object.keys(synonyms).length === 0) throw new SuiteError(`${p}.synonyms: true needs the suite's "synonyms" table`);
+  return { seeds, distractors, combos, templates, synonyms: syn, description: typeof raw.description === 'string' ? raw.description : undefined };
 }
 
 /** The split's seeds as an explicit list. */

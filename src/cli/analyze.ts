@@ -18,6 +18,7 @@ const EXPERIMENTS: Record<string, string> = {
   'looks-at': 'ViT attention maps and mean attention distance per layer/head; CNN effective receptive field per stage, on held-out frames',
   grounding: "where each policy's object/destination attention points on the first frame (commanded object, destination, another item), crossed with an eval run's outcomes (--eval DIR)",
   'language-roles': "whether a policy's instruction embedding tells the object from the destination (role swap vs one replaced word)",
+  'language-probes': 'whether the policy reads its instruction: the same layouts phrased as people type, and counterfactual instructions (swap, other object/destination, garbled, empty); success and which object it moved',
 };
 
 /** The shipped checkpoints: the default policies of the evaluation experiments. */
@@ -78,7 +79,7 @@ function positiveInt(v: unknown, name: string, dflt: number): number {
 
 export async function runAnalyze(args: string[]): Promise<void> {
   const [experiment, ...rest] = args;
-  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness: probes)] [--levels [--axes a,b] (robustness)] [--eval DIR (grounding)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
+  const help = `vlalab analyze <experiment> [--quick] [--out DIR] [--policy CKPT|NAME ...] [--data DIR] [--demos 25,50] [--steps N] [--episodes N] [--workers K] [--splits a,b (generalization: splits; robustness, language-probes: probes)] [--levels [--axes a,b] (robustness)] [--eval DIR (grounding)] [--backend B]\nexperiments:\n${Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n')}`;
   if (!experiment || experiment === '--help' || experiment === '-h') {
     console.log(help);
     return;
@@ -110,6 +111,17 @@ export async function runAnalyze(args: string[]): Promise<void> {
     const res = await runLanguageRoles({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: resolveSuite(String(values.suite)), out });
     for (const r of res) for (const x of r.rows) console.log(`${r.policy.padEnd(32)} ${x.task.padEnd(12)} role swap ${x.roleSwap.toFixed(3)}  object color ${x.objectColor.toFixed(3)}  ratio ${x.ratio.toFixed(2)}`);
     console.error(`report: ${out}/language_roles.html`);
+  } else if (experiment === 'language-probes') {
+    const { runLanguageProbes, probesMarkdown, CONDITIONS } = await import('../analysis/languageProbes.ts');
+    const conditions = values.splits ? String(values.splits).split(',') : undefined;
+    for (const c of conditions ?? []) if (!(CONDITIONS as readonly string[]).includes(c)) throw new Error(`--splits: unknown language probe "${c}" (conditions: ${CONDITIONS.join(', ')})`);
+    const rows = await runLanguageProbes({
+      policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, suite: String(values.suite), conditions: conditions as never,
+      episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), workers: positiveInt(values.workers as string | undefined, 'workers', values.quick ? 1 : 2),
+      backend: values.backend as string | undefined, out,
+    });
+    console.log(probesMarkdown(rows));
+    console.error(`report: ${out}/language_probes.html`);
   } else if (experiment === 'grounding') {
     const { runGrounding } = await import('../analysis/grounding.ts');
     const res = await runGrounding({ policies: (values.policy as string[] | undefined) ?? SHIPPED_POLICIES, episodes: positiveInt(values.episodes as string | undefined, 'episodes', values.quick ? 2 : 100), evalDir: values.eval as string | undefined, out });

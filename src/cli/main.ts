@@ -225,6 +225,8 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --video DIR       also write what each learned policy saw (PNG per step, cameras side by side) and the
                     actions it took, for its first --video-episodes episodes: DIR/<policy>/<task>-<seed>/
   --video-episodes N  (default 3)
+  --probe P         replace every instruction by a counterfactual language probe: swap, other_object,
+                    other_destination, garbled, empty (tasks/probes.ts; episodes without one are skipped)
   --chromium PATH   Chromium executable
 Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
     const { values: v } = parse(args, {
@@ -232,7 +234,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
       'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' }, decode: { type: 'string' },
-      'chunk-exec': { type: 'string' },
+      'chunk-exec': { type: 'string' }, probe: { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -245,6 +247,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
       chunkExecution: v['chunk-exec'] === undefined ? undefined : parseChunkExecution(String(v['chunk-exec'])),
+      probe: v.probe as never,
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

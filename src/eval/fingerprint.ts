@@ -89,6 +89,8 @@ export interface EvalProtocol {
   sensor?: unknown;
   /** Physical episode change (robustness levels); absent = none. */
   perturbation?: unknown;
+  /** A counterfactual language probe replacing every instruction (tasks/probes.ts); absent: the sampled instructions. */
+  probe?: string;
 }
 
 const stable = (v: unknown): string => (v === undefined ? 'default' : JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x)));

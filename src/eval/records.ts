@@ -3,6 +3,7 @@
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import type { EvalProtocol } from './fingerprint.ts';
 import type { EpisodeOutcome } from '../../tasks/outcome.ts';
+import type { ProbeInfo } from '../../tasks/probes.ts';
 import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
 
 export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
@@ -35,6 +36,8 @@ export interface EpisodeRecord {
   failure?: { kind: string; message: string };
   /** Where in the task it ended (tasks/outcome.ts); absent when the episode did not run to its end (exception). */
   outcome?: EpisodeOutcome;
+  /** A counterfactual language probe replaced the instruction (tasks/probes.ts): its kind, what it named, the sampled goal. */
+  probe?: ProbeInfo;
   /** Per-step latency, warm-up steps excluded (reported separately). */
   latency: StepLatency[];
   warmup: StepLatency[];

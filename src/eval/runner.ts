@@ -14,7 +14,9 @@ import { checkEpisodePerturbation, type EpisodePerturbation } from '../../tasks/
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import type { SuiteSpec } from '../../tasks/suite.ts';
+import { sampleEpisode } from '../../tasks/episode.ts';
+import { isProbeKind, makeProbe, PROBE_KINDS, type LanguageProbe, type ProbeKind } from '../../tasks/probes.ts';
+import { lexiconOf, type SuiteSpec } from '../../tasks/suite.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { planWorkers } from '../cli/machine.ts';
@@ -29,7 +31,7 @@ import { checkProtocol, checkResumedRecords, isNotAResult, type EvalProtocol } f
 import { evalMeta } from './meta.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { readSummary, writeOutputs } from './report.ts';
-import { checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, SetupError, type PolicySpec } from './setup.ts';
+import { checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, sentenceEncoderMount, SetupError, type PolicySpec } from './setup.ts';
 import { formatTable, summarize, type PolicyInfo } from './summary.ts';
 
 export { parsePolicySpec, policyPlan, SetupError, type PolicySpec } from './setup.ts';
@@ -64,6 +66,12 @@ export interface EvalOptions {
   decodePoint?: PointEstimate;
   /** Chunk execution of every learned policy (eval --chunk-exec); default: each checkpoint's own. */
   chunkExecution?: ChunkExecution;
+  /**
+   * A counterfactual language probe (tasks/probes.ts) replacing every
+   * episode's instruction; episodes whose layout has no such probe are left
+   * out (analyze language-probes).
+   */
+  probe?: ProbeKind;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
   /** Aborting it acts as Ctrl-C (tests, embedding callers); SIGINT/SIGTERM always do. */
@@ -96,10 +104,21 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   for (const s of specs) if (s.untrained && !s.blind) say(`note: "${s.name}" is a registry preset: an UNTRAINED policy with random weights, labelled "${s.label}"; pass a checkpoint directory (e.g. checkpoints/${s.name}) for the trained one`);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
+  if (o.probe !== undefined && !isProbeKind(o.probe)) throw new SetupError(`unknown language probe "${o.probe}" (probes: ${PROBE_KINDS.join(', ')})`);
+  const probes = new Map<string, LanguageProbe>(); // by task/seed
+  if (o.probe) {
+    for (const e of episodes) {
+      const p = makeProbe(sampleEpisode(suite, e.task, o.split, e.seed), o.probe, lexiconOf(suite));
+      if (p) probes.set(`${e.task}/${e.seed}`, p);
+    }
+    episodes = episodes.filter((e) => probes.has(`${e.task}/${e.seed}`));
+    if (episodes.length === 0) throw new SetupError(`probe ${o.probe} applies to none of the ${o.split} episodes asked for`);
+  }
+  const probeOf = (e: EpisodeRef) => probes.get(`${e.task}/${e.seed}`);
   const protocol: EvalProtocol = {
     terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, decode: o.decodePoint ?? 'checkpoint', chunkExecution: o.chunkExecution ? chunkExecutionLabel(o.chunkExecution) : 'checkpoint',
     backend: o.backend ?? 'auto', resolution: o.resolution ?? DEFAULT_RESOLUTION, ...(o.appearance ? { appearance: o.appearance } : {}),
-    ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}),
+    ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}), ...(o.probe ? { probe: o.probe } : {}),
   };
   const file = join(o.out, 'episodes.jsonl');
   dropNonResults(file, say);
@@ -112,7 +131,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const progress = new Progress(`eval ${suite.name}/${o.split}`, total, total - jobs.length);
   if (total > jobs.length) say(`resuming: ${total - jobs.length} of ${total} episodes already in ${file}`);
   const pendingSpecs = specs.filter((s) => jobs.some((j) => j.spec === s));
-  const instructionChecks = checkInstructions(suite, o.split, episodes, pendingSpecs);
+  const instructionChecks = checkInstructions(suite, o.split, episodes, pendingSpecs, o.probe ? episodes.map((e) => probeOf(e)!.instruction) : undefined);
   for (const w of instructionWarnings(instructionChecks, episodes.length)) say(w);
   const { workers, note } = planWorkers(o.workers ?? 1, jobs.length);
   if (note) say(note);
@@ -121,8 +140,10 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   // A policy whose episodes are all done from an earlier invocation loads nowhere this time: keep what its
   // worker reported then (params, FLOPs, decoding) from the run's summary. Fresh episodes' info replaces it.
   const earlier = new Map(previousInfos(o.out).map((i) => [i.policy, i]));
-  const mounts: Record<string, string> = {};
+  const encoderMount = sentenceEncoderMount(pendingSpecs);
+  const mounts: Record<string, string> = { ...encoderMount.mounts };
   specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
+  const localize = (msg: string, spec: PolicySpec, i: number) => localizeLoadError(msg, spec, i, encoderMount.dir);
   const sessions: HeadlessSession[] = [];
   let finished = total - jobs.length;
   const tally = new Map<string, { ok: number; n: number }>(); // per policy label, this invocation's episodes
@@ -141,7 +162,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
       // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
       for (const spec of pendingSpecs) {
         if (spec.kind !== 'policy' || scope.aborted) continue;
-        await unlessAborted(preparePolicy(sessions[0], o, spec, specs.indexOf(spec)), scope.signal);
+        await unlessAborted(preparePolicy(sessions[0], o, spec, specs.indexOf(spec), localize), scope.signal);
       }
     }
     let next = 0;
@@ -151,7 +172,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
         const job = jobs[next++];
         const specIndex = specs.indexOf(job.spec);
         const video = o.video && job.spec.kind === 'policy' && episodes.indexOf(job.ep) < (o.videoEpisodes ?? 3) ? join(o.video, job.spec.label) : undefined;
-        const attempt = () => unlessAborted(runOne(sessions[slot], suite, o, protocol, job.spec, specIndex, job.ep, video), scope.signal);
+        const attempt = () => unlessAborted(runOne(sessions[slot], suite, o, protocol, job.spec, specIndex, job.ep, video, probeOf(job.ep)), scope.signal);
         let r = await attempt();
         // A dead browser is not the policy's failure: reopen and run the episode again.
         while (r !== ABORTED && !sessions[slot].browser.isConnected() && restarts < 3) {
@@ -164,7 +185,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
           r = await attempt();
         }
         if (r === ABORTED) break; // half done: not recorded, a rerun runs it
-        if (r.setup) { setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localizeLoadError(r.setup, job.spec, specIndex)}`); break; }
+        if (r.setup) { setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localize(r.setup, job.spec, specIndex)}`); break; }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
         if (r.memory) ((tensors[job.spec.label] ??= [])[slot] ??= []).push(r.memory.numTensors);
@@ -229,12 +250,12 @@ function dropNonResults(file: string, say: (line: string) => void): void {
 }
 
 /** Load the policy in a worker exactly as its episodes will, or stop with what is wrong (naming the local files). */
-async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: PolicySpec, specIndex: number): Promise<void> {
+async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: PolicySpec, specIndex: number, localize: typeof localizeLoadError): Promise<void> {
   try {
     await session.call('preparePolicy', { policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false, avoidSoftwareGpu: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0];
-    throw new SetupError(`"${spec.label}" cannot run${spec.checkpoint ? ` (${spec.checkpoint})` : ''}: ${localizeLoadError(msg, spec, specIndex)}`);
+    throw new SetupError(`"${spec.label}" cannot run${spec.checkpoint ? ` (${spec.checkpoint})` : ''}: ${localize(msg, spec, specIndex)}`);
   }
 }
 
@@ -255,15 +276,16 @@ function previousInfos(dir: string): PolicyInfo[] {
 
 interface EpisodeResult { record: EpisodeRecord; info?: PolicyInfo; memory?: WorkerMemory; setup?: string }
 
-async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, protocol: EvalProtocol, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string): Promise<EpisodeResult> {
+async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, protocol: EvalProtocol, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string, probe?: LanguageProbe): Promise<EpisodeResult> {
   const t0 = Date.now();
   const model = spec.sha256 ? { checkpointSha256: spec.sha256 } : spec.untrained ? { preset: spec.name, untrained: true } : {};
   const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...model, protocol };
+  const probed = (w: { episode: EpisodeWire['episode'] }) => (w.episode.probe ? { probe: w.episode.probe } : {});
   try {
     if (spec.kind === 'expert') {
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false, perturbation: o.perturbation });
+      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false, perturbation: o.perturbation, probe });
       return {
-        record: { ...base, instruction: w.episode.instruction, backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, outcome: w.outcome, latency: [], warmup: [], wallMs: Date.now() - t0 },
+        record: { ...base, instruction: w.episode.instruction, ...probed(w), backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, outcome: w.outcome, latency: [], warmup: [], wallMs: Date.now() - t0 },
         info: { policy: spec.label, backbone: 'scripted' },
       };
     }
@@ -271,13 +293,13 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
       suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance, sensor: o.sensor, perturbation: o.perturbation,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
-      avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined,
+      avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined, probe,
     });
     if (w.failure?.kind === 'setup') return { record: { ...base } as EpisodeRecord, setup: w.failure.message };
     const backbone = w.policyInfo?.backbone ?? 'unknown';
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
     return {
-      record: { ...base, instruction: w.episode.instruction, backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
+      record: { ...base, instruction: w.episode.instruction, ...probed(w), backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
       info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint, decoding: w.policyInfo?.decoding, head: w.policyInfo?.head, chunkLength: w.policyInfo?.chunkLength, chunkExecution: w.policyInfo?.chunkExecution },
       memory: w.workerMemory,
     };

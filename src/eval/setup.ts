@@ -4,18 +4,24 @@
 // backend actually loads in the worker as the episodes will run it (a
 // truncated weights file used to come back as a 0% row, exit 0), and whether
 // the split's instructions fit the policy's tokenizer (words it sees as [UNK],
-// words dropped past its maxTextLen).
+// words dropped past its maxTextLen). A policy with the frozen sentence
+// encoder (textEncoderKind 'use-lite') needs its model files: the runner
+// serves their directory to the pages (sentenceEncoderMount), and a missing
+// or corrupt file fails that policy's setup naming the local file.
 import { type ChunkExecution, chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import { listPolicies, policyConfig } from '../../policies/registry.ts';
+import { SentenceEncoderError } from '../../policies/sentenceEncoder.ts';
+import { defaultUseDir } from '../../policies/sentenceEncoderNode.ts';
 import { normalizeText, TextTokenizer } from '../../policies/textTokenizer.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import { clip } from '../../tasks/grammar.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { BACKEND_ORDER, isBackendRequest } from '../worker/fallback.ts';
+import { DEFAULT_SENTENCE_ENCODER_URL } from '../worker/protocol.ts';
 import { checkpointSha256 } from './fingerprint.ts';
 import type { EpisodeRef } from './records.ts';
 
@@ -91,10 +97,39 @@ export function checkBackend(backend: string | undefined): void {
   if (backend !== undefined && !isBackendRequest(backend)) throw new SetupError(`--backend must be auto or one of ${BACKEND_ORDER.join(', ')}, got "${backend}"`);
 }
 
-/** A worker's load error names the served URL (/ckpt/<i>/...); say which local files it means. */
-export function localizeLoadError(message: string, spec: PolicySpec, specIndex: number): string {
-  if (!spec.checkpoint) return message;
-  return message.replace(new RegExp(`https?://[^\\s/]+/ckpt/${specIndex}/`, 'g'), `${spec.checkpoint}/`);
+/**
+ * A worker's load error names the served URL (/ckpt/<i>/..., the sentence
+ * encoder's files under DEFAULT_SENTENCE_ENCODER_URL); say which local files it means.
+ */
+export function localizeLoadError(message: string, spec: PolicySpec, specIndex: number, sentenceEncoderDir?: string): string {
+  let m = message;
+  if (spec.checkpoint) m = m.replace(new RegExp(`https?://[^\\s/]+/ckpt/${specIndex}/`, 'g'), `${spec.checkpoint}/`);
+  if (sentenceEncoderDir) m = m.replace(new RegExp(`https?://[^\\s/]+${DEFAULT_SENTENCE_ENCODER_URL}`, 'g'), `${sentenceEncoderDir.replace(/\/$/, '')}/`);
+  return m;
+}
+
+/** The instruction encoder a learned policy runs with: 'scratch', or 'use-lite:<input>' (as the worker's PolicyInfo.textEncoder says it). */
+export function textEncoderOf(spec: PolicySpec): string {
+  const c = policyTextConfig(spec);
+  return c.textEncoderKind === 'use-lite' ? `use-lite:${c.textEncoderInput}` : 'scratch';
+}
+
+/**
+ * Mounts for the pages when a policy needs the frozen sentence encoder: its
+ * model directory (VLALAB_USE_DIR, else the npm package's dist/) at
+ * DEFAULT_SENTENCE_ENCODER_URL. {} when none does; a SetupError when one does
+ * and there is no model directory.
+ */
+export function sentenceEncoderMount(specs: PolicySpec[]): { mounts: Record<string, string>; dir?: string } {
+  const users = specs.filter((s) => s.kind === 'policy' && textEncoderOf(s) !== 'scratch');
+  if (users.length === 0) return { mounts: {} };
+  try {
+    const dir = resolve(defaultUseDir());
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SentenceEncoderError(`sentence encoder: model directory ${dir} does not exist`);
+    return { mounts: { [DEFAULT_SENTENCE_ENCODER_URL.replace(/\/$/, '')]: dir }, dir };
+  } catch (e) {
+    throw new SetupError(`"${users[0].label}" cannot run${users[0].checkpoint ? ` (${users[0].checkpoint})` : ''}: its text encoder is ${textEncoderOf(users[0])}: ${(e as Error).message}`);
+  }
 }
 
 export interface InstructionCheck {
@@ -107,24 +142,30 @@ export interface InstructionCheck {
   example?: { instruction: string; dropped: string[] };
 }
 
-/** The vocabulary and text length the policy's tokenizer runs with (policies/policy.ts builds TextTokenizer(config.vocab)). */
-function textConfig(spec: PolicySpec): { vocab: string[]; maxTextLen: number } {
+/** The text side of a learned policy's config: vocabulary and text length of its tokenizer (policies/policy.ts builds TextTokenizer(config.vocab)), encoder kind. */
+function policyTextConfig(spec: PolicySpec): { vocab: string[]; maxTextLen: number; textEncoderKind: string; textEncoderInput: string } {
+  const pick = (c: { vocab: string[]; maxTextLen: number; textEncoderKind?: string; textEncoderInput?: string }) =>
+    ({ vocab: c.vocab, maxTextLen: c.maxTextLen, textEncoderKind: c.textEncoderKind ?? 'scratch', textEncoderInput: c.textEncoderInput ?? 'roles' });
   if (spec.checkpoint) {
     const file = join(spec.checkpoint, CONFIG_FILE);
-    const c = parseConfig(readFileSync(file, 'utf8'), file).policy.config;
-    return { vocab: c.vocab, maxTextLen: c.maxTextLen };
+    return pick(parseConfig(readFileSync(file, 'utf8'), file).policy.config);
   }
-  const c = policyConfig(spec.name!);
-  return { vocab: c.vocab, maxTextLen: c.maxTextLen };
+  return pick(policyConfig(spec.name!));
 }
 
-/** How the episodes' instructions reach each learned policy's tokenizer. */
-export function checkInstructions(suite: SuiteSpec, split: string, episodes: EpisodeRef[], specs: PolicySpec[]): InstructionCheck[] {
-  const texts = episodes.map((e) => sampleEpisode(suite, e.task, split, e.seed).instruction);
+/**
+ * How the episodes' instructions reach each learned policy's tokenizer
+ * (`instructions`: the texts the policies will get, default the sampled
+ * ones). A frozen sentence encoder has its own subword vocabulary, so only
+ * scratch encoders are checked.
+ */
+export function checkInstructions(suite: SuiteSpec, split: string, episodes: EpisodeRef[], specs: PolicySpec[], instructions?: string[]): InstructionCheck[] {
+  const texts = instructions ?? episodes.map((e) => sampleEpisode(suite, e.task, split, e.seed).instruction);
   const checks: InstructionCheck[] = [];
   for (const s of specs) {
     if (s.kind !== 'policy' || s.blind && specs.some((x) => x !== s && !x.blind && x.checkpoint === s.checkpoint && x.name === s.name)) continue;
-    const { vocab, maxTextLen } = textConfig(s);
+    const { vocab, maxTextLen, textEncoderKind } = policyTextConfig(s);
+    if (textEncoderKind !== 'scratch') continue;
     const tok = new TextTokenizer(vocab);
     const fit = maxTextLen - 2;
     const c: InstructionCheck = { label: s.label, maxTextLen, unknownWords: {}, truncated: 0 };

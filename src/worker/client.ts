@@ -4,9 +4,9 @@
 // the round trip). Image buffers are transferred, not copied: after act() the
 // caller's frames are detached (byteLength 0) and must not be reused.
 import * as Comlink from 'comlink';
-import type { ActRequest, ClientTiming, Frame, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerMemory, WorkerTiming } from './protocol.ts';
+import { DEFAULT_SENTENCE_ENCODER_URL, type ActRequest, type ClientTiming, type Frame, type InferenceWorkerApi, type InitOptions, type InitResult, type InstructionEncoding, type PolicyInfo, type PolicySpec, type SaliencyResult, type WorkerMemory, type WorkerTiming } from './protocol.ts';
 
-export type { ClientTiming, InitOptions, InitResult, PolicyInfo, PolicySpec } from './protocol.ts';
+export type { ClientTiming, InitOptions, InitResult, InstructionEncoding, PolicyInfo, PolicySpec } from './protocol.ts';
 
 export interface Observation {
   images: Record<string, Frame>;
@@ -18,6 +18,8 @@ export interface ClientActResult {
   action: Float32Array;
   /** False when the worker replayed a queued chunk action (no model call). */
   inferred: boolean;
+  /** Set when the worker had to embed the instruction in this call (it was not prepared). */
+  encodedMs?: number;
   timing: ClientTiming;
 }
 
@@ -55,9 +57,16 @@ export class InferenceClient {
 
   async loadPolicy(spec: PolicySpec): Promise<PolicyInfo> {
     // The worker resolves relative URLs against its own script URL; the caller means the page's.
-    const s = 'checkpointUrl' in spec ? { ...spec, checkpointUrl: new URL(spec.checkpointUrl, location.href).href } : spec;
+    const abs = (u: string) => new URL(u, location.href).href;
+    const s = { ...spec, sentenceEncoderUrl: abs(spec.sentenceEncoderUrl ?? DEFAULT_SENTENCE_ENCODER_URL) };
+    if ('checkpointUrl' in s) s.checkpointUrl = abs(s.checkpointUrl);
     this.policyInfo = await this.guard(this.api().loadPolicy(s));
     return this.policyInfo;
+  }
+
+  /** Encode the episode's instruction before its first act() (once per distinct string; cached after). */
+  prepareInstruction(instruction: string): Promise<InstructionEncoding> {
+    return this.guard(this.api().prepareInstruction(instruction));
   }
 
   /** Clear the policy's queued action chunk (new episode). */
@@ -99,6 +108,7 @@ export class InferenceClient {
     return {
       action: r.action,
       inferred: r.inferred,
+      ...(r.encodedMs !== undefined ? { encodedMs: r.encodedMs } : {}),
       timing: {
         captureMs,
         // Serialization, postMessage both ways and event-loop waits; clamped because the clocks differ slightly.

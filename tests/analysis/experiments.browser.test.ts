@@ -44,7 +44,7 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
   it('generalization: every held-out split, with the expert and blind baselines', async () => {
     const out = join(dir, 'gen');
     const rows = await runGeneralization({ policies: [SHIPPED], suite: 'tabletop', episodes: 1, out, quiet: true });
-    expect([...new Set(rows.map((r) => r.group))]).toEqual(['heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_distractors']);
+    expect([...new Set(rows.map((r) => r.group))]).toEqual(['heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_language', 'heldout_distractors']);
     expect([...new Set(rows.map((r) => r.policy))].sort()).toEqual(['efficientnet-film', 'efficientnet-film+blind', 'expert']);
     expect(rows.every((r) => r.episodes === 1)).toBe(true);
     expect(rows.filter((r) => r.policy === 'expert').every((r) => r.successes === 1)).toBe(true); // scripted upper bound on these seeds

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveSuite } from '../../tasks/builtin.ts';
+import { resolveCommand } from '../../tasks/command.ts';
 import { comboLists, sampleEpisode } from '../../tasks/episode.ts';
-import { episodeList, parseSuite, SuiteError, validateSuite } from '../../tasks/suite.ts';
+import { episodeList, getTask, lexiconOf, parseSuite, SuiteError, validateSuite } from '../../tasks/suite.ts';
 
 const base = JSON.parse(readFileSync('tasks/suites/tabletop-v1.json', 'utf8'));
 const clone = () => JSON.parse(JSON.stringify(base));
@@ -10,14 +11,20 @@ const clone = () => JSON.parse(JSON.stringify(base));
 describe('suite files', () => {
   it('the default suite validates and has the held-out splits', () => {
     const s = validateSuite(base);
-    expect(Object.keys(s.splits)).toEqual(['train', 'heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_distractors']);
+    expect(Object.keys(s.splits)).toEqual(['train', 'heldout_layout', 'heldout_combo', 'heldout_paraphrase', 'heldout_language', 'heldout_distractors']);
     expect(s.tasks.map((t) => t.family)).toEqual(['pick_place', 'stack']);
     expect(s.synonyms.cube).toContain('block');
     expect(s.synonyms.bowl).toEqual(expect.arrayContaining(['dish', 'container']));
     // The synonym table is optional (a suite without one reads only canonical words).
     const j = clone();
     delete j.synonyms;
+    delete j.splits.heldout_language;
     expect(validateSuite(j).synonyms).toEqual({});
+    // so are language templates (and a split's synonyms flag: false)
+    for (const t of j.tasks) delete t.templates.language;
+    const v = validateSuite(j);
+    expect(v.tasks.map((t) => t.templates.language)).toEqual([[], []]);
+    expect(v.splits.train.synonyms).toBe(false);
   });
 
   it('episode lists are fixed: tasks x seeds in suite order', () => {
@@ -43,6 +50,13 @@ describe('suite files', () => {
     ['bad seeds', (j) => (j.splits.heldout_layout.seeds = { start: -1, count: 5 }), /suite\.splits\.heldout_layout\.seeds: expected/],
     ['bad distractors', (j) => (j.splits.train.distractors = [3, 1]), /suite\.splits\.train\.distractors: expected \[min, max\]/],
     ['bad combos', (j) => (j.splits.train.combos = 'some'), /suite\.splits\.train\.combos: expected "train", "heldout" or "all"/],
+    ['bad split templates', (j) => (j.splits.train.templates = 'typed'), /suite\.splits\.train\.templates: expected "train", "heldout", "all" or "language"/],
+    ['language split without language templates', (j) => (j.tasks[1].templates.language = []), /suite\.splits\.heldout_language\.templates: "language", but task "stack" has no language templates/],
+    ['unknown template set', (j) => (j.tasks[0].templates.typed = []), /suite\.tasks\[0\]\.templates\.typed: unknown template set/],
+    ['colour word in a language template', (j) => (j.tasks[0].templates.language[1] = 'toss the {object} in the blue {target}'), /templates\.language\[1\]: .* uses "blue" outside a slot/],
+    ['synonym that is a language-template word', (j) => j.synonyms.bowl.push('toss'), /suite\.synonyms\.bowl\[\d+\]: "toss" is a template word/],
+    ['split synonyms not a boolean', (j) => (j.splits.heldout_language.synonyms = 'yes'), /suite\.splits\.heldout_language\.synonyms: expected true or false/],
+    ['split synonyms without a table', (j) => delete j.synonyms, /suite\.splits\.heldout_language\.synonyms: true needs the suite's "synonyms" table/],
     ['unknown field', (j) => (j.colour = []), /suite\.colour: unknown field/],
     ['bowls out of range', (j) => (j.bowls = 9), /suite\.bowls: expected an integer from 1 to 4/],
     ['duplicate task', (j) => (j.tasks[1].name = 'pick_place'), /suite\.tasks: duplicate task name "pick_place"/],
@@ -109,5 +123,26 @@ describe('splits', () => {
       expect(n).toBeGreaterThanOrEqual(4);
       expect(n).toBeLessThanOrEqual(5);
     }
+  });
+
+  it('the language split: the layouts and gripper starts of heldout_layout, language templates, synonyms; every instruction resolves to its goal', () => {
+    let synonyms = 0;
+    for (const task of ['pick_place', 'stack']) {
+      const t = getTask(s, task);
+      for (let seed = 100000; seed < 100100; seed++) {
+        const a = sampleEpisode(s, task, 'heldout_layout', seed);
+        const b = sampleEpisode(s, task, 'heldout_language', seed);
+        expect(b.layout).toEqual(a.layout);
+        expect(b.goal).toEqual(a.goal);
+        expect(t.templates.language).toContain(b.template);
+        if (!b.instruction.includes(b.goal.object) || !b.instruction.includes(b.goal.target)) synonyms++;
+        const r = resolveCommand(b.instruction, { lexicon: lexiconOf(s), family: b.family, templates: t.templates, scene: { objects: b.layout.objects.map((o) => o.name), bowls: b.layout.bowls.map((x) => x.name) } });
+        expect([r.object, r.target, r.ignored], b.instruction).toEqual([b.goal.object, b.goal.target, []]);
+      }
+    }
+    // each colour/shape word with synonyms is replaced half the time: most instructions have at least one
+    expect(synonyms).toBeGreaterThan(120);
+    expect(synonyms).toBeLessThan(200);
+    expect(sampleEpisode(s, 'pick_place', 'heldout_language', 100000).instruction).toBe(sampleEpisode(s, 'pick_place', 'heldout_language', 100000).instruction);
   });
 });

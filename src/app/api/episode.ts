@@ -8,6 +8,7 @@ import type { EpisodeSpec } from '../../../tasks/episode.ts';
 import { createExpert } from '../../../tasks/expert.ts';
 import { ActionNoise } from '../../../tasks/noise.ts';
 import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
+import type { LanguageProbe } from '../../../tasks/probes.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
 import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
@@ -32,6 +33,8 @@ export interface ExpertEpisodeArgs {
   sensor?: SensorPerturbation;
   /** Physical change of the episode (tasks/perturbation.ts): the expert solves the perturbed episode. */
   perturbation?: EpisodePerturbation;
+  /** A counterfactual language probe (tasks/probes.ts): the expert follows what it names. */
+  probe?: LanguageProbe;
 }
 
 /** One recorded episode. Step t pairs observation t (before acting) with action t. */
@@ -74,7 +77,7 @@ export const episodeApi = {
       return out;
     };
     try {
-      let [obs] = await timed(() => env.reset({ seed: args.seed }));
+      let [obs] = await timed(() => env.reset({ seed: args.seed, ...(args.probe ? { probe: args.probe } : {}) }));
       const expert = createExpert(env.episode);
       const tracker = new OutcomeTracker(env.episode, env.sim);
       const noise = new ActionNoise(args.noise ?? 0, args.seed);

@@ -13,11 +13,12 @@ import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import { sampleEpisode, type EpisodeSpec } from '../../../tasks/episode.ts';
 import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
+import type { LanguageProbe } from '../../../tasks/probes.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
 import type { StepLatency } from '../../eval/records.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
 import { InferenceClient } from '../../worker/client.ts';
-import type { InitResult, PolicyInfo, PolicySpec, WorkerMemory, WorkerTiming } from '../../worker/protocol.ts';
+import type { InitResult, InstructionEncoding, PolicyInfo, PolicySpec, WorkerMemory, WorkerTiming } from '../../worker/protocol.ts';
 import { bytesToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
 
@@ -55,6 +56,8 @@ export interface PolicyEpisodeArgs {
    * success or at the step limit; use with terminateOnSuccess).
    */
   ignoreTerminate?: boolean;
+  /** A counterfactual language probe of this episode (tasks/probes.ts): its text goes to the policy as is, its goal is the goal. */
+  probe?: LanguageProbe;
 }
 
 /** 'setup': the worker, backend or policy could not start; not the episode's fault (the eval runner stops on it). */
@@ -82,6 +85,13 @@ export interface PolicyEpisodeWire {
   policyInfo?: PolicyInfo;
   /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
   loadWarmup?: WorkerTiming[];
+  /**
+   * The instruction's encoding before the first step (the frozen sentence
+   * encoder's once-per-episode cost; 0 ms and cached for a string seen
+   * before), and `inAct`: how many control steps had to embed it instead (0
+   * unless the worker lost it).
+   */
+  instructionEncoding?: InstructionEncoding & { inAct: number };
   actions?: number[][];
   /** The worker's tf.memory() after the episode: leak accounting per episode (eval meta.workerTensors). */
   workerMemory?: WorkerMemory;
@@ -209,10 +219,12 @@ export const policyApi = {
         suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false,
         sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation),
       });
-      let [obs] = await env.reset({ seed: args.seed });
+      let [obs] = await env.reset({ seed: args.seed, ...(args.probe ? { probe: args.probe } : {}) });
       out.episode = episode = env.episode;
       const tracker = new OutcomeTracker(episode, env.sim);
       await client.reset();
+      const encoding = { ...(await client.prepareInstruction(obs.instruction)), inAct: 0 };
+      out.instructionEncoding = encoding;
       let captureMs = captureOf(renderer);
       const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
       while (out.steps < budget) {
@@ -220,6 +232,7 @@ export const policyApi = {
         keep(obs); // before act(): the worker takes the frame buffers
         const r = await client.act(obs, { captureMs }); // transfers obs's frames
         if (args.recordActions) actions.push(Array.from(r.action));
+        if (r.encodedMs !== undefined) encoding.inAct++;
         const bad = nonFinite(r.action);
         if (bad) {
           out.failure = { kind: 'nan_action', message: `${bad} at step ${out.steps}` };

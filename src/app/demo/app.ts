@@ -79,7 +79,9 @@ export class DemoApp {
     try {
       const t0 = performance.now();
       try {
-        [this.obs] = await env.reset({ seed: this.state.seed, instruction: command || undefined });
+        // A policy with the pretrained sentence encoder reads the command as typed; a scratch encoder its canonical sentence.
+        const typed = this.driver instanceof PolicyDriver && this.driver.policy.textEncoder !== 'scratch';
+        [this.obs] = await env.reset({ seed: this.state.seed, instruction: command || undefined, policyInstruction: typed ? 'typed' : 'canonical' });
       } catch (e) {
         if (!command || !(e instanceof InstructionError) || (strict && !fresh)) throw e;
         [this.obs] = await env.reset({ seed: this.state.seed });

@@ -46,7 +46,7 @@ export class PolicyDriver implements Driver {
 
   get info(): string {
     const b = this.backend;
-    return `${this.policy.backbone}, ${(this.policy.params / 1e6).toFixed(2)}M params, tfjs ${b.backend}${b.fallbackReason ? ` (fell back: ${b.fallbackReason})` : ''}`;
+    return `${this.policy.backbone}, ${(this.policy.params / 1e6).toFixed(2)}M params, text ${this.policy.textEncoder}, tfjs ${b.backend}${b.fallbackReason ? ` (fell back: ${b.fallbackReason})` : ''}`;
   }
 
   static async open(label: string, spec: { checkpointUrl: string } | { name: string }, backend: string): Promise<PolicyDriver> {
