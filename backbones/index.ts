@@ -19,4 +19,4 @@ export {
   type CheckpointTensor,
   type ImportOptions,
   type ExportOptions,
-} from './import.ts';
+} from './weights/index.ts';
