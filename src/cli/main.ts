@@ -206,7 +206,8 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   },
 
   async eval(args) {
-    const help = `vlalab eval --policy <checkpoint-dir|name|expert|blind:X> [--policy ...] --suite <name|file.json> --split <split> [options]
+    const help = `vlalab eval --policy <checkpoint-dir|name|expert|remote:HOST:PORT|blind:X> [--policy ...] --suite <name|file.json> --split <split> [options]
+  remote:HOST:PORT  a policy server in another process or language (docs/remote-policy.md; examples/remote_policy_server.py)
   --episodes N      the first N episodes of the split's fixed list (tasks interleaved; default: all)
   --workers K       parallel headless pages (default 1)
   --backend B       tfjs backend in the inference worker: auto|webgpu|webgl|wasm|cpu (default auto)
@@ -225,6 +226,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --video DIR       also write what each learned policy saw (PNG per step, cameras side by side) and the
                     actions it took, for its first --video-episodes episodes: DIR/<policy>/<task>-<seed>/
   --video-episodes N  (default 3)
+  --remote-timeout MS  a remote policy's reply later than this fails the episode (default 5000)
   --chromium PATH   Chromium executable
 Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
     const { values: v } = parse(args, {
@@ -232,7 +234,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
       'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' }, decode: { type: 'string' },
-      'chunk-exec': { type: 'string' },
+      'chunk-exec': { type: 'string' }, 'remote-timeout': { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -245,6 +247,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       terminateOnSuccess: Boolean(v['terminate-on-success'] || v['ignore-terminate']), ignoreTerminate: Boolean(v['ignore-terminate']), resolution: int(v.resolution, 'resolution', 96), chromium: v.chromium as string | undefined,
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
       chunkExecution: v['chunk-exec'] === undefined ? undefined : parseChunkExecution(String(v['chunk-exec'])),
+      remoteTimeoutMs: v['remote-timeout'] === undefined ? undefined : positive(v['remote-timeout'], 'remote-timeout'),
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

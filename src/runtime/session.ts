@@ -27,6 +27,8 @@ export interface SessionOptions {
   crossOriginIsolation?: boolean;
   /** Extra directories to serve, e.g. { '/data': '/abs/path/data' } (weights, datasets). */
   mounts?: Record<string, string>;
+  /** URL prefixes forwarded to remote policy servers, e.g. { '/remote/1': 'http://127.0.0.1:8765' } (runtime/proxy.ts). */
+  proxies?: Record<string, string>;
 }
 
 type VlalabWindow = { vlalab?: Record<string, unknown> & { ready?: boolean } };
@@ -74,7 +76,7 @@ export class HeadlessSession {
     let server: StaticServer | undefined;
     let browser: Browser | undefined;
     try {
-      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts });
+      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts, proxies: opts.proxies });
       browser = await launchBrowser({ executablePath: opts.executablePath, webgpu: opts.webgpu, extraArgs: opts.extraArgs });
       const page = await browser.newPage();
       const qs = new URLSearchParams(opts.query ?? {}).toString();
