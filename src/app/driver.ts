@@ -1,13 +1,18 @@
-// What acts in the demo: the scripted expert, or a policy in the inference
-// worker (the same InferenceClient the evaluation harness uses). Latency parts
+// What acts in the demo: the scripted expert, a policy in the inference
+// worker (the same InferenceClient the evaluation harness uses), or a remote
+// policy server (docs/remote-policy.md, the same RemoteClient). Latency parts
 // per step: capture (env step: physics + render + readback of the next frame),
-// transfer, backbone, decoder, total.
+// transfer (for a remote policy: the network), backbone, decoder, total.
+import pkg from '../../package.json';
+import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { SimWorld } from '../../sim/world.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { createExpert, type Expert } from '../../tasks/expert.ts';
+import { privilegedState } from '../../tasks/privileged.ts';
 import { InferenceClient, type InitResult, type PolicyInfo } from '../worker/client.ts';
 import type { SaliencyResult } from '../worker/protocol.ts';
+import { RemoteClient } from '../worker/remoteClient.ts';
 
 export interface StepTiming {
   captureMs: number;
@@ -75,6 +80,49 @@ export class PolicyDriver implements Driver {
 
   saliency(obs: Observation): Promise<SaliencyResult> {
     return this.client.saliency(obs);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/**
+ * A policy server at HOST:PORT, called from this page's origin: the server
+ * must allow cross-origin requests (docs/remote-policy.md#the-demo-page).
+ */
+export class RemoteDriver implements Driver {
+  private episode: EpisodeSpec | null = null;
+  private started: Promise<void> = Promise.resolve();
+
+  private constructor(readonly label: string, private readonly client: RemoteClient) {}
+
+  get info(): string {
+    const p = this.client.policyInfo!;
+    return `${p.remote.model} at ${p.remote.server}: ${p.backbone}, chunk ${p.chunkLength} (${p.chunkExecution}); transfer = the network, backbone/decoder = 0 (the server's own time is not split)`;
+  }
+
+  static async open(address: string): Promise<RemoteDriver> {
+    const a = address.trim();
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(a)) throw new Error(`the remote policy address must be HOST:PORT, got "${address}"`);
+    const client = new RemoteClient({ url: `http://${a}`, display: a, cameras: DEFAULT_CAMERAS.map((c) => c.name), resolution: DEFAULT_RESOLUTION, version: pkg.version as string });
+    await client.start();
+    return new RemoteDriver(`remote:${a}`, client);
+  }
+
+  reset(ep: EpisodeSpec): void {
+    this.episode = ep;
+    this.started = this.client.reset({ id: `${ep.task}-${ep.seed}`, instruction: ep.instruction });
+    this.started.catch(() => undefined); // act() awaits it and reports the error
+  }
+
+  async act(obs: Observation, sim: SimWorld, captureMs: number): Promise<{ action: Float32Array; timing: StepTiming }> {
+    await this.started;
+    const ep = this.episode;
+    if (!ep) throw new Error('RemoteDriver: reset() first');
+    const r = await this.client.act(obs, { captureMs, privileged: () => privilegedState(sim, ep) });
+    const t = r.timing;
+    return { action: r.action, timing: { captureMs: t.captureMs, transferMs: t.transferMs, backboneMs: t.backboneMs, decoderMs: t.decoderMs, totalMs: t.totalMs } };
   }
 
   async close(): Promise<void> {

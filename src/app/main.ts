@@ -1,8 +1,9 @@
 // Demo page: the real environment (the same VlaEnv, suites and BabylonRenderer
 // as headless collection and evaluation), an orbit view, the camera frames the
 // policy sees, typed commands, and a driver selector that swaps the policy
-// live: the scripted expert, shipped checkpoints, or untrained presets, with
-// inference in a Web Worker and a HUD of success, steps and latency parts.
+// live: the scripted expert, shipped checkpoints, untrained presets (inference
+// in a Web Worker) or a remote policy server (docs/remote-policy.md), and a
+// HUD of success, steps and latency parts.
 import { BabylonRenderer } from '../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { VlaEnv, type Observation } from '../../sim/env.ts';
@@ -10,7 +11,7 @@ import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { listPolicies } from '../../policies/registry.ts';
 import { describeReading } from '../../tasks/command.ts';
 import pkg from '../../package.json';
-import { ExpertDriver, PolicyDriver, type Driver, type StepTiming } from './driver.ts';
+import { ExpertDriver, PolicyDriver, RemoteDriver, type Driver, type StepTiming } from './driver.ts';
 import { OrbitView } from './orbitView.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -82,6 +83,7 @@ async function selectDriver(): Promise<void> {
   const value = policySel.value;
   status(`loading ${value}...`);
   const next = value === 'expert' ? new ExpertDriver()
+    : value === 'remote' ? await RemoteDriver.open($<HTMLInputElement>('remote-addr').value)
     : await PolicyDriver.open(value, value.startsWith('ckpt:') ? { checkpointUrl: `checkpoints/${value.slice('ckpt:'.length)}/` } : { name: value.slice('preset:'.length) }, $<HTMLSelectElement>('backend').value);
   await driver.close();
   driver = next;

@@ -16,7 +16,7 @@ import { DEFAULT_REMOTE_TIMEOUT_MS, RemoteError, type ServerSpec } from '../work
 import { SetupError, type PolicySpec } from './setup.ts';
 
 /** How long a page retries the handshake of a server that went away (a supervisor restarting it) before the run stops. */
-export const RECONNECT_MS = 5000;
+export const RECONNECT_MS = 10_000;
 
 export interface RemoteTarget {
   /** "HOST:PORT" as given. */

@@ -34,7 +34,9 @@ export interface SessionOptions {
 type VlalabWindow = { vlalab?: Record<string, unknown> & { ready?: boolean } };
 
 /** Chromium/Debian noise that says nothing about our code. */
-const NOISE = [/favicon\.ico/, /dbus/i, /GPU stall due to ReadPixels/i];
+const NOISE = [/favicon\.ico/, /dbus/i, /GPU stall due to ReadPixels/i,
+  // the remote-policy proxy's answer while a server is gone (runtime/proxy.ts): the episode's failure names it
+  /Failed to load resource: the server responded with a status of 502/];
 
 const openSessions = new Set<HeadlessSession>();
 let exitHookInstalled = false;

@@ -14,18 +14,15 @@ import { parseRemoteTarget } from '../../src/eval/remote.ts';
 import { startServer } from '../../src/runtime/server.ts';
 import { RemoteClient, type RemoteOptions } from '../../src/worker/remoteClient.ts';
 import { checkServerDeclaration, clientDeclaration } from '../../src/worker/remoteSpec.ts';
-import { closedPort, FAULTY, observation, PRIVILEGED, REFERENCE, startPyServer, type PyServer } from './remoteServers.ts';
+import { closedPort, FAULTY, observation, PRIVILEGED, REFERENCE, startPyServer, stopAllPyServers, type PyServer } from './remoteServers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-remote-'));
-const servers: PyServer[] = [];
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await stopAllPyServers();
   rmSync(dir, { recursive: true, force: true });
 });
 async function py(script: string, args: string[] = []): Promise<PyServer> {
-  const s = await startPyServer(script, args);
-  servers.push(s);
-  return s;
+  return startPyServer(script, args);
 }
 const client = (s: { url: string; server: string }, o: Partial<RemoteOptions> = {}) =>
   new RemoteClient({ url: s.url, display: s.server, cameras: ['scene', 'wrist'], resolution: 96, version: 'test', ...o });

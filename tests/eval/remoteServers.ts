@@ -8,6 +8,18 @@ import { createServer } from 'node:net';
 export const REFERENCE = 'examples/remote_policy_server.py';
 export const FAULTY = 'tests/fixtures/faulty_policy_server.py';
 
+const spawned = new Set<ChildProcess>();
+
+/** Stops every server these helpers started (afterAll), ready or not. */
+export async function stopAllPyServers(): Promise<void> {
+  await Promise.all([...spawned].map((p) => new Promise<void>((r) => {
+    if (p.exitCode !== null || p.signalCode !== null) return r();
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  })));
+  spawned.clear();
+}
+
 export interface PyServer {
   port: number;
   server: string;
@@ -19,8 +31,10 @@ export interface PyServer {
   stop(): Promise<void>;
 }
 
-export async function startPyServer(script: string, args: string[] = [], port = 0): Promise<PyServer> {
+/** `startMs`: how long to wait for its 'listening on' line (a --retry-bind stand-by waits for its port). */
+export async function startPyServer(script: string, args: string[] = [], port = 0, startMs = 60_000): Promise<PyServer> {
   const proc = spawn('python3', [script, '--port', String(port), '--quiet', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(proc);
   let out = '', err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
@@ -32,7 +46,7 @@ export async function startPyServer(script: string, args: string[] = [], port = 
       if (m) resolve(Number(m[1]));
     });
     void exited.then((code) => reject(new Error(`python3 ${script} exited (${code}) before listening: ${err}`)));
-    setTimeout(() => reject(new Error(`python3 ${script} did not start in 20 s: ${err}`)), 20_000);
+    setTimeout(() => reject(new Error(`python3 ${script} did not start in ${startMs / 1000} s: ${err}`)), startMs);
   });
   return {
     port: bound, server: `127.0.0.1:${bound}`, url: `http://127.0.0.1:${bound}`, proc, stderr: () => err, exited,
