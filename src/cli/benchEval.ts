@@ -36,8 +36,8 @@ export async function benchEvalLatency(backends: string[], episodes: number, max
           steps.push(...w.latency);
           info = w.backendInfo;
         }
-        const parts = Object.fromEntries(LATENCY_PARTS.map((k) => {
-          const s = summarizeLatency(steps.map((l) => l[k]));
+        const parts = Object.fromEntries(LATENCY_PARTS.filter((k) => steps.some((l) => l[k] !== undefined)).map((k) => {
+          const s = summarizeLatency(steps.map((l) => l[k]!));
           return [k, { p50: +s.p50.toFixed(2), p95: +s.p95.toFixed(2) }];
         }));
         const total = summarizeLatency(steps.map((l) => l.totalMs));

@@ -206,7 +206,8 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   },
 
   async eval(args) {
-    const help = `vlalab eval --policy <checkpoint-dir|name|expert|blind:X> [--policy ...] --suite <name|file.json> --split <split> [options]
+    const help = `vlalab eval --policy <checkpoint-dir|name|expert|remote:HOST:PORT|blind:X> [--policy ...] --suite <name|file.json> --split <split> [options]
+  remote:HOST:PORT  a policy server in another process or language (docs/remote-policy.md; examples/remote_policy_server.py)
   --episodes N      the first N episodes of the split's fixed list (tasks interleaved; default: all)
   --workers K       parallel headless pages (default 1)
   --backend B       tfjs backend in the inference worker: auto|webgpu|webgl|wasm|cpu (default auto)
@@ -227,6 +228,7 @@ Progress goes to stderr; the final metrics are printed as JSON. Ctrl-C saves a c
   --video-episodes N  (default 3)
   --probe P         replace every instruction by a counterfactual language probe: swap, other_object,
                     other_destination, garbled, empty (tasks/probes.ts; episodes without one are skipped)
+  --remote-timeout MS  a remote policy's reply later than this fails the episode (default 5000)
   --chromium PATH   Chromium executable
 Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the comparison table.`;
     const { values: v } = parse(args, {
@@ -234,7 +236,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       episodes: { type: 'string' }, workers: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' },
       'no-baselines': { type: 'boolean' }, 'terminate-on-success': { type: 'boolean' }, resolution: { type: 'string' }, chromium: { type: 'string' },
       'ignore-terminate': { type: 'boolean' }, video: { type: 'string' }, 'video-episodes': { type: 'string' }, decode: { type: 'string' },
-      'chunk-exec': { type: 'string' }, probe: { type: 'string' },
+      'chunk-exec': { type: 'string' }, probe: { type: 'string' }, 'remote-timeout': { type: 'string' },
     }, help);
     const policies = (v.policy as unknown as string[] | undefined) ?? [];
     if (!policies.length) throw new Error('give at least one --policy (a checkpoint directory, a registry name, or "expert")');
@@ -248,6 +250,7 @@ Writes DIR/episodes.jsonl, summary.json, results.csv, report.html and prints the
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), decodePoint: decodePoint(v.decode),
       chunkExecution: v['chunk-exec'] === undefined ? undefined : parseChunkExecution(String(v['chunk-exec'])),
       probe: v.probe as never,
+      remoteTimeoutMs: v['remote-timeout'] === undefined ? undefined : positive(v['remote-timeout'], 'remote-timeout'),
       out: (v.out as string) ?? `runs/${suite.replace(/\.json$/, '').replace(/.*\//, '')}-${split}${v.shard ? '-shard' + String(v.shard).replace('/', 'of') : ''}`,
     });
     console.log(r.table);

@@ -4,8 +4,8 @@
 // old weights' ones. Each record carries the checkpoint's SHA-256 (config.json +
 // weights.safetensors) and a resume refuses records from other weights. The
 // same holds for an untrained registry preset (its records say preset +
-// untrained) and for the protocol the episodes ran under (terminate rules,
-// decoding, backend request, resolution, appearance, sensor, perturbation): resume and merge refuse
+// untrained), for a remote policy server (its declared name@version) and for the protocol the episodes ran under (terminate rules,
+// decoding, backend request, resolution, appearance, sensor, perturbation, probe): resume and merge refuse
 // to put episodes of two models or two protocols in one row.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ export function checkpointSha256(dir: string): string {
  * Records written before fingerprints existed cannot be checked; they are
  * counted in the returned list so the caller can say so.
  */
-export function checkResumedRecords(records: EpisodeRecord[], specs: { label: string; sha256?: string; checkpoint?: string; name?: string; untrained?: boolean }[], file: string): { label: string; unverified: number }[] {
+export function checkResumedRecords(records: EpisodeRecord[], specs: { label: string; sha256?: string; checkpoint?: string; name?: string; untrained?: boolean; remoteModel?: string }[], file: string): { label: string; unverified: number }[] {
   const unverified: { label: string; unverified: number }[] = [];
   for (const s of specs) {
     const mine = records.filter((r) => r.policy === s.label);
@@ -51,10 +51,11 @@ export function checkResumedRecords(records: EpisodeRecord[], specs: { label: st
   return unverified;
 }
 
-/** What model a record (or a spec) is: its checkpoint hash, or an untrained preset; undefined for the expert and old records. */
-export function modelOf(r: { checkpointSha256?: string; sha256?: string; preset?: string; name?: string; untrained?: boolean }): string | undefined {
+/** What model a record (or a spec) is: its checkpoint hash, a remote server's model, or an untrained preset; undefined for the expert and old records. */
+export function modelOf(r: { checkpointSha256?: string; sha256?: string; remoteModel?: string; preset?: string; name?: string; untrained?: boolean }): string | undefined {
   const sha = r.checkpointSha256 ?? r.sha256;
   if (sha) return `checkpoint sha256 ${sha.slice(0, 12)}…`;
+  if (r.remoteModel) return `remote policy ${r.remoteModel}`;
   const preset = r.preset ?? r.name;
   return r.untrained && preset ? `untrained preset ${preset}` : undefined;
 }

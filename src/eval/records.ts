@@ -6,9 +6,10 @@ import type { EpisodeOutcome } from '../../tasks/outcome.ts';
 import type { ProbeInfo } from '../../tasks/probes.ts';
 import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
 
-export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
+/** policyMs: a remote policy's own compute, as its server reports it (docs/remote-policy.md); absent for the worker's policies. */
+export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs', 'policyMs'] as const;
 export type LatencyPart = (typeof LATENCY_PARTS)[number];
-export type StepLatency = Record<LatencyPart, number>;
+export type StepLatency = Record<Exclude<LatencyPart, 'policyMs'>, number> & { policyMs?: number };
 
 export interface EpisodeRecord {
   suite: string;
@@ -21,6 +22,8 @@ export interface EpisodeRecord {
   policy: string;
   /** SHA-256 of the checkpoint's config.json + weights.safetensors (learned policies from a directory; eval/fingerprint.ts). */
   checkpointSha256?: string;
+  /** A remote policy server's declared "name@version" (docs/remote-policy.md): its model identity, as the hash is a checkpoint's. */
+  remoteModel?: string;
   /** Registry preset name when the policy is an untrained preset (then `untrained` is true). */
   preset?: string;
   untrained?: boolean;

@@ -41,7 +41,7 @@ export function toCsv(records: EpisodeRecord[]): string {
     return ((s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2).toFixed(3);
   };
   const rows = records.map((r) => [r.suite, r.suiteVersion, r.split, r.task, r.seed, r.policy, r.backbone, r.backend, r.success, r.steps, r.terminated,
-    r.failure ? `${r.failure.kind}: ${r.failure.message}` : '', r.outcome?.kind, r.outcome?.targetDistance.toFixed(4), r.instruction, ...LATENCY_PARTS.map((p) => med(r.latency.map((l) => l[p])))].map(q).join(','));
+    r.failure ? `${r.failure.kind}: ${r.failure.message}` : '', r.outcome?.kind, r.outcome?.targetDistance.toFixed(4), r.instruction, ...LATENCY_PARTS.map((p) => med(r.latency.flatMap((l) => (l[p] === undefined ? [] : [l[p]]))))].map(q).join(','));
   return [cols.join(','), ...rows].join('\n') + '\n';
 }
 

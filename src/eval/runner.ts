@@ -29,6 +29,7 @@ import type { WorkerMemory } from '../worker/protocol.ts';
 import { withRunLock } from './lock.ts';
 import { checkProtocol, checkResumedRecords, isNotAResult, type EvalProtocol } from './fingerprint.ts';
 import { evalMeta } from './meta.ts';
+import { handshakeRemotes, remoteMeta, remotePolicyArg } from './remote.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { readSummary, writeOutputs } from './report.ts';
 import { checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, sentenceEncoderMount, SetupError, type PolicySpec } from './setup.ts';
@@ -72,6 +73,8 @@ export interface EvalOptions {
    * out (analyze language-probes).
    */
   probe?: ProbeKind;
+  /** Per request to a remote policy server (eval --remote-timeout); default DEFAULT_REMOTE_TIMEOUT_MS. */
+  remoteTimeoutMs?: number;
   /** Called after each recorded episode (tests use it to kill a browser mid-run). */
   afterEpisode?: (finished: number, session: HeadlessSession) => Promise<void> | void;
   /** Aborting it acts as Ctrl-C (tests, embedding callers); SIGINT/SIGTERM always do. */
@@ -100,7 +103,10 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   for (const check of [() => o.sensor && checkSensor(o.sensor), () => o.perturbation && checkEpisodePerturbation(o.perturbation)]) {
     try { check(); } catch (e) { throw new SetupError((e as Error).message); }
   }
-  const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint, o.chunkExecution);
+  if (o.remoteTimeoutMs !== undefined && !(Number.isInteger(o.remoteTimeoutMs) && o.remoteTimeoutMs >= 1)) throw new SetupError(`--remote-timeout must be a positive integer (ms), got ${o.remoteTimeoutMs}`);
+  const remotes = await handshakeRemotes(o.policies, { resolution: o.resolution ?? DEFAULT_RESOLUTION, timeoutMs: o.remoteTimeoutMs });
+  const specs = policyPlan(o.policies, o.baselines ?? true, o.decodePoint, o.chunkExecution, remotes);
+  for (const s of specs) if (s.remote && !s.blind) say(`remote policy "${s.label}": ${s.remoteModel} at ${s.remote.server}${s.remote.spec.privileged ? ', given privileged state (it asked; reported as such)' : ''}`);
   for (const s of specs) if (s.untrained && !s.blind) say(`note: "${s.name}" is a registry preset: an UNTRAINED policy with random weights, labelled "${s.label}"; pass a checkpoint directory (e.g. checkpoints/${s.name}) for the trained one`);
   let episodes = evalEpisodes(suite, o.split, o.episodes);
   if (o.shard) episodes = shardEpisodes(episodes, o.shard);
@@ -142,8 +148,12 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const earlier = new Map(previousInfos(o.out).map((i) => [i.policy, i]));
   const encoderMount = sentenceEncoderMount(pendingSpecs);
   const mounts: Record<string, string> = { ...encoderMount.mounts };
-  specs.forEach((s, i) => { if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint; });
   const localize = (msg: string, spec: PolicySpec, i: number) => localizeLoadError(msg, spec, i, encoderMount.dir);
+  const proxies: Record<string, string> = {}; // same-origin paths to remote policy servers (runtime/proxy.ts)
+  specs.forEach((s, i) => {
+    if (s.checkpoint) mounts[`/ckpt/${i}`] = s.checkpoint;
+    if (s.remote) proxies[`/remote/${i}`] = s.remote.url;
+  });
   const sessions: HeadlessSession[] = [];
   let finished = total - jobs.length;
   const tally = new Map<string, { ok: number; n: number }>(); // per policy label, this invocation's episodes
@@ -151,14 +161,15 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const scope = interruptScope(o.signal);
   let meta: Record<string, unknown> = { suite: suite.name, suiteVersion: suite.version, split: o.split, protocol };
   let setupError: Error | null = null;
-  const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, webgpu: o.backend === 'webgpu' });
+  const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, proxies, webgpu: o.backend === 'webgpu' });
+  const remote = remoteMeta(specs, o.remoteTimeoutMs);
   try {
     for (let i = 0; i < workers && !scope.aborted; i++) {
       const s = await openUnlessAborted(open(), scope.signal);
       if (s !== ABORTED) sessions.push(s);
     }
     if (!scope.aborted) {
-      meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}), ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}) });
+      meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}), ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}) , ...(remote ? { remote } : {}) });
       // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
       for (const spec of pendingSpecs) {
         if (spec.kind !== 'policy' || scope.aborted) continue;
@@ -185,7 +196,11 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
           r = await attempt();
         }
         if (r === ABORTED) break; // half done: not recorded, a rerun runs it
-        if (r.setup) { setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localize(r.setup, job.spec, specIndex)}`); break; }
+        if (r.setup) {
+          const resume = finished > 0 ? `; the ${finished} episodes done are kept in ${file}: rerun the same command to resume` : '';
+          setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localize(r.setup, job.spec, specIndex)}${resume}`);
+          break;
+        }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
         if (r.memory) ((tensors[job.spec.label] ??= [])[slot] ??= []).push(r.memory.numTensors);
@@ -252,14 +267,15 @@ function dropNonResults(file: string, say: (line: string) => void): void {
 /** Load the policy in a worker exactly as its episodes will, or stop with what is wrong (naming the local files). */
 async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: PolicySpec, specIndex: number, localize: typeof localizeLoadError): Promise<void> {
   try {
-    await session.call('preparePolicy', { policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false, avoidSoftwareGpu: true });
+    await session.call('preparePolicy', { policy: policyArg(spec, specIndex, o), backend: o.backend ?? 'auto', blind: spec.blind ?? false, avoidSoftwareGpu: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0];
     throw new SetupError(`"${spec.label}" cannot run${spec.checkpoint ? ` (${spec.checkpoint})` : ''}: ${localize(msg, spec, specIndex)}`);
   }
 }
 
-function policyArg(spec: PolicySpec, specIndex: number) {
+function policyArg(spec: PolicySpec, specIndex: number, o: EvalOptions) {
+  if (spec.remote) return remotePolicyArg(spec, specIndex, { resolution: o.resolution ?? DEFAULT_RESOLUTION, timeoutMs: o.remoteTimeoutMs });
   const overrides = { ...(spec.decodePoint ? { decodePoint: spec.decodePoint } : {}), ...(spec.chunkExecution ? { chunkExecution: spec.chunkExecution } : {}) };
   return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...overrides } : { name: spec.name, overrides };
 }
@@ -278,7 +294,7 @@ interface EpisodeResult { record: EpisodeRecord; info?: PolicyInfo; memory?: Wor
 
 async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions, protocol: EvalProtocol, spec: PolicySpec, specIndex: number, ep: EpisodeRef, video?: string, probe?: LanguageProbe): Promise<EpisodeResult> {
   const t0 = Date.now();
-  const model = spec.sha256 ? { checkpointSha256: spec.sha256 } : spec.untrained ? { preset: spec.name, untrained: true } : {};
+  const model = spec.sha256 ? { checkpointSha256: spec.sha256 } : spec.remoteModel ? { remoteModel: spec.remoteModel } : spec.untrained ? { preset: spec.name, untrained: true } : {};
   const base = { suite: suite.name, suiteVersion: suite.version, split: o.split, task: ep.task, seed: ep.seed, policy: spec.label, ...model, protocol };
   const probed = (w: { episode: EpisodeWire['episode'] }) => (w.episode.probe ? { probe: w.episode.probe } : {});
   try {
@@ -290,7 +306,7 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
       };
     }
     const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
-      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
+      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex, o), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance, sensor: o.sensor, perturbation: o.perturbation,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
       avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined, probe,

@@ -22,8 +22,10 @@ import type { SuiteSpec } from '../../tasks/suite.ts';
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { BACKEND_ORDER, isBackendRequest } from '../worker/fallback.ts';
 import { DEFAULT_SENTENCE_ENCODER_URL } from '../worker/protocol.ts';
+import type { ServerSpec } from '../worker/remoteSpec.ts';
 import { checkpointSha256 } from './fingerprint.ts';
 import type { EpisodeRef } from './records.ts';
+import type { RemoteIdentity } from './remote.ts';
 
 export interface PolicySpec {
   /** Label in records and reports. */
@@ -41,6 +43,10 @@ export interface PolicySpec {
   chunkExecution?: ChunkExecution;
   /** SHA-256 of the checkpoint's config + weights (fingerprint.ts): stamped on its records, checked on resume. */
   sha256?: string;
+  /** A remote policy server (remote.ts): where it is and what it declared at the handshake. */
+  remote?: { server: string; url: string; spec: ServerSpec };
+  /** Its declared "name@version": stamped on its records, checked on resume and merge like sha256. */
+  remoteModel?: string;
 }
 
 /** Thrown when a policy or backend cannot run at all: the eval stops before recording anything for it. */
@@ -60,10 +66,17 @@ export const UNTRAINED = ' (untrained)';
  * A registry name is an untrained preset: its label says so, so it can never
  * pass for the trained checkpoint of the same name.
  */
-export function parsePolicySpec(arg: string, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution): PolicySpec {
+export function parsePolicySpec(arg: string, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution, remotes?: Map<string, RemoteIdentity>): PolicySpec {
   if (arg === 'expert') return { label: 'expert', kind: 'expert' };
   const blind = arg.startsWith('blind:');
   const target = blind ? arg.slice('blind:'.length) : arg;
+  if (target.startsWith('remote:')) {
+    // Labelled by the server's declared name, as a checkpoint by its directory; --decode does not apply (no decoder here).
+    const id = remotes?.get(target);
+    if (!id) throw new SetupError(`--policy ${arg}: a remote policy is known only after its handshake (eval's runner shakes hands before planning)`);
+    const label = `${id.spec.name}${chunkExecution ? `@${chunkExecutionLabel(chunkExecution)}` : ''}${blind ? '+blind' : ''}`;
+    return { label, kind: 'policy', blind, remote: { ...id.target, spec: id.spec }, remoteModel: id.spec.model, ...(chunkExecution ? { chunkExecution } : {}) };
+  }
   const isDir = existsSync(target) && statSync(target).isDirectory();
   if (isDir && !existsSync(join(target, CONFIG_FILE))) throw new SetupError(`${target} is not a checkpoint directory (no config.json)`);
   const presets = listPolicies();
@@ -81,14 +94,14 @@ export function parsePolicySpec(arg: string, decodePoint?: PointEstimate, chunkE
 }
 
 /** The policies to run: the requested ones, plus expert and blind baselines unless disabled. */
-export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution): PolicySpec[] {
-  const specs = args.map((a) => parsePolicySpec(a, decodePoint, chunkExecution));
+export function policyPlan(args: string[], baselines: boolean, decodePoint?: PointEstimate, chunkExecution?: ChunkExecution, remotes?: Map<string, RemoteIdentity>): PolicySpec[] {
+  const specs = args.map((a) => parsePolicySpec(a, decodePoint, chunkExecution, remotes));
   if (baselines) {
     if (!specs.some((s) => s.kind === 'expert')) specs.unshift(parsePolicySpec('expert'));
     for (const s of [...specs]) if (s.kind === 'policy' && !s.blind && !specs.some((x) => x.label === `${s.label}+blind`)) specs.push({ ...s, label: `${s.label}+blind`, blind: true });
   }
   const dup = specs.find((s, i) => specs.findIndex((x) => x.label === s.label) !== i);
-  if (dup) throw new SetupError(`two policies are labelled "${dup.label}": give checkpoints distinct directory names`);
+  if (dup) throw new SetupError(`two policies are labelled "${dup.label}": give checkpoints distinct directory names (a remote policy is labelled by its server's declared name)`);
   return specs;
 }
 
@@ -102,6 +115,7 @@ export function checkBackend(backend: string | undefined): void {
  * encoder's files under DEFAULT_SENTENCE_ENCODER_URL); say which local files it means.
  */
 export function localizeLoadError(message: string, spec: PolicySpec, specIndex: number, sentenceEncoderDir?: string): string {
+  if (spec.remote) return message.replace(/https?:\/\/[^\s/]+\/remote\/\d+/g, spec.remote.url);
   let m = message;
   if (spec.checkpoint) m = m.replace(new RegExp(`https?://[^\\s/]+/ckpt/${specIndex}/`, 'g'), `${spec.checkpoint}/`);
   if (sentenceEncoderDir) m = m.replace(new RegExp(`https?://[^\\s/]+${DEFAULT_SENTENCE_ENCODER_URL}`, 'g'), `${sentenceEncoderDir.replace(/\/$/, '')}/`);
@@ -163,7 +177,7 @@ export function checkInstructions(suite: SuiteSpec, split: string, episodes: Epi
   const texts = instructions ?? episodes.map((e) => sampleEpisode(suite, e.task, split, e.seed).instruction);
   const checks: InstructionCheck[] = [];
   for (const s of specs) {
-    if (s.kind !== 'policy' || s.blind && specs.some((x) => x !== s && !x.blind && x.checkpoint === s.checkpoint && x.name === s.name)) continue;
+    if (s.kind !== 'policy' || s.remote || s.blind && specs.some((x) => x !== s && !x.blind && x.checkpoint === s.checkpoint && x.name === s.name)) continue;
     const { vocab, maxTextLen, textEncoderKind } = policyTextConfig(s);
     if (textEncoderKind !== 'scratch') continue;
     const tok = new TextTokenizer(vocab);

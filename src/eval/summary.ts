@@ -59,7 +59,7 @@ export function summarize(records: EpisodeRecord[], infos: PolicyInfo[] = []): P
     }
     const latency: Partial<Record<LatencyPart, LatencySummary>> = {};
     for (const part of LATENCY_PARTS) {
-      const values = rs.flatMap((r) => r.latency.map((l) => l[part])).filter((v) => Number.isFinite(v));
+      const values = rs.flatMap((r) => r.latency.map((l) => l[part])).filter((v): v is number => Number.isFinite(v));
       if (values.length) latency[part] = summarizeLatency(values);
     }
     const total = latency.totalMs;
@@ -109,7 +109,8 @@ export function formatTable(rows: PolicySummary[]): string {
 function inferenceSummary(rs: EpisodeRecord[]): Pick<PolicySummary, 'perInference' | 'meanStepHz'> {
   const steps = rs.flatMap((r) => r.latency).filter((l) => Number.isFinite(l.totalMs));
   if (steps.length === 0) return {};
-  const inferred = steps.filter((l) => (l.backboneMs ?? 0) + (l.decoderMs ?? 0) > 0);
+  // a remote policy's inference steps are those with a network round trip (its server may compute in ~0 ms)
+  const inferred = steps.filter((l) => (l.backboneMs ?? 0) + (l.decoderMs ?? 0) > 0 || (l.policyMs !== undefined && l.transferMs > 0));
   const mean = steps.reduce((a, l) => a + l.totalMs, 0) / steps.length;
   return {
     meanStepHz: mean > 0 ? 1000 / mean : Number.NaN,

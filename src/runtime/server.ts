@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { forward } from './proxy.ts';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -38,6 +39,8 @@ export interface ServerOptions {
   crossOriginIsolation?: boolean;
   /** Extra directories served under a URL prefix, e.g. { '/data': '/abs/data' }. */
   mounts?: Record<string, string>;
+  /** URL prefixes forwarded to another origin (proxy.ts), e.g. { '/remote/1': 'http://127.0.0.1:8765' }: remote policy servers. */
+  proxies?: Record<string, string>;
 }
 
 function send(res: ServerResponse, code: number, text: string): void {
@@ -56,14 +59,18 @@ export async function startServer(dir: string, opts: ServerOptions = {}): Promis
   roots.sort((a, b) => b[0].length - a[0].length); // longest prefix first
   roots.push(['', resolve(dir)]);
 
+  const proxies = Object.entries(opts.proxies ?? {}).map(([prefix, target]) => [prefix.replace(/\/$/, ''), target] as const);
+
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
       return send(res, 400, 'bad url');
     }
+    const proxy = proxies.find(([pre]) => path.startsWith(pre + '/'));
+    if (proxy) return forward(req, res, proxy[1], path.slice(proxy[0].length));
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     const [prefix, base] = roots.find(([pre]) => pre === '' || path === pre || path.startsWith(pre + '/'))!;
     let file = safeJoin(base, path.slice(prefix.length) || '/');
     if (!file) return send(res, 403, 'forbidden');

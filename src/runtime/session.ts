@@ -27,12 +27,16 @@ export interface SessionOptions {
   crossOriginIsolation?: boolean;
   /** Extra directories to serve, e.g. { '/data': '/abs/path/data' } (weights, datasets). */
   mounts?: Record<string, string>;
+  /** URL prefixes forwarded to remote policy servers, e.g. { '/remote/1': 'http://127.0.0.1:8765' } (runtime/proxy.ts). */
+  proxies?: Record<string, string>;
 }
 
 type VlalabWindow = { vlalab?: Record<string, unknown> & { ready?: boolean } };
 
 /** Chromium/Debian noise that says nothing about our code. */
-const NOISE = [/favicon\.ico/, /dbus/i, /GPU stall due to ReadPixels/i];
+const NOISE = [/favicon\.ico/, /dbus/i, /GPU stall due to ReadPixels/i,
+  // the remote-policy proxy's answer while a server is gone (runtime/proxy.ts): the episode's failure names it
+  /Failed to load resource: the server responded with a status of 502/];
 
 const openSessions = new Set<HeadlessSession>();
 let exitHookInstalled = false;
@@ -74,7 +78,7 @@ export class HeadlessSession {
     let server: StaticServer | undefined;
     let browser: Browser | undefined;
     try {
-      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts });
+      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts, proxies: opts.proxies });
       browser = await launchBrowser({ executablePath: opts.executablePath, webgpu: opts.webgpu, extraArgs: opts.extraArgs });
       const page = await browser.newPage();
       const qs = new URLSearchParams(opts.query ?? {}).toString();

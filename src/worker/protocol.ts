@@ -54,6 +54,26 @@ export type PolicySpec =
   | { checkpointUrl: string; blind?: boolean; decodePoint?: PointEstimate; chunkExecution?: ChunkExecution; sentenceEncoderUrl?: string }
   | { name: string; overrides?: Record<string, unknown>; seed?: number; blind?: boolean; sentenceEncoderUrl?: string };
 
+/**
+ * A policy server (docs/remote-policy.md), reached at `remoteUrl` (the eval's
+ * same-origin proxy /remote/<i>, or the server itself from the demo page).
+ * Runs in the page (src/worker/remoteClient.ts), not in the worker: the page
+ * APIs take `PolicySpec | RemotePolicySpec`.
+ */
+export interface RemotePolicySpec {
+  remoteUrl: string;
+  /** "HOST:PORT", for messages. */
+  server: string;
+  /** Camera resolution declared in the handshake (default 96). */
+  resolution?: number;
+  timeoutMs?: number;
+  reconnectMs?: number;
+  /** The model identity ("name@version") the run started with; a server declaring another is refused. */
+  expectModel?: string;
+  blind?: boolean;
+  chunkExecution?: ChunkExecution;
+}
+
 export interface PolicyInfo {
   name: string;
   backbone: string;
@@ -132,6 +152,8 @@ export interface ClientTiming extends Omit<WorkerTiming, 'totalMs'> {
   captureMs: number;
   transferMs: number;
   workerMs: number;
+  /** A remote policy's own compute, as its server reports it (src/worker/remoteClient.ts); absent for the worker. */
+  policyMs?: number;
   totalMs: number;
 }
 

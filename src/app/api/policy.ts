@@ -1,9 +1,9 @@
 // Page API: a learned policy drives a whole episode in the page. Physics and
 // rendering run here (the pooled renderer, as for expert episodes); inference
-// runs in the worker (src/worker). The worker and its loaded policy are cached
-// by (policy spec, backend), so a 100-episode evaluation loads the weights
-// once. Nothing an episode does wrong escapes the call: exceptions, NaN
-// actions and physics blow-ups come back as `failure` with the reason.
+// runs in the worker (src/worker), or in a remote policy server
+// (docs/remote-policy.md); both clients are cached (policyClients.ts). Nothing
+// an episode does wrong escapes the call: exceptions, NaN actions, physics
+// blow-ups and a remote server's failures come back as `failure` with the reason.
 import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
 import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
 import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
@@ -12,6 +12,7 @@ import { VlaEnv, type StepResult } from '../../../sim/env.ts';
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import { sampleEpisode, type EpisodeSpec } from '../../../tasks/episode.ts';
+import { privilegedState } from '../../../tasks/privileged.ts';
 import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { LanguageProbe } from '../../../tasks/probes.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
@@ -19,8 +20,11 @@ import type { StepLatency } from '../../eval/records.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
 import { InferenceClient } from '../../worker/client.ts';
 import type { InitResult, InstructionEncoding, PolicyInfo, PolicySpec, WorkerMemory, WorkerTiming } from '../../worker/protocol.ts';
+import type { RemotePolicyInfo } from '../../worker/remoteClient.ts';
+import { RemoteError } from '../../worker/remoteSpec.ts';
 import { bytesToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
+import { backendOf, cacheKey, cachedMemory, clientFor, closeAll, evict, isRemote, type ClientArgs, type EpisodePolicy } from './policyClients.ts';
 
 export interface PolicyEpisodeArgs {
   suite: SuiteSpec;
@@ -29,7 +33,7 @@ export interface PolicyEpisodeArgs {
   seed: number;
   resolution?: number;
   cameras?: CameraSpec[];
-  policy: PolicySpec;
+  policy: EpisodePolicy;
   backend?: BackendRequest;
   allowFallback?: boolean;
   /** See InitOptions.avoidSoftwareGpu ('auto' picks wasm over SwiftShader webgl). */
@@ -60,8 +64,12 @@ export interface PolicyEpisodeArgs {
   probe?: LanguageProbe;
 }
 
-/** 'setup': the worker, backend or policy could not start; not the episode's fault (the eval runner stops on it). */
-export type FailureKind = 'exception' | 'nan_action' | 'physics' | 'setup';
+/**
+ * 'setup': the worker, backend, policy or remote server could not start; not
+ * the episode's fault (the eval runner stops on it). 'remote': the policy
+ * server failed during the episode (gone, timeout, malformed reply, ...).
+ */
+export type FailureKind = 'exception' | 'nan_action' | 'physics' | 'remote' | 'setup';
 
 export interface PolicyEpisodeWire {
   episode: EpisodeSpec;
@@ -82,7 +90,7 @@ export interface PolicyEpisodeWire {
   warmup: StepLatency[];
   backend: string;
   backendInfo?: InitResult;
-  policyInfo?: PolicyInfo;
+  policyInfo?: PolicyInfo | RemotePolicyInfo;
   /** Dummy-inference times when this call started the worker (first-call/shader cost); absent when cached. */
   loadWarmup?: WorkerTiming[];
   /**
@@ -99,63 +107,6 @@ export interface PolicyEpisodeWire {
   frames?: Record<string, string>;
 }
 
-interface CachedClient {
-  key: string;
-  ready: Promise<{ client: InferenceClient; loadWarmup: WorkerTiming[] }>;
-}
-
-/** Two live workers at most: an eval runs policies one after another, each with its blind twin. */
-const MAX_CLIENTS = 2;
-const LOAD_WARMUP = 2;
-const cache: CachedClient[] = [];
-
-function cacheKey(a: PolicyEpisodeArgs): string {
-  const { policy, blind = false, backend = 'auto', allowFallback = false, avoidSoftwareGpu = false } = a;
-  return JSON.stringify({ policy, blind, backend, allowFallback, avoidSoftwareGpu });
-}
-
-async function startClient(a: PolicyEpisodeArgs): Promise<{ client: InferenceClient; loadWarmup: WorkerTiming[] }> {
-  const client = new InferenceClient();
-  try {
-    await client.start({ backend: a.backend ?? 'auto', allowFallback: a.allowFallback, avoidSoftwareGpu: a.avoidSoftwareGpu });
-    await client.loadPolicy(a.blind ? { ...a.policy, blind: true } : a.policy);
-    return { client, loadWarmup: await client.warmup(LOAD_WARMUP) };
-  } catch (e) {
-    await client.close();
-    throw e;
-  }
-}
-
-/** The cached worker for these args, or a fresh one (evicting the least recently used). */
-async function clientFor(a: PolicyEpisodeArgs): Promise<{ client: InferenceClient; loadWarmup?: WorkerTiming[] }> {
-  const key = cacheKey(a);
-  const i = cache.findIndex((c) => c.key === key);
-  if (i >= 0) {
-    const [entry] = cache.splice(i, 1);
-    const got = await entry.ready.catch(() => null);
-    if (got?.client.alive) {
-      cache.push(entry); // most recently used last
-      return { client: got.client };
-    }
-    void got?.client.close();
-  }
-  while (cache.length >= MAX_CLIENTS) void cache.shift()!.ready.then((c) => c.client.close(), () => undefined);
-  const entry: CachedClient = { key, ready: startClient(a) };
-  cache.push(entry);
-  try {
-    return await entry.ready;
-  } catch (e) {
-    cache.splice(cache.indexOf(entry), 1); // a failed start is not cached: the next call retries
-    throw e;
-  }
-}
-
-/** Drop a worker after an exception: a wasm abort or a lost GPU context would poison later episodes. */
-function evict(key: string): void {
-  const i = cache.findIndex((c) => c.key === key);
-  if (i >= 0) void cache.splice(i, 1)[0].ready.then((c) => c.client.close(), () => undefined);
-}
-
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function captureOf(r: BabylonRenderer): number {
@@ -166,7 +117,7 @@ function captureOf(r: BabylonRenderer): number {
 /** Microseconds are noise here (the clock is coarsened to 0.1 ms) and bloat every JSONL record. */
 function rounded(l: StepLatency): StepLatency {
   const r = (v: number) => Math.round(v * 1000) / 1000;
-  return { captureMs: r(l.captureMs), transferMs: r(l.transferMs), backboneMs: r(l.backboneMs), decoderMs: r(l.decoderMs), totalMs: r(l.totalMs) };
+  return { captureMs: r(l.captureMs), transferMs: r(l.transferMs), backboneMs: r(l.backboneMs), decoderMs: r(l.decoderMs), ...(l.policyMs !== undefined ? { policyMs: r(l.policyMs) } : {}), totalMs: r(l.totalMs) };
 }
 
 /** Names the first non-finite entry, or null. */
@@ -212,7 +163,7 @@ export const policyApi = {
       const { client, loadWarmup } = started;
       out.backendInfo = client.backendInfo ?? undefined;
       out.policyInfo = client.policyInfo ?? undefined;
-      out.backend = client.backendInfo?.backend ?? 'unknown';
+      out.backend = backendOf(client);
       if (loadWarmup) out.loadWarmup = loadWarmup;
       const renderer = rendererFor({ width: res, height: res, cameras }, {}, args.appearance ?? {});
       env = new VlaEnv({
@@ -222,15 +173,17 @@ export const policyApi = {
       let [obs] = await env.reset({ seed: args.seed, ...(args.probe ? { probe: args.probe } : {}) });
       out.episode = episode = env.episode;
       const tracker = new OutcomeTracker(episode, env.sim);
-      await client.reset();
-      const encoding = { ...(await client.prepareInstruction(obs.instruction)), inAct: 0 };
+      await client.reset({ id: `${args.task}-${args.seed}`, instruction: episode.instruction });
+      const privileged = () => privilegedState(env!.sim, episode); // sent only to a remote policy that asked for it
+      // the frozen sentence encoder's embedding, once per episode (a remote policy encodes for itself)
+      const encoding = { ...(client instanceof InferenceClient ? await client.prepareInstruction(obs.instruction) : { ms: 0, cached: false }), inAct: 0 };
       out.instructionEncoding = encoding;
       let captureMs = captureOf(renderer);
       const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
       while (out.steps < budget) {
         const t0 = performance.now();
         keep(obs); // before act(): the worker takes the frame buffers
-        const r = await client.act(obs, { captureMs }); // transfers obs's frames
+        const r = await client.act(obs, { captureMs, privileged }); // transfers obs's frames (worker)
         if (args.recordActions) actions.push(Array.from(r.action));
         if (r.encodedMs !== undefined) encoding.inAct++;
         const bad = nonFinite(r.action);
@@ -242,8 +195,8 @@ export const policyApi = {
         last = await env.step(r.action);
         tracker.observe(env.sim);
         out.steps++;
-        const { transferMs, backboneMs, decoderMs } = r.timing;
-        steps.push(rounded({ captureMs, transferMs, backboneMs, decoderMs, totalMs: performance.now() - t0 }));
+        const { transferMs, backboneMs, decoderMs, policyMs } = r.timing;
+        steps.push(rounded({ captureMs, transferMs, backboneMs, decoderMs, ...(policyMs !== undefined ? { policyMs } : {}), totalMs: performance.now() - t0 }));
         obs = last.obs;
         captureMs = captureOf(renderer);
         if (last.terminated || last.truncated) break;
@@ -254,8 +207,8 @@ export const policyApi = {
     } catch (e) {
       const msg = message(e);
       const physics = /physics blew up/.test(msg);
-      out.failure = { kind: physics ? 'physics' : 'exception', message: msg.slice(0, 1000) };
-      if (!physics) evict(cacheKey(args));
+      out.failure = { kind: e instanceof RemoteError ? 'remote' : physics ? 'physics' : 'exception', message: msg.slice(0, 1000) };
+      if (!physics) evict(cacheKey(args)); // a remote one shakes hands again next episode
     } finally {
       env?.close();
     }
@@ -278,6 +231,8 @@ export const policyApi = {
    * copy of what the policy was given (frames base64), to rerun it elsewhere.
    */
   async checkPolicyInference(args: Omit<PolicyEpisodeArgs, 'maxSteps' | 'warmupSteps' | 'recordActions'> & { returnObservation?: boolean }) {
+    if (isRemote(args.policy)) throw new Error('checkPolicyInference: a worker check; a remote policy has no worker');
+    const policy = args.policy;
     const client = new InferenceClient();
     const res = args.resolution ?? DEFAULT_RESOLUTION;
     const cameras = args.cameras ?? DEFAULT_CAMERAS;
@@ -285,7 +240,7 @@ export const policyApi = {
     const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
     try {
       const backendInfo = await client.start({ backend: args.backend ?? 'auto', allowFallback: args.allowFallback, avoidSoftwareGpu: args.avoidSoftwareGpu });
-      const policyInfo = await client.loadPolicy(args.blind ? { ...args.policy, blind: true } : args.policy);
+      const policyInfo = await client.loadPolicy(args.blind ? { ...policy, blind: true } : policy);
       const [obs] = await env.reset({ seed: args.seed });
       const sent = policyInfo.cameras.map((c) => obs.images[c]);
       const observation = args.returnObservation
@@ -316,22 +271,18 @@ export const policyApi = {
    * what loaded, or throw why it cannot: the eval runner calls this before its
    * first episode, so a checkpoint that cannot load is an error, not 0%.
    */
-  async preparePolicy(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>): Promise<{ policyInfo?: PolicyInfo; backendInfo?: InitResult; workerMemory: WorkerMemory }> {
-    const { client } = await clientFor(args as PolicyEpisodeArgs);
+  async preparePolicy(args: ClientArgs): Promise<{ policyInfo?: PolicyInfo | RemotePolicyInfo; backendInfo?: InitResult; workerMemory: WorkerMemory }> {
+    const { client } = await clientFor(args);
     return { policyInfo: client.policyInfo ?? undefined, backendInfo: client.backendInfo ?? undefined, workerMemory: await client.memory() };
   },
 
   /** The cached worker's memory for these args (null when none is running): leak tests. */
-  async policyWorkerMemory(args: Pick<PolicyEpisodeArgs, 'policy' | 'backend' | 'allowFallback' | 'avoidSoftwareGpu' | 'blind'>): Promise<WorkerMemory | null> {
-    const entry = cache.find((c) => c.key === cacheKey(args as PolicyEpisodeArgs));
-    const got = await entry?.ready.catch(() => null);
-    return got?.client.alive ? got.client.memory() : null;
+  async policyWorkerMemory(args: ClientArgs): Promise<WorkerMemory | null> {
+    return cachedMemory(args);
   },
 
-  /** Terminates every cached inference worker (tests, page teardown). */
+  /** Terminates every cached inference worker and remote client (tests, page teardown). */
   async closePolicyWorkers(): Promise<number> {
-    const entries = cache.splice(0);
-    await Promise.all(entries.map((e) => e.ready.then((c) => c.client.close(), () => undefined)));
-    return entries.length;
+    return closeAll();
   },
 };
