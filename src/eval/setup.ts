@@ -135,7 +135,7 @@ export function textEncoderOf(spec: PolicySpec): string {
  * and there is no model directory.
  */
 export function sentenceEncoderMount(specs: PolicySpec[]): { mounts: Record<string, string>; dir?: string } {
-  const users = specs.filter((s) => s.kind === 'policy' && textEncoderOf(s) !== 'scratch');
+  const users = specs.filter((s) => s.kind === 'policy' && !s.remote && textEncoderOf(s) !== 'scratch');
   if (users.length === 0) return { mounts: {} };
   try {
     const dir = resolve(defaultUseDir());

@@ -122,8 +122,8 @@ describe('checkpoints', () => {
     );
     const wider = await edit((c) => { c.policy.config.gptDim = 64; });
     await expect(loadPolicy(wider)).rejects.toThrow(/shape mismatch \d+ \(file vs policy\): gpt\.\S+ \[\d+,32\] vs \[\d+,64\]/);
-    const badDecode = await edit((c) => { c.policy.config.decodePoint = 'mean'; });
-    await expect(loadPolicy(badDecode)).rejects.toThrow(/decodePoint must be argmax or median, got "mean"/);
+    const badDecode = await edit((c) => { c.policy.config.decodePoint = 'mode'; });
+    await expect(loadPolicy(badDecode)).rejects.toThrow(/decodePoint must be argmax or median or mean, got "mode"/);
     const unknown = await edit((c) => { c.policy.config.backbone = 'resnet_9000'; });
     await expect(loadPolicy(unknown)).rejects.toThrow(/cannot build the policy described by config\.json: unknown backbone 'resnet_9000'/);
     expect(tf.memory().numTensors).toBe(n0); // failed loads dispose what they built

@@ -66,7 +66,7 @@ describe('vlalab train', () => {
     for (const k of Object.keys(w0)) expect(w1[k].dataSync()).toEqual(w0[k].dataSync());
     c0.policy.dispose();
     c1.policy.dispose();
-    expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mean']).stderr).toMatch(/--decode must be argmax or median, got "mean"/);
+    expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'x'), '--decode', 'mode']).stderr).toMatch(/--decode must be argmax or median or mean, got "mode"/);
     // --chunk-exec sets the default execution of a chunked policy; one the chunk length cannot support is refused by name
     expect(vlalab(['export', '--checkpoint', src, '--out', join(tempDir(), 'y'), '--chunk-exec', 'receding:2']).stderr).toMatch(/--chunk-exec for .* \(chunk length 1\): receding-horizon execution: every must be an integer in \[1, 1\]/);
     const ens = join(tempDir(), 'ens');
