@@ -215,20 +215,15 @@ export function pickBin(logits: ArrayLike<number>, bins: number, temperature: nu
   }
   const t = temperature > 0 ? temperature : 1;
   let m = -Infinity;
-  if (temperature <= 0 && point === 'mean') {
-    for (let i = 0; i < bins; i++) m = Math.max(m, logits[i]);
-    let z = 0, s = 0;
-    for (let i = 0; i < bins; i++) {
-      const e = Math.exp(logits[i] - m);
-      z += e;
-      s += e * i;
-    }
-    return Math.min(bins - 1, Math.max(0, Math.round(s / z)));
-  }
   for (let i = 0; i < bins; i++) m = Math.max(m, logits[i] / t);
   const p = new Float64Array(bins);
   let z = 0;
   for (let i = 0; i < bins; i++) z += p[i] = Math.exp(logits[i] / t - m);
+  if (temperature <= 0 && point === 'mean') {
+    let s = 0;
+    for (let i = 0; i < bins; i++) s += p[i] * i;
+    return Math.min(bins - 1, Math.max(0, Math.round(s / z)));
+  }
   // Sampling draws r uniformly in [0, z); the median is the draw r = z / 2.
   let r = temperature > 0 ? rng() * z : z / 2;
   for (let i = 0; i < bins; i++) if ((r -= p[i]) <= 0) return i;
