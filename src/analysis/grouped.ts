@@ -4,9 +4,8 @@
 import type { PolicySummary } from '../eval/summary.ts';
 import { barChart, htmlPage } from './charts.ts';
 
-export interface GroupedRow {
-  /** The condition: a split name, a probe name, ... */
-  group: string;
+/** One policy's success under one condition, with its Wilson 95% interval. */
+export interface SuccessRow {
   policy: string;
   backbone: string;
   episodes: number;
@@ -16,21 +15,30 @@ export interface GroupedRow {
   hi: number;
 }
 
-/** Rows in (group, policy) order from per-condition eval summaries. */
-export function groupedRows(perGroup: { group: string; summary: PolicySummary[] }[]): GroupedRow[] {
-  return perGroup.flatMap(({ group, summary }) => summary.map((s) => ({
-    group, policy: s.policy, backbone: s.backbone, episodes: s.episodes, successes: s.success.k, rate: s.success.p, lo: s.success.lo, hi: s.success.hi,
-  })));
+export interface GroupedRow extends SuccessRow {
+  /** The condition: a split name, a probe name, ... */
+  group: string;
 }
 
-const cell = (r: GroupedRow | undefined) => (r ? `${(100 * r.rate).toFixed(1)}% [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})` : '-');
+/** The success fields of one policy's eval summary. */
+export function successRow(s: PolicySummary): SuccessRow {
+  return { policy: s.policy, backbone: s.backbone, episodes: s.episodes, successes: s.success.k, rate: s.success.p, lo: s.success.lo, hi: s.success.hi };
+}
+
+/** Rows in (group, policy) order from per-condition eval summaries. */
+export function groupedRows(perGroup: { group: string; summary: PolicySummary[] }[]): GroupedRow[] {
+  return perGroup.flatMap(({ group, summary }) => summary.map((s) => ({ group, ...successRow(s) })));
+}
+
+/** A table cell, e.g. "61.0% [54, 68] (122/200)"; '-' for no row. */
+export const successCell = (r: SuccessRow | undefined) => (r ? `${(100 * r.rate).toFixed(1)}% [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})` : '-');
 
 /** Markdown table (README / terminal): one row per group, one column per policy. */
 export function groupedMarkdown(rows: GroupedRow[], groupTitle: string): string {
   const groups = [...new Set(rows.map((r) => r.group))];
   const policies = [...new Set(rows.map((r) => r.policy))];
   const find = (g: string, p: string) => rows.find((x) => x.group === g && x.policy === p);
-  return [`| ${groupTitle} | ${policies.join(' | ')} |`, `|---|${policies.map(() => '---').join('|')}|`, ...groups.map((g) => `| ${g} | ${policies.map((p) => cell(find(g, p))).join(' | ')} |`)].join('\n');
+  return [`| ${groupTitle} | ${policies.join(' | ')} |`, `|---|${policies.map(() => '---').join('|')}|`, ...groups.map((g) => `| ${g} | ${policies.map((p) => successCell(find(g, p))).join(' | ')} |`)].join('\n');
 }
 
 export function groupedHtml(o: { title: string; intro: string; groupTitle: string; rows: GroupedRow[]; meta: Record<string, unknown> }): string {
@@ -38,7 +46,7 @@ export function groupedHtml(o: { title: string; intro: string; groupTitle: strin
   const policies = [...new Set(o.rows.map((r) => r.policy))];
   const find = (g: string, p: string) => o.rows.find((x) => x.group === g && x.policy === p);
   const bars = groups.map((g) => ({ label: g.replace(/^heldout_/, ''), bars: policies.map((p) => { const r = find(g, p); return r ? { value: r.rate, lo: r.lo, hi: r.hi } : { value: 0 }; }) }));
-  const table = `<table><tr><th>${o.groupTitle}</th>${policies.map((p) => `<th>${p}</th>`).join('')}</tr>${groups.map((g) => `<tr><td style="text-align:left">${g}</td>${policies.map((p) => `<td>${cell(find(g, p))}</td>`).join('')}</tr>`).join('')}</table>`;
+  const table = `<table><tr><th>${o.groupTitle}</th>${policies.map((p) => `<th>${p}</th>`).join('')}</tr>${groups.map((g) => `<tr><td style="text-align:left">${g}</td>${policies.map((p) => `<td>${successCell(find(g, p))}</td>`).join('')}</tr>`).join('')}</table>`;
   const body = `<p>${o.intro}</p>${barChart({ title: `Success per ${o.groupTitle}`, yLabel: 'success rate', series: policies, groups: bars, yMin: 0, yMax: 1 })}${table}<pre>${JSON.stringify(o.meta, null, 2)}</pre>`;
   return htmlPage(o.title, body);
 }

@@ -18,6 +18,7 @@ import { b64ToBytes } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import { type ConditionRunOptions, evalCondition } from './conditions.ts';
 import { pairedBySplit, type SplitVerdict } from './generalization.ts';
+import { type SuccessRow, successRow } from './grouped.ts';
 import { type Axis, type AxisLevel, AXES, conditionName, inTrainingRange, levelsToRun, type Perturbation } from './perturbationAxes.ts';
 import { robustnessLevelsHtml } from './robustnessLevelsReport.ts';
 
@@ -32,7 +33,7 @@ export interface RobustnessLevelsOptions extends ConditionRunOptions {
   chromium?: string;
 }
 
-export interface LevelRow {
+export interface LevelRow extends SuccessRow {
   axis: string;
   /** 0 = nominal. */
   level: number;
@@ -41,13 +42,6 @@ export interface LevelRow {
   run: string;
   /** Why this level lies inside the training ranges; [] = outside (perturbationAxes.ts inTrainingRange). */
   inTraining: string[];
-  policy: string;
-  backbone: string;
-  episodes: number;
-  successes: number;
-  rate: number;
-  lo: number;
-  hi: number;
 }
 
 interface PlannedCondition {
@@ -114,7 +108,7 @@ export async function runRobustnessLevels(o: RobustnessLevelsOptions): Promise<{
       for (const s of summaries.get(c.name)!) {
         rows.push({
           axis: axis.name, level: c.level?.level ?? 0, label: c.level?.label ?? 'nominal', run: c.name, inTraining: inTrainingRange(c.perturbation, { trainDistractors }),
-          policy: s.policy, backbone: s.backbone, episodes: s.episodes, successes: s.success.k, rate: s.success.p, lo: s.success.lo, hi: s.success.hi,
+          ...successRow(s),
         });
       }
     }

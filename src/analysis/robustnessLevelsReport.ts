@@ -3,14 +3,11 @@
 // example policy-camera frame of every level, and a table marking the levels
 // that lie inside the training ranges (in-distribution) and, with two learned
 // policies, the paired verdict between them.
-import { htmlPage, lineChart } from './charts.ts';
+import { esc, htmlPage, lineChart } from './charts.ts';
 import type { SplitVerdict } from './generalization.ts';
+import { successCell } from './grouped.ts';
 import type { Axis } from './perturbationAxes.ts';
 import type { LevelRow } from './robustnessLevels.ts';
-
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const cell = (r: LevelRow | undefined) => (r ? `${pct(r.rate)} [${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}] (${r.successes}/${r.episodes})` : '-');
 
 const STYLE = `<style>.frames{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}.frames figure{margin:0;text-align:center;font-size:12px}
 .frames img{height:144px;image-rendering:pixelated;border:1px solid #ccc}.ind{color:#a15c00;font-weight:bold}</style>`;
@@ -37,7 +34,7 @@ function axisSection(axis: Axis, rows: LevelRow[], paired: SplitVerdict[], frame
   const hasPaired = paired.length > 0;
   const pairedHead = hasPaired ? `<th>paired: ${esc(paired[0].policyB)} vs ${esc(paired[0].policyA)}</th>` : '';
   const table = `<table><tr><th>level</th><th>setting</th><th>in training range?</th>${policies.map((p) => `<th>${esc(p)}</th>`).join('')}${pairedHead}</tr>${levels.map((l) =>
-    `<tr><td>${l.level}</td><td style="text-align:left">${esc(l.label)}</td><td style="text-align:left">${l.level === 0 ? '-' : l.inTraining.length ? `<span class="ind">yes</span>: ${esc(l.inTraining.join('; '))}` : 'no'}</td>${policies.map((p) => `<td>${cell(mine.find((r) => r.level === l.level && r.policy === p))}</td>`).join('')}${hasPaired ? verdictCell(paired.find((v) => v.split === l.run)) || '<td>-</td>' : ''}</tr>`).join('')}</table>`;
+    `<tr><td>${l.level}</td><td style="text-align:left">${esc(l.label)}</td><td style="text-align:left">${l.level === 0 ? '-' : l.inTraining.length ? `<span class="ind">yes</span>: ${esc(l.inTraining.join('; '))}` : 'no'}</td>${policies.map((p) => `<td>${successCell(mine.find((r) => r.level === l.level && r.policy === p))}</td>`).join('')}${hasPaired ? verdictCell(paired.find((v) => v.split === l.run)) || '<td>-</td>' : ''}</tr>`).join('')}</table>`;
   return `<h2>${esc(axis.name)}</h2><p>${esc(axis.description)} (${axis.kind === 'episode' ? 'changes the physical episode: layout, goal, instruction and seed stay' : axis.kind === 'sensor' ? "changes the policy's camera image after rendering; physics identical" : 'changes the rendering only; physics identical'}).</p>
 ${chart}<div class="frames">${figs}</div>${table}`;
 }
@@ -55,5 +52,5 @@ export function levelsMarkdown(rows: LevelRow[]): string {
   const policies = [...new Set(rows.map((r) => r.policy))];
   const keys = [...new Map(rows.map((r) => [`${r.axis}\u0000${r.level}`, r])).values()];
   return [`| axis | level | setting | ${policies.join(' | ')} |`, `|---|---|---|${policies.map(() => '---').join('|')}|`,
-    ...keys.map((k) => `| ${k.axis} | ${k.level} | ${k.label}${k.inTraining.length ? ' *' : ''} | ${policies.map((p) => cell(rows.find((r) => r.axis === k.axis && r.level === k.level && r.policy === p))).join(' | ')} |`)].join('\n');
+    ...keys.map((k) => `| ${k.axis} | ${k.level} | ${k.label}${k.inTraining.length ? ' *' : ''} | ${policies.map((p) => successCell(rows.find((r) => r.axis === k.axis && r.level === k.level && r.policy === p))).join(' | ')} |`)].join('\n');
 }
