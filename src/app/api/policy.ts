@@ -97,7 +97,7 @@ export interface PolicyEpisodeWire {
    * The instruction's encoding before the first step (the frozen sentence
    * encoder's once-per-episode cost; 0 ms and cached for a string seen
    * before), and `inAct`: how many control steps had to embed it instead (0
-   * unless the worker lost it).
+   * unless the worker lost it). Absent for a remote policy.
    */
   instructionEncoding?: InstructionEncoding & { inAct: number };
   actions?: number[][];
@@ -175,9 +175,9 @@ export const policyApi = {
       const tracker = new OutcomeTracker(episode, env.sim);
       await client.reset({ id: `${args.task}-${args.seed}`, instruction: episode.instruction });
       const privileged = () => privilegedState(env!.sim, episode); // sent only to a remote policy that asked for it
-      // the frozen sentence encoder's embedding, once per episode (a remote policy encodes for itself)
-      const encoding = { ...(client instanceof InferenceClient ? await client.prepareInstruction(obs.instruction) : { ms: 0, cached: false }), inAct: 0 };
-      out.instructionEncoding = encoding;
+      // the frozen sentence encoder's embedding, once per episode; a remote policy encodes for itself, so it has none to report
+      const encoding = client instanceof InferenceClient ? { ...(await client.prepareInstruction(obs.instruction)), inAct: 0 } : null;
+      if (encoding) out.instructionEncoding = encoding;
       let captureMs = captureOf(renderer);
       const budget = Math.min(args.maxSteps ?? Infinity, episode.maxSteps);
       while (out.steps < budget) {
@@ -185,7 +185,7 @@ export const policyApi = {
         keep(obs); // before act(): the worker takes the frame buffers
         const r = await client.act(obs, { captureMs, privileged }); // transfers obs's frames (worker)
         if (args.recordActions) actions.push(Array.from(r.action));
-        if (r.encodedMs !== undefined) encoding.inAct++;
+        if (encoding && r.encodedMs !== undefined) encoding.inAct++;
         const bad = nonFinite(r.action);
         if (bad) {
           out.failure = { kind: 'nan_action', message: `${bad} at step ${out.steps}` };
