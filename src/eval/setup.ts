@@ -122,8 +122,13 @@ export function localizeLoadError(message: string, spec: PolicySpec, specIndex: 
   return m;
 }
 
-/** The instruction encoder a learned policy runs with: 'scratch', or 'use-lite:<input>' (as the worker's PolicyInfo.textEncoder says it). */
+/**
+ * The instruction encoder a learned policy runs with: 'scratch', or
+ * 'use-lite:<input>' (as the worker's PolicyInfo.textEncoder says it);
+ * 'remote' for a remote policy server, which encodes for itself.
+ */
 export function textEncoderOf(spec: PolicySpec): string {
+  if (spec.remote) return 'remote';
   const c = policyTextConfig(spec);
   return c.textEncoderKind === 'use-lite' ? `use-lite:${c.textEncoderInput}` : 'scratch';
 }
@@ -135,7 +140,7 @@ export function textEncoderOf(spec: PolicySpec): string {
  * and there is no model directory.
  */
 export function sentenceEncoderMount(specs: PolicySpec[]): { mounts: Record<string, string>; dir?: string } {
-  const users = specs.filter((s) => s.kind === 'policy' && !s.remote && textEncoderOf(s) !== 'scratch');
+  const users = specs.filter((s) => s.kind === 'policy' && textEncoderOf(s).startsWith('use-lite:'));
   if (users.length === 0) return { mounts: {} };
   try {
     const dir = resolve(defaultUseDir());
