@@ -74,6 +74,13 @@ export interface AttentionOptions {
    * queries decoded together, as OpenVLA-OFT's parallel action decoding).
    */
   bidirectionalTail?: number;
+  /**
+   * Split that tail into consecutive blocks of this many positions (default:
+   * one block, the whole tail): a position sees everything before its block
+   * and its own block, not the blocks after it (block-causal; 'dimwise'
+   * action decoding in policies/gpt.ts).
+   */
+  tailBlock?: number;
   /** Cached keys / values of earlier positions (not disposed here). */
   past?: KV | null;
   /** Return the attention probabilities [B,nh,T,Tk]. */
@@ -89,13 +96,20 @@ export interface AttentionResult {
 
 const NEG = -1e9;
 
-/** Additive attention bias [1|B, 1, T, Tk] from the causal rule (with an optional bidirectional tail) and key mask (or null). */
-export function attentionBias(T: number, Tk: number, causal: boolean, keyMask: tf.Tensor2D | null | undefined, tail = 0): tf.Tensor | null {
+/**
+ * Additive attention bias [1|B, 1, T, Tk] from the causal rule (with an
+ * optional bidirectional tail, in blocks of `tailBlock`) and key mask (or null).
+ */
+export function attentionBias(T: number, Tk: number, causal: boolean, keyMask: tf.Tensor2D | null | undefined, tail = 0, tailBlock = tail): tf.Tensor | null {
   let bias: tf.Tensor | null = null;
   if (causal) {
     const past = Tk - T;
+    const head = T - tail; // positions before the tail
+    if (tail > 0 && !(Number.isInteger(tailBlock) && tailBlock > 0 && tail % tailBlock === 0)) throw new Error(`attentionBias: tail ${tail} does not split into blocks of ${tailBlock}`);
+    // first key position a query may not see: the next one (causal) or the end of its tail block
+    const end = (i: number) => (i >= head ? past + head + (Math.floor((i - head) / tailBlock) + 1) * tailBlock : past + i + 1);
     const m = new Float32Array(T * Tk);
-    for (let i = 0; i < T; i++) for (let j = i >= T - tail ? Tk : past + i + 1; j < Tk; j++) m[i * Tk + j] = NEG;
+    for (let i = 0; i < T; i++) for (let j = end(i); j < Tk; j++) m[i * Tk + j] = NEG;
     bias = tf.tensor4d(m, [1, 1, T, Tk]);
   }
   if (keyMask) {
@@ -118,7 +132,7 @@ export function selfAttention(x: tf.Tensor3D, p: BlockParams, opt: AttentionOpti
   const v = opt.past ? (tf.concat([opt.past.v, vNew], 2) as tf.Tensor4D) : vNew;
   const Tk = k.shape[2];
   let att: tf.Tensor = bmm(q, k, false, true).mul(1 / Math.sqrt(hs)); // [B,nh,T,hs] @ [B,nh,hs,Tk] -> [B,nh,T,Tk]
-  const bias = attentionBias(T, Tk, opt.causal ?? false, opt.keyMask, opt.bidirectionalTail ?? 0);
+  const bias = attentionBias(T, Tk, opt.causal ?? false, opt.keyMask, opt.bidirectionalTail ?? 0, opt.tailBlock ?? opt.bidirectionalTail ?? 0);
   if (bias) att = att.add(bias);
   const probs = tf.softmax(att, -1) as tf.Tensor4D;
   const o = bmm(probs, v); // [B,nh,T,Tk] @ [B,nh,Tk,hs] -> [B,nh,T,hs]

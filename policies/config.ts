@@ -159,8 +159,10 @@ export type VlaPolicyConfig = {
   chunkLength: number;
   /**
    * How the decoder produces its chunkLength * (planDims + actionDim) tokens
-   * (policies/gpt.ts): 'autoregressive' (token by token, KV-cached) or
-   * 'parallel' (one forward pass over learned query positions, OpenVLA-OFT).
+   * (policies/gpt.ts): 'autoregressive' (token by token, KV-cached),
+   * 'parallel' (one forward pass over learned query positions, OpenVLA-OFT)
+   * or 'dimwise' (the K steps in parallel, each step's dimensions one after
+   * another: actionDim passes).
    */
   decoding: GptDecoding;
   /** Output head: 'tokens' (256-bin cross-entropy) or 'l1' (continuous values, L1 loss; needs 'parallel'). */
@@ -173,7 +175,7 @@ export type VlaPolicyConfig = {
   chunkExecution: ChunkExecution;
   /** Decoding temperature (0 = greedy). */
   temperature: number;
-  /** Greedy decoding's point estimate per token: 'argmax' or 'median' bin (policies/gpt.ts DecodeOptions.point). */
+  /** Greedy decoding's point estimate per token: the 'argmax', 'median' or 'mean' bin (policies/gpt.ts DecodeOptions.point). */
   decodePoint: PointEstimate;
   seed: number;
 };

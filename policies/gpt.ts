@@ -23,6 +23,18 @@
 // head: 'l1' (needs 'parallel') swaps the bin logits for one continuous value
 // per token in [-1, 1] (the value normalized by its bounds) from a small MLP,
 // trained with L1 as in OFT; 'tokens' keeps the 256-bin cross-entropy head.
+//
+// decoding: 'dimwise' is parallel across the chunk's K steps and
+// autoregressive across the D dimensions of a step. A parallel decoder
+// predicts every dimension independently, so where "descend" and "hold" are
+// both likely near alignment, dz cannot follow dx, dy and the point estimate
+// freezes the policy short of the object (results/learning, Session 12); the
+// autoregressive decoder decodes dz after dx, dy and does not. The tail is D
+// groups of K slots, group-major: slot (k, d) is fed the token of dimension
+// d-1 at step k (group 0: nothing) and predicts token (k, d); attention is
+// block-causal, so group d sees the prefix, the groups before it and itself,
+// i.e. dimensions < d of every step. One teacher-forced pass in training, D
+// KV-cached passes of K positions each at inference (vs K*D autoregressive).
 import * as tf from '@tensorflow/tfjs';
 import { Module, bmm, embed, gelu, layerNorm, linear, mulberry32, normal, ones, zeros } from '../backbones/nn.ts';
 import { type BlockParams, type KV, addBlock, block, blockFlops, blockParamCount } from '../backbones/transformer.ts';
@@ -74,7 +86,11 @@ export type GptConfig = {
    * to learn the order of 256 bins one embedding row at a time.
    */
   valueEmbedInit: 'normal' | 'sincos';
-  /** 'autoregressive' (one token per pass, KV-cached) or 'parallel' (all A tokens in one pass from learned queries). */
+  /**
+   * 'autoregressive' (one token per pass, KV-cached), 'parallel' (all A
+   * tokens in one pass from learned queries) or 'dimwise' (the K steps in
+   * parallel, their D dimensions one after another: D passes).
+   */
   decoding: GptDecoding;
   /** 'tokens' (bin logits, cross-entropy) or 'l1' (continuous value per token, L1 loss; needs decoding 'parallel'). */
   head: GptHead;
@@ -103,7 +119,7 @@ export const GPT_DEFAULTS: GptConfig = {
   seed: 0,
 };
 
-export const GPT_DECODINGS = ['autoregressive', 'parallel'] as const;
+export const GPT_DECODINGS = ['autoregressive', 'parallel', 'dimwise'] as const;
 export type GptDecoding = (typeof GPT_DECODINGS)[number];
 export const GPT_HEADS = ['tokens', 'l1'] as const;
 export type GptHead = (typeof GPT_HEADS)[number];
@@ -238,7 +254,7 @@ export class Gpt extends Module {
   private readonly txtB: tf.Variable | null;
   private readonly propW: tf.Variable | null;
   private readonly propB: tf.Variable | null;
-  private readonly wteAction: tf.Variable | null; // [actionDim * bins, C] (autoregressive)
+  private readonly wteAction: tf.Variable | null; // [actionDim * bins, C] (autoregressive, dimwise)
   private readonly actionQuery: tf.Variable | null; // [A, C] (parallel)
   private readonly wpe: tf.Variable; // [maxPrefix + A, C]
   private readonly wseg: tf.Variable; // [4, C]
@@ -302,7 +318,7 @@ export class Gpt extends Module {
     const H = Math.round(C * c.mlpRatio);
     const lin = (d: number) => (d > 0 ? d * C + C : 0);
     const A = c.chunk * c.actionDim;
-    const input = c.decoding === 'parallel' ? A * C : c.actionDim * c.bins * C;
+    const input = c.decoding === 'parallel' ? A * C : c.actionDim * c.bins * C; // queries or the token table
     const head = c.head === 'l1' ? C * C + C + C + 1 : C * c.bins + c.bins;
     return (
       lin(c.visionDim) + lin(c.textDim) + lin(c.proprioDim) +
@@ -316,7 +332,7 @@ export class Gpt extends Module {
   flops(prefixLen: number, inputs: { vision?: [number, number]; textLen?: number } = {}): number {
     const c = this.config;
     const C = c.nEmbd;
-    const T = prefixLen + this.numActionTokens - (c.decoding === 'parallel' ? 0 : 1);
+    const T = prefixLen + this.numActionTokens - (c.decoding === 'autoregressive' ? 1 : 0);
     let f = c.nLayer * blockFlops(T, C, Math.round(C * c.mlpRatio));
     f += c.head === 'l1' ? 2 * this.numActionTokens * (C * C + C) : 2 * this.numActionTokens * C * c.bins;
     if (inputs.vision) f += 2 * inputs.vision[0] * inputs.vision[1] * C;
@@ -385,12 +401,12 @@ export class Gpt extends Module {
   }
 
   /** Run the blocks on x [B,T,C]; returns final-normed hidden states and the new caches. */
-  private run(x: tf.Tensor3D, keyMask: tf.Tensor2D, past: KV[] | null, training: boolean, bidirectionalTail = 0): { h: tf.Tensor3D; present: KV[] } {
+  private run(x: tf.Tensor3D, keyMask: tf.Tensor2D, past: KV[] | null, training: boolean, bidirectionalTail = 0, tailBlock = bidirectionalTail): { h: tf.Tensor3D; present: KV[] } {
     const c = this.config;
     const present: KV[] = [];
     let h = x;
     this.blocks.forEach((b, i) => {
-      const r = block(h, b, { nHead: c.nHead, eps: 1e-5, gelu: 'tanh', causal: true, bidirectionalTail, keyMask, past: past ? past[i] : null });
+      const r = block(h, b, { nHead: c.nHead, eps: 1e-5, gelu: 'tanh', causal: true, bidirectionalTail, tailBlock, keyMask, past: past ? past[i] : null });
       h = training && c.dropout > 0 ? (tf.dropout(r.x, c.dropout) as tf.Tensor3D) : r.x;
       present.push(r.present);
     });
@@ -444,6 +460,7 @@ export class Gpt extends Module {
     const [B, n] = actionTokens.shape;
     if (n !== A) throw new Error(`Gpt: expected ${A} action tokens, got ${n}`);
     if (this.config.decoding === 'parallel') return this.parallelPass(inp, training); // nothing is fed back
+    if (this.config.decoding === 'dimwise') return this.dimwiseTeacherForced(inp, actionTokens, training);
     const C = this.config.nEmbd;
     const pre = this.embedPrefix(inp);
     const Tp = pre.x.shape[1];
@@ -549,6 +566,77 @@ export class Gpt extends Module {
     });
   }
 
+  /**
+   * Dimwise: the K slots of dimension group d [B,K,C]: slot k sits at the
+   * position row of step-major token k*D + d and is fed `prev` [B,K] (the
+   * tokens of dimension d-1; null for group 0).
+   */
+  private dimGroup(prev: tf.Tensor2D | null, d: number, B: number, Tp: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const c = this.config;
+      const K = c.chunk;
+      const rows = tf.tensor1d(Array.from({ length: K }, (_, k) => Tp + k * c.actionDim + d), 'int32');
+      let x = tf.gather(this.wpe, rows).add(this.segment(SEG_ACTION)).reshape([1, K, c.nEmbd]); // [K,C] -> [1,K,C]
+      if (prev) x = x.add(embed(this.wteAction!, prev.toInt().add((d - 1) * c.bins))); // + [B,K] -> [B,K,C]
+      return tf.tile(x, [prev ? 1 : B, 1, 1]) as tf.Tensor3D; // -> [B,K,C]
+    });
+  }
+
+  /** Dimwise, teacher forced: one block-causal pass over prefix | D groups of K slots; hidden states step-major. */
+  private dimwiseTeacherForced(inp: GptPrefixInputs, actionTokens: tf.Tensor2D, training: boolean): { hA: tf.Tensor3D; hLast: tf.Tensor2D; hVision: tf.Tensor3D | null } {
+    const c = this.config;
+    const [K, D, C, A] = [c.chunk, c.actionDim, c.nEmbd, this.numActionTokens];
+    const pre = this.embedPrefix(inp);
+    const [B, Tp] = pre.x.shape;
+    const byDim = actionTokens.reshape([B, K, D]).transpose([2, 0, 1]); // [B,A] -> [B,K,D] -> [D,B,K]
+    const groups = Array.from({ length: D }, (_, d) => this.dimGroup(d > 0 ? (byDim.slice([d - 1, 0, 0], [1, B, K]).reshape([B, K]) as tf.Tensor2D) : null, d, B, Tp)); // D x [B,K,C]
+    const x = tf.concat([pre.x, ...groups], 1) as tf.Tensor3D; // [B,Tp+A,C]
+    const mask = tf.concat([pre.keyMask, tf.ones([B, A])], 1) as tf.Tensor2D;
+    const { h } = this.run(x, mask, null, training, A, K);
+    const tail = h.slice([0, Tp, 0], [B, A, C]).reshape([B, D, K, C]).transpose([0, 2, 1, 3]).reshape([B, A, C]); // group-major [B,D*K,C] -> [B,D,K,C] -> [B,K,D,C] -> step-major [B,A,C]
+    const Nv = inp.vision ? inp.vision.shape[1] : 0;
+    return {
+      hA: tail as tf.Tensor3D,
+      hLast: h.slice([0, Tp - 1, 0], [B, 1, C]).reshape([B, C]) as tf.Tensor2D, // [B,1,C] -> [B,C]
+      hVision: Nv > 0 ? (h.slice([0, 0, 0], [B, Nv, C]) as tf.Tensor3D) : null,
+    };
+  }
+
+  /** Dimwise decoding: D KV-cached passes, pass d decodes dimension d of all K steps at once. */
+  private decodeDimwise(inp: GptPrefixInputs, temperature: number, point: PointEstimate, rng: () => number): DecodeResult {
+    const c = this.config;
+    const [K, D] = [c.chunk, c.actionDim];
+    const pre = this.embedPrefix(inp);
+    const [B, Tp] = pre.x.shape;
+    const tokens: number[][] = Array.from({ length: B }, () => new Array<number>(K * D).fill(0));
+    const groupLogits: tf.Tensor3D[] = []; // D x [B,K,bins]
+    let cache: KV[] | null = null;
+    try {
+      for (let d = 0; d < D; d++) {
+        const res = tf.tidy(() => {
+          const prev = d > 0 ? tf.tensor2d(tokens.map((t) => Array.from({ length: K }, (_, k) => t[k * D + d - 1])), [B, K], 'int32') : null;
+          const g = this.dimGroup(prev, d, B, Tp);
+          const x = d === 0 ? (tf.concat([pre.x, g], 1) as tf.Tensor3D) : g; // [B,Tp+K,C] | [B,K,C]
+          const mask = tf.concat([pre.keyMask, tf.ones([B, (d + 1) * K])], 1) as tf.Tensor2D;
+          const { h, present } = this.run(x, mask, cache, false, K);
+          const T = h.shape[1];
+          return { logits: this.logitsOf(h.slice([0, T - K, 0], [B, K, c.nEmbd]) as tf.Tensor3D), present } as unknown as tf.TensorContainer; // [B,K,bins]
+        }) as unknown as { logits: tf.Tensor3D; present: KV[] };
+        if (cache) for (const kv of cache) tf.dispose([kv.k, kv.v]);
+        cache = res.present;
+        groupLogits.push(res.logits);
+        const data = res.logits.dataSync() as Float32Array;
+        for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) tokens[b][k * D + d] = pickBin(data.subarray((b * K + k) * c.bins, (b * K + k + 1) * c.bins), c.bins, temperature, point, rng);
+      }
+      const logits = tf.tidy(() => tf.stack(groupLogits, 2).reshape([B, K * D, c.bins]) as tf.Tensor3D); // D x [B,K,bins] -> [B,K,D,bins] -> [B,A,bins]
+      return { tokens, values: null, logits };
+    } finally {
+      if (cache) for (const kv of cache as KV[]) tf.dispose([kv.k, kv.v]);
+      tf.dispose(groupLogits);
+      tf.dispose([pre.x, pre.keyMask]);
+    }
+  }
+
   /** Parallel decoding: the whole chunk from one forward pass. */
   private decodeParallel(inp: GptPrefixInputs, temperature: number, point: PointEstimate, rng: () => number): DecodeResult {
     const c = this.config;
@@ -567,7 +655,7 @@ export class Gpt extends Module {
     return { tokens, values: null, logits };
   }
 
-  /** Decoding of the A action tokens: autoregressive (KV-cached) or, with decoding 'parallel', in one pass. */
+  /** Decoding of the A action tokens: autoregressive (KV-cached), in one pass ('parallel') or in D passes ('dimwise'). */
   decode(inp: GptPrefixInputs, opts: DecodeOptions = {}): DecodeResult {
     const c = this.config;
     const A = this.numActionTokens;
@@ -575,6 +663,7 @@ export class Gpt extends Module {
     const point = opts.point ?? 'argmax';
     const rng = mulberry32(opts.seed ?? 0);
     if (c.decoding === 'parallel') return this.decodeParallel(inp, temperature, point, rng);
+    if (c.decoding === 'dimwise') return this.decodeDimwise(inp, temperature, point, rng);
     const useCache = opts.useCache ?? true;
     const pre = this.embedPrefix(inp);
     const B = pre.x.shape[0];

@@ -223,8 +223,10 @@ export function transplantWeights(from: VlaPolicy, to: VlaPolicy, where: string)
   const src = from.namedWeights();
   const dst = to.namedWeights();
   const resampled = resampledDecoderPositions(from, to) ?? relaidActionPositions(from, to);
-  // Switching the decoder to parallel decoding or to the continuous head retires the token-input table / the bin head by design.
-  const retired = (k: string) => (k === 'gpt.wte_action' && to.config.decoding === 'parallel') || (k.startsWith('gpt.lm_head.') && to.config.head === 'l1');
+  // Switching the decoder to parallel decoding or to the continuous head retires the token-input table / the bin head by design;
+  // leaving parallel decoding retires its queries.
+  const retired = (k: string) =>
+    (k === 'gpt.wte_action' && to.config.decoding === 'parallel') || (k === 'gpt.action_query' && to.config.decoding !== 'parallel') || (k.startsWith('gpt.lm_head.') && to.config.head === 'l1');
   const dropped = Object.keys(src).filter((k) => !(k in dst) && !retired(k));
   const shape = Object.keys(src)
     .filter((k) => k in dst && src[k].shape.join() !== dst[k].shape.join() && !(k === WPE && resampled))
