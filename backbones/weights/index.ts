@@ -54,9 +54,9 @@ export class WeightImportError extends Error {
 function layoutHint(model: VisionBackbone, layout: WeightLayout, prefix: string, names: Iterable<string>): { guess: LayoutGuess | null; hint?: string } {
   const guess = guessLayout(names);
   if (!guess) return { guess, hint: `these names match none of the known layouts (${WEIGHT_LAYOUTS.join(', ')})` };
-  if (guess.layout === layout && guess.prefix === prefix) return { guess };
-  const pct = Math.round(guess.share * 100);
   const arch = architectureOf(model);
+  if (guess.layout === layout && guess.prefix === prefix && (!arch || arch === guess.arch)) return { guess };
+  const pct = Math.round(guess.share * 100);
   const pass = `pass layout '${guess.layout}'${guess.prefix !== prefix ? ` with prefix '${guess.prefix}'` : ''}`;
   if (arch && arch !== guess.arch) {
     const want = guess.arch === 'vit' ? 'a ViT' : 'an EfficientNet';
