@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   B0_BLOCKS,
+  type BackboneOutput,
   type ViT,
   conventionsFor,
   create,
@@ -24,7 +25,16 @@ beforeAll(useCpu);
 
 const DIR = 'tests/fixtures/interop';
 const bytesOf = (f: string) => new Uint8Array(readFileSync(`${DIR}/${f}`));
-const refOf = (f: string) => parseSafetensors(bytesOf(f)).tensors;
+type Ref = { shape: number[]; data: Float32Array };
+/** The F32 tensors of a fixture file. */
+function refOf(f: string): Map<string, Ref> {
+  const out = new Map<string, Ref>();
+  for (const [n, t] of parseSafetensors(bytesOf(f)).tensors) if (t.data instanceof Float32Array) out.set(n, { shape: t.shape, data: t.data });
+  return out;
+}
+/** NHWC images stored in a fixture. */
+const imagesOf = (ref: Map<string, Ref>, key: string) => tf.tensor4d(ref.get(key)!.data, ref.get(key)!.shape as [number, number, number, number]);
+const disposeOut = (...outs: BackboneOutput[]) => outs.forEach((o) => tf.dispose([o.tokens, o.pooled, ...(o.logits ? [o.logits] : [])]));
 
 /** Float32 rounding: |a - b| <= tol * max(1, max|b|), and the reference is not trivially small. */
 function expectClose(ours: tf.Tensor, ref: { shape: number[]; data: ArrayLike<number> }, tol = 1e-5): void {
@@ -83,7 +93,7 @@ describe('torchvision ViT layout', () => {
     const original = bytesOf('torchvision_vit.safetensors');
     const m = tvVit();
     importSafetensors(m, original, 'torchvision', { file: 'torchvision_vit.safetensors' });
-    const x = tf.tensor(ref.get('images_32')!.data as Float32Array, ref.get('images_32')!.shape) as tf.Tensor4D;
+    const x = imagesOf(ref, 'images_32');
     const out = m.forward(x, null, false);
     expectClose(out.logits!, ref.get('logits_32')!);
     expectClose(out.pooled, ref.get('class_token_out_32')!);
@@ -100,7 +110,8 @@ describe('torchvision ViT layout', () => {
     importSafetensors(half, original, 'torchvision');
     const outHalf = half.forward(x, null, false);
     expect(tf.tidy(() => outHalf.logits!.sub(out.logits!).abs().max().dataSync()[0])).toBeGreaterThan(1e-2);
-    tf.dispose([x, out, out2, outHalf]);
+    x.dispose();
+    disposeOut(out, out2, outHalf);
     [m, m2, half].forEach((b) => b.dispose());
   });
 
@@ -110,11 +121,12 @@ describe('torchvision ViT layout', () => {
     const rep = importSafetensors(m, bytesOf('torchvision_vit.safetensors'), 'torchvision');
     expect(rep.resized).toEqual([{ name: 'encoder.pos_embedding', from: [4, 4], to: [6, 6], method: { mode: 'bicubic', antialias: false, alignCorners: true } }]);
     expectClose(m.namedWeights()['pos_embed'].reshape([1, 37, 24]), ref.get('pos_embedding_48')!);
-    const x = tf.tensor(ref.get('images_48')!.data as Float32Array, ref.get('images_48')!.shape) as tf.Tensor4D;
+    const x = imagesOf(ref, 'images_48');
     const out = m.forward(x, null, false);
     expectClose(out.logits!, ref.get('logits_48')!);
     expectClose(out.tokens, ref.get('patch_tokens_48')!);
-    tf.dispose([x, out]);
+    x.dispose();
+    disposeOut(out);
     m.dispose();
   });
 
@@ -122,14 +134,15 @@ describe('torchvision ViT layout', () => {
     const ref = refOf('torchvision_vit_ref.safetensors');
     const m = tvVit();
     importSafetensors(m, bytesOf('torchvision_vit.safetensors'), 'torchvision');
-    const x = tf.tensor(ref.get('images_48')!.data as Float32Array, ref.get('images_48')!.shape) as tf.Tensor4D;
+    const x = imagesOf(ref, 'images_48');
     const out = m.forward(x, null, false);
     expectClose(out.logits!, ref.get('logits_48')!);
     const bilinear = tvVit({ posEmbedResize: { mode: 'bilinear', antialias: false, alignCorners: false } });
     importSafetensors(bilinear, bytesOf('torchvision_vit.safetensors'), 'torchvision');
     const outB = bilinear.forward(x, null, false);
     expect(tf.tidy(() => outB.logits!.sub(out.logits!).abs().max().dataSync()[0])).toBeGreaterThan(1e-4); // the method matters (> 10x the tolerance above)
-    tf.dispose([x, out, outB]);
+    x.dispose();
+    disposeOut(out, outB);
     [m, bilinear].forEach((b) => b.dispose());
   });
 });
@@ -151,7 +164,7 @@ const timmEffnet = (seed = 0) =>
 describe('timm EfficientNet layout', () => {
   it("expects exactly the fixture's timm names (DepthwiseSeparableConv first, then InvertedResidual)", () => {
     const m = timmEffnet();
-    const file = refOf('timm_efficientnet.safetensors');
+    const file = parseSafetensors(bytesOf('timm_efficientnet.safetensors')).tensors; // with the I64 BN counters
     const ours = expectedNames(m, 'timm').map((n) => n.name);
     const withCounters = [...ours, ...ours.filter((n) => n.endsWith('.running_mean')).map((n) => n.replace(/running_mean$/, 'num_batches_tracked'))];
     expect(withCounters.sort()).toEqual([...file.keys()].sort());
@@ -167,7 +180,7 @@ describe('timm EfficientNet layout', () => {
     const m = timmEffnet();
     const rep = importSafetensors(m, original, 'timm');
     expect(rep.ignored.every((n) => n.endsWith('num_batches_tracked'))).toBe(true);
-    const x = tf.tensor(ref.get('images')!.data as Float32Array, ref.get('images')!.shape) as tf.Tensor4D;
+    const x = imagesOf(ref, 'images');
     const out = m.forward(x, null, false);
     expectClose(out.logits!, ref.get('logits')!);
     const f = ref.get('features_nhwc')!;
@@ -178,7 +191,8 @@ describe('timm EfficientNet layout', () => {
     importSafetensors(m2, exported, 'timm');
     const out2 = m2.forward(x, null, false);
     expect(Array.from(out2.logits!.dataSync())).toEqual(Array.from(out.logits!.dataSync()));
-    tf.dispose([x, out, out2]);
+    x.dispose();
+    disposeOut(out, out2);
     [m, m2].forEach((b) => b.dispose());
   });
 });
