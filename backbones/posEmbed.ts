@@ -86,7 +86,7 @@ function antialiasWeights(R: Float64Array, inSize: number, outSize: number, m: R
 
 /** 1-D resampling matrix R [out, in] (row d: the weights of output d). in == out gives the identity. */
 export function resizeMatrix1d(inSize: number, outSize: number, m: ResizeMethod = BILINEAR): Float64Array {
-  if (m.antialias && m.alignCorners) throw new Error('resize: antialias with alignCorners is not supported (PyTorch rejects it too)');
+  if (m.antialias && m.alignCorners) throw new Error('resize: antialias with alignCorners is not supported (no library resizes position embeddings that way)');
   const R = new Float64Array(outSize * inSize);
   if (m.antialias) antialiasWeights(R, inSize, outSize, m);
   else plainWeights(R, inSize, outSize, m);
