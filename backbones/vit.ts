@@ -3,8 +3,8 @@
 // attention-pool ("MAP") head, tanh-GELU — the vision tower OpenVLA
 // (arXiv:2406.09246) fuses with DINOv2.
 //   patch embedding: non-overlapping p x p patches -> linear (== conv, stride p)
-//   + learned position embeddings, bilinearly resized when the input grid
-//     differs from the pretraining grid
+//   + learned position embeddings, resized (posEmbed.ts: bilinear, or bicubic
+//     as timm / HF / torchvision) when the input grid differs from the pretraining grid
 //   [+ class token]
 //   depth x pre-norm transformer blocks, final LayerNorm
 //   pooled = class token | mean of patch tokens ('gap') | attention pool ('map')
@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type FilmParams, addFilm, checkTextDim, film, filmParamCount } from './film.ts';
 import { type GeluKind, Module, appendCoords, bmm, gelu, layerNorm, linear, mm, normal, normalizeImages, ones, truncNormal, zeros } from './nn.ts';
+import { BILINEAR, type ResizeMethod, interpolatePosEmbed } from './posEmbed.ts';
 import { type BackboneOutput, type ForwardOptions, type VisionBackbone, register } from './registry.ts';
 import {
   type TokenLearnerConfig,
@@ -73,62 +74,18 @@ export type ViTConfig = {
    * where-is-it tasks from few demos.
    */
   posEmbedInit: 'truncNormal' | 'sincos';
+  /**
+   * How the position embeddings are resized for an input whose patch grid
+   * differs from imgSize / patchSize (posEmbed.ts). Presets: bilinear; a
+   * checkpoint's library uses bicubic (conventionsFor, weights/conventions.ts).
+   */
+  posEmbedResize: ResizeMethod;
   /** Per-channel normalization applied to [0,1] RGB inside the backbone. */
   mean: number[];
   std: number[];
   /** Seed for weight initialization. */
   seed: number;
 };
-
-// ---------------------------------------------------------------------------
-// Position-embedding interpolation.
-
-/**
- * 1-D linear resampling matrix R [out, in] with half-pixel centers (PyTorch
- * F.interpolate(mode='bilinear', align_corners=False), no antialias):
- *   src = max((dst + 0.5) * in / out - 0.5, 0); i0 = floor(src); i1 = min(i0 + 1, in - 1)
- *   R[dst, i0] += 1 - (src - i0); R[dst, i1] += src - i0.
- * in == out gives the identity.
- */
-export function linearResizeMatrix(inSize: number, outSize: number): Float32Array {
-  const R = new Float32Array(outSize * inSize);
-  const scale = inSize / outSize;
-  for (let d = 0; d < outSize; d++) {
-    const src = Math.max((d + 0.5) * scale - 0.5, 0);
-    const i0 = Math.min(Math.floor(src), inSize - 1);
-    const i1 = Math.min(i0 + 1, inSize - 1);
-    const l = src - i0;
-    R[d * inSize + i0] += 1 - l;
-    R[d * inSize + i1] += l;
-  }
-  return R;
-}
-
-/** 2-D bilinear resampling matrix M [oh*ow, ih*iw] = Ry (x) Rx (row-major grids). */
-export function bilinearResizeMatrix(inGrid: [number, number], outGrid: [number, number]): Float32Array {
-  const [ih, iw] = inGrid;
-  const [oh, ow] = outGrid;
-  const Ry = linearResizeMatrix(ih, oh);
-  const Rx = linearResizeMatrix(iw, ow);
-  const M = new Float32Array(oh * ow * ih * iw);
-  for (let y = 0; y < oh; y++)
-    for (let x = 0; x < ow; x++)
-      for (let yy = 0; yy < ih; yy++) {
-        const wy = Ry[y * ih + yy];
-        if (wy === 0) continue;
-        for (let xx = 0; xx < iw; xx++) M[(y * ow + x) * ih * iw + yy * iw + xx] = wy * Rx[x * iw + xx];
-      }
-  return M;
-}
-
-/** Resize patch position embeddings [ih*iw, C] -> [oh*ow, C] (identity if the grid is unchanged). */
-export function interpolatePosEmbed(pos: tf.Tensor2D, inGrid: [number, number], outGrid: [number, number]): tf.Tensor2D {
-  if (inGrid[0] === outGrid[0] && inGrid[1] === outGrid[1]) return pos.clone();
-  return tf.tidy(() => {
-    const M = tf.tensor2d(bilinearResizeMatrix(inGrid, outGrid), [outGrid[0] * outGrid[1], inGrid[0] * inGrid[1]]);
-    return mm(M, pos); // [oh*ow, ih*iw] @ [ih*iw, C] -> [oh*ow, C]
-  });
-}
 
 /**
  * 2-D sin-cos position embeddings [(cls) + g*g, C] (MAE get_2d_sincos_pos_embed):
@@ -293,7 +250,7 @@ export class ViT extends Module implements VisionBackbone {
       const g = gridOf(this.config);
       const off = this.cls ? 1 : 0;
       const patchPos = this.pos.slice([off, 0], [g * g, this.config.dim]) as tf.Tensor2D;
-      return interpolatePosEmbed(patchPos, [g, g], grid);
+      return interpolatePosEmbed(patchPos, [g, g], grid, this.config.posEmbedResize);
     });
   }
 
@@ -423,6 +380,7 @@ function preset(p: Partial<ViTConfig>): ViTConfig {
     textDim: 0,
     coordChannels: false,
     posEmbedInit: 'truncNormal',
+    posEmbedResize: BILINEAR,
     mean: HALF,
     std: HALF,
     seed: 0,

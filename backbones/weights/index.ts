@@ -1,35 +1,68 @@
 // Weight import / export between our backbones and public checkpoint layouts
-// ('torchvision' EfficientNet, 'timm' ViT, 'hf_siglip' vision tower, 'native';
-// the name maps are in names.ts, the tensor layout conversions in layout.ts).
+// ('torchvision' and 'timm' EfficientNet / ViT, 'hf_siglip' vision tower,
+// 'native'; the name maps are in names.ts, the tensor layout conversions in
+// layout.ts, the libraries' input conventions in conventions.ts, layout
+// guessing for error messages in detect.ts; docs/weights.md).
 //
 // Checkpoints are handled as name -> {dtype, shape, data} maps (what
 // src/io/safetensors.ts parses / serializes); importSafetensors /
 // exportSafetensors work on .safetensors bytes.
 import * as tf from '@tensorflow/tfjs';
-import { parseSafetensors, serializeSafetensors, type SafeEntry } from '../../src/io/safetensors.ts';
+import { SafetensorsError, parseSafetensors, serializeSafetensors, type SafeEntry } from '../../src/io/safetensors.ts';
+import { BILINEAR, type ResizeMethod, resizePosRows } from '../posEmbed.ts';
 import type { VisionBackbone } from '../registry.ts';
-import { type Checkpoint, fromTheirs, toRaw, toTheirs } from './layout.ts';
-import { type MapEntry, type WeightLayout, mappingFor } from './names.ts';
+import { libraryPosEmbedResize } from './conventions.ts';
+import { type LayoutGuess, guessLayout } from './detect.ts';
+import { type Checkpoint, type CheckpointTensor, type RawTensor, fromTheirs, toRaw, toTheirs } from './layout.ts';
+import { type MapEntry, type WeightLayout, WEIGHT_LAYOUTS, architectureOf, mappingFor } from './names.ts';
 
 export { permute, toRaw, type Checkpoint, type CheckpointTensor, type RawTensor } from './layout.ts';
-export type { WeightLayout } from './names.ts';
+export { WEIGHT_LAYOUTS, type WeightLayout, type Architecture } from './names.ts';
+export { guessLayout, type LayoutGuess } from './detect.ts';
+export { conventionsFor, libraryConventions, libraryPosEmbedResize, type LibraryConventions } from './conventions.ts';
+
+/** Lists at most this many names per kind in the message (the fields keep all). */
+const LIST_MAX = 20;
+
+function listNames(names: string[]): string {
+  const shown = names.slice(0, LIST_MAX).join(', ');
+  return names.length > LIST_MAX ? `${shown}, ... and ${names.length - LIST_MAX} more` : shown;
+}
 
 export class WeightImportError extends Error {
   constructor(
     readonly missing: string[],
     readonly unexpected: string[],
     readonly mismatched: { name: string; expected: number[]; got: number[] }[],
+    readonly context: { file?: string; layout?: WeightLayout; guess?: LayoutGuess | null; hint?: string } = {},
   ) {
     const parts: string[] = [];
-    if (missing.length) parts.push(`missing (${missing.length}): ${missing.join(', ')}`);
-    if (unexpected.length) parts.push(`unexpected (${unexpected.length}): ${unexpected.join(', ')}`);
+    if (context.hint) parts.push(context.hint);
+    if (missing.length) parts.push(`missing (${missing.length}): ${listNames(missing)}`);
+    if (unexpected.length) parts.push(`unexpected (${unexpected.length}): ${listNames(unexpected)}`);
     if (mismatched.length)
       parts.push(
-        `shape mismatch (${mismatched.length}): ${mismatched.map((m) => `${m.name} expected [${m.expected}] got [${m.got}]`).join(', ')}`,
+        `shape mismatch (${mismatched.length}): ${listNames(mismatched.map((m) => `${m.name} expected [${m.expected}] got [${m.got}]`))}`,
       );
-    super(`weight import failed: ${parts.join('; ')}`);
+    const where = [context.file, context.layout && `layout '${context.layout}'`].filter(Boolean).join(', ');
+    super(`weight import failed${where ? ` (${where})` : ''}: ${parts.join('; ')}`);
     this.name = 'WeightImportError';
   }
+}
+
+/** What to tell someone whose names fit another layout (or prefix) better than the one passed. */
+function layoutHint(model: VisionBackbone, layout: WeightLayout, prefix: string, names: Iterable<string>): { guess: LayoutGuess | null; hint?: string } {
+  const guess = guessLayout(names);
+  if (!guess) return { guess, hint: `these names match none of the known layouts (${WEIGHT_LAYOUTS.join(', ')})` };
+  const arch = architectureOf(model);
+  if (guess.layout === layout && guess.prefix === prefix && (!arch || arch === guess.arch)) return { guess };
+  const pct = Math.round(guess.share * 100);
+  const pass = `pass layout '${guess.layout}'${guess.prefix !== prefix ? ` with prefix '${guess.prefix}'` : ''}`;
+  if (arch && arch !== guess.arch) {
+    const want = guess.arch === 'vit' ? 'a ViT' : 'an EfficientNet';
+    return { guess, hint: `these names look like ${guess.label} (${pct}% of them), but ${model.name} is not ${want}: build ${want} backbone and ${pass}` };
+  }
+  return { guess, hint: `these names look like ${guess.label} (${pct}% of them); ${pass}` };
 }
 
 export interface ImportOptions {
@@ -41,6 +74,16 @@ export interface ImportOptions {
   allowMissing?: (ourKey: string) => boolean;
   /** Checkpoint names that may be left unused (default: BN num_batches_tracked). */
   ignoreUnexpected?: (name: string) => boolean;
+  /**
+   * ViT position embeddings pretrained on another patch grid are resized to
+   * the model's grid with this method; default: the layout's library
+   * (conventions.ts: timm bicubic + antialias, HF SigLIP bicubic, torchvision
+   * bicubic align_corners). 'off' reports them as shape mismatches. 'native'
+   * checkpoints default to bilinear.
+   */
+  posEmbedResize?: ResizeMethod | 'off';
+  /** The file the checkpoint came from, named in errors. */
+  file?: string;
 }
 
 export interface ImportReport {
@@ -50,6 +93,27 @@ export interface ImportReport {
   skipped: string[];
   /** Checkpoint names that were ignored. */
   ignored: string[];
+  /** Position embeddings resized from the checkpoint's grid to the model's. */
+  resized: { name: string; from: [number, number]; to: [number, number]; method: ResizeMethod }[];
+}
+
+/**
+ * A checkpoint position embedding [(1,) prefix + g'*g', C] for a model grid g:
+ * resized rows in the checkpoint's shape convention, or null when it is not
+ * a square grid of the same width.
+ */
+function resizedPosEmbed(t: CheckpointTensor, expected: number[], pe: { prefix: number; grid: number }, m: ResizeMethod): { tensor: RawTensor; from: number } | null {
+  const C = expected[expected.length - 1];
+  const got = t.shape;
+  if (got.length !== expected.length || got[got.length - 1] !== C || (got.length === 3 && got[0] !== 1)) return null;
+  const rows = got[got.length - 2] - pe.prefix;
+  const g0 = Math.round(Math.sqrt(rows));
+  if (rows <= 0 || g0 * g0 !== rows) return null;
+  const raw = toRaw(t);
+  const out = new Float32Array((pe.prefix + pe.grid * pe.grid) * C);
+  out.set(raw.data.subarray(0, pe.prefix * C)); // class token's row unchanged (as timm / torchvision)
+  out.set(resizePosRows(raw.data.subarray(pe.prefix * C), C, [g0, g0], [pe.grid, pe.grid], m), pe.prefix * C);
+  return { tensor: { shape: expected.slice(), data: out }, from: g0 };
 }
 
 const defaultIgnoreUnexpected = (n: string) => n.endsWith('num_batches_tracked');
@@ -74,6 +138,9 @@ export function importWeights(
   const consumed = new Set<string>();
   const toLoad: MapEntry[] = [];
   const skipped: string[] = [];
+  const resized: ImportReport['resized'] = [];
+  const replaced = new Map<string, RawTensor>(); // checkpoint name -> resized position embedding
+  const resizeWith = opts.posEmbedResize ?? libraryPosEmbedResize(layout) ?? BILINEAR;
   for (const e of entries) {
     const names = e.theirs.map((n) => nameOf(e, n));
     names.forEach((n) => checkpoint.has(n) && consumed.add(n));
@@ -89,6 +156,12 @@ export function importWeights(
       const got = checkpoint.get(n)!.shape;
       const exp = e.theirShapes[i];
       if (got.length !== exp.length || got.some((d, j) => d !== exp[j])) {
+        const r = e.posEmbed && resizeWith !== 'off' ? resizedPosEmbed(checkpoint.get(n)!, exp, e.posEmbed, resizeWith) : null;
+        if (r && resizeWith !== 'off') {
+          replaced.set(n, r.tensor);
+          resized.push({ name: n, from: [r.from, r.from], to: [e.posEmbed!.grid, e.posEmbed!.grid], method: resizeWith });
+          return;
+        }
         mismatched.push({ name: n, expected: exp, got: got.slice() });
         ok = false;
       }
@@ -102,12 +175,15 @@ export function importWeights(
     if (ignoreUnexpected(n)) ignored.push(n);
     else unexpected.push(n);
   }
-  if (missing.length || unexpected.length || mismatched.length) throw new WeightImportError(missing, unexpected, mismatched);
+  if (missing.length || unexpected.length || mismatched.length) {
+    const { guess, hint } = missing.length || unexpected.length ? layoutHint(model, layout, prefix, checkpoint.keys()) : { guess: null, hint: undefined };
+    throw new WeightImportError(missing, unexpected, mismatched, { file: opts.file, layout, guess, hint });
+  }
 
   const weights = model.namedWeights();
   const loaded: string[] = [];
   for (const e of toLoad) {
-    const raws = e.theirs.map((n) => toRaw(checkpoint.get(nameOf(e, n))!));
+    const raws = e.theirs.map((n) => replaced.get(nameOf(e, n)) ?? toRaw(checkpoint.get(nameOf(e, n))!));
     const ourShapes = e.ours.map((k) => weights[k].shape.slice());
     const ours = fromTheirs(e.kind, raws, ourShapes);
     e.ours.forEach((k, i) => {
@@ -115,7 +191,7 @@ export function importWeights(
       loaded.push(k);
     });
   }
-  return { loaded, skipped, ignored };
+  return { loaded, skipped, ignored, resized };
 }
 
 export interface ExportOptions {
@@ -150,18 +226,25 @@ export function expectedNames(model: VisionBackbone, layout: WeightLayout): { na
   return mappingFor(model, layout).flatMap((e) => e.theirs.map((n, i) => ({ name: n, shape: e.theirShapes[i], extra: e.extra })));
 }
 
-/** Parse .safetensors bytes and import them (see importWeights). */
+/** Parse .safetensors bytes and import them (see importWeights); errors name opts.file. */
 export function importSafetensors(model: VisionBackbone, bytes: Uint8Array, layout: WeightLayout, opts: ImportOptions = {}): ImportReport {
-  return importWeights(model, parseSafetensors(bytes).tensors, layout, opts);
+  let tensors: Checkpoint;
+  try {
+    tensors = parseSafetensors(bytes).tensors;
+  } catch (e) {
+    if (e instanceof SafetensorsError && opts.file) throw new SafetensorsError(`${opts.file}: ${e.message.replace(/^safetensors: /, '')}`);
+    throw e;
+  }
+  return importWeights(model, tensors, layout, opts);
 }
 
 export interface ExportSafetensorsOptions extends ExportOptions {
   /** String metadata stored in the header (e.g. {format: 'pt'}). */
   metadata?: Record<string, string>;
   /**
-   * torchvision layout: also write each BN's `num_batches_tracked` (I64
-   * scalar, value 0) so that PyTorch's strict load_state_dict accepts the file.
-   * Default true for 'torchvision'.
+   * torchvision / timm layouts: also write each BN's `num_batches_tracked`
+   * (I64 scalar, value 0) so that PyTorch's strict load_state_dict accepts
+   * the file. Default true for them.
    */
   numBatchesTracked?: boolean;
 }
@@ -170,7 +253,7 @@ export interface ExportSafetensorsOptions extends ExportOptions {
 export function exportSafetensors(model: VisionBackbone, layout: WeightLayout, opts: ExportSafetensorsOptions = {}): Uint8Array {
   const entries: Record<string, SafeEntry> = {};
   for (const [n, t] of exportWeights(model, layout, opts)) entries[n] = t;
-  if (layout === 'torchvision' && (opts.numBatchesTracked ?? true) && !opts.excludeBuffers) {
+  if ((layout === 'torchvision' || layout === 'timm') && (opts.numBatchesTracked ?? true) && !opts.excludeBuffers) {
     for (const n of Object.keys(entries)) {
       if (n.endsWith('.running_mean')) {
         entries[n.replace(/running_mean$/, 'num_batches_tracked')] = { dtype: 'I64', shape: [], data: new BigInt64Array(1) };

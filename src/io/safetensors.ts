@@ -47,13 +47,24 @@ export interface ParseOptions {
   int64?: 'int32' | 'bigint';
 }
 
+/** End of the furthest tensor the header describes (bytes of data it expects). */
+function dataBytesNeeded(header: Record<string, unknown>): number {
+  let need = 0;
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__' || info === null || typeof info !== 'object') continue;
+    const o = (info as { data_offsets?: unknown }).data_offsets;
+    if (Array.isArray(o) && o.length === 2 && Number.isSafeInteger(o[1])) need = Math.max(need, o[1] as number);
+  }
+  return need;
+}
+
 /** Parse a whole .safetensors file. Throws SafetensorsError on any inconsistency. */
 export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): ParsedSafetensors {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
   if (n64 > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(`header length ${n64} exceeds the ${bytes.length - 8} bytes after the length prefix (truncated file?)`);
+    throw new SafetensorsError(`header length ${n64} exceeds the ${bytes.length - 8} bytes after the length prefix: the file is truncated (or not safetensors)`);
   }
   const n = Number(n64);
   if (n > MAX_HEADER) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
@@ -89,8 +100,16 @@ export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Pa
       throw new SafetensorsError(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`, name);
     }
     const [begin, end] = offsets as [number, number];
-    if (begin > end || end > buffer.length) {
+    if (begin > end) {
       throw new SafetensorsError(`data_offsets [${begin}, ${end}] out of range (data buffer is ${buffer.length} bytes)`, name);
+    }
+    if (end > buffer.length) {
+      const need = dataBytesNeeded(header as Record<string, unknown>);
+      throw new SafetensorsError(
+        `data_offsets [${begin}, ${end}] out of range (data buffer is ${buffer.length} bytes): the file is truncated ` +
+          `(${bytes.length} bytes; its header describes ${8 + n + need})`,
+        name,
+      );
     }
     const need = numel(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== need) {

@@ -188,9 +188,13 @@ describe('timm / HF SigLIP ViT names', () => {
 
   it('rejects a layout that does not fit the model', () => {
     const m = create('vit_tiny_patch8_96', { depth: 1 });
-    expect(() => exportWeights(m, 'torchvision')).toThrow(/needs an EfficientNet/);
     expect(() => exportWeights(m, 'hf_siglip')).toThrow(/no class token/);
-    m.dispose();
+    const s = create('siglip_tiny_patch8_96', { depth: 1 });
+    expect(() => exportWeights(s, 'torchvision')).toThrow(/torchvision's VisionTransformer has a class token/);
+    const e = create('efficientnet_film_xs_64');
+    expect(() => exportWeights(e, 'hf_siglip')).toThrow(/needs a ViT/);
+    expect(() => exportWeights(e, 'keras' as 'timm')).toThrow(/unknown weight layout 'keras'/);
+    [m, s, e].forEach((b) => b.dispose());
   });
 });
 
@@ -232,9 +236,9 @@ describe('.safetensors files', () => {
     for (const [n, t] of exportWeights(m, 'timm')) entries[n] = t;
     entries['blocks.0.attn.qkvv.weight'] = entries['blocks.0.attn.qkv.weight'];
     delete entries['blocks.0.attn.qkv.weight'];
-    entries['pos_embed'] = { dtype: 'F32', shape: [1, 5, 128], data: new Float32Array(5 * 128) };
+    entries['pos_embed'] = { dtype: 'F32', shape: [1, 6, 128], data: new Float32Array(6 * 128) }; // 1 + 5 rows: no square grid to resize
     expect(() => importSafetensors(m, serializeSafetensors(entries), 'timm')).toThrow(
-      /missing \(1\): blocks\.0\.attn\.qkv\.weight; unexpected \(1\): blocks\.0\.attn\.qkvv\.weight; shape mismatch \(1\): pos_embed expected \[1,145,128\] got \[1,5,128\]/,
+      /missing \(1\): blocks\.0\.attn\.qkv\.weight; unexpected \(1\): blocks\.0\.attn\.qkvv\.weight; shape mismatch \(1\): pos_embed expected \[1,145,128\] got \[1,6,128\]/,
     );
     m.dispose();
   });
