@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION, SUBSTEPS } from '../../sim/config.ts';
-import { makeEnv } from '../../sim/registry.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
 import { initPhysics, SimWorld } from '../../sim/world.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';

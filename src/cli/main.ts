@@ -315,7 +315,7 @@ Load it in LeRobot with LeRobotDataset("<any repo id>", root=OUT).
   },
 
   async envs() {
-    const { listEnvs } = await import('../../sim/registry.ts');
+    const { listEnvs } = await import('../../tasks/envRegistry.ts');
     const { builtinSuiteNames } = await import('../../tasks/builtin.ts');
     console.log(JSON.stringify({ envs: listEnvs(), suites: builtinSuiteNames() }, null, 2));
   },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACTION_DIM, PROPRIO_DIM } from '../../sim/config.ts';
-import { makeEnv } from '../../sim/registry.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import { ActionNoise } from '../../tasks/noise.ts';
 import { collect, collectionOrder } from '../../src/cli/collect.ts';
