@@ -18,8 +18,8 @@ import { sampleEpisode } from '../../tasks/episode.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { HeadlessSession } from '../runtime/session.ts';
-import { collect } from './collect.ts';
-import { machineInfo } from './machine.ts';
+import { collect } from '../collect/runner.ts';
+import { machineInfo } from '../runtime/machine.ts';
 
 const SECTIONS = ['sim', 'render', 'collect', 'models', 'eval', 'train'] as const;
 

@@ -19,9 +19,9 @@ import { isProbeKind, makeProbe, PROBE_KINDS, type LanguageProbe, type ProbeKind
 import { lexiconOf, type SuiteSpec } from '../../tasks/suite.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
-import { planWorkers } from '../cli/machine.ts';
-import { Progress } from '../cli/progress.ts';
-import { writePolicyVideo } from '../cli/video.ts';
+import { writePolicyVideo } from '../data/episodeVideo.ts';
+import { planWorkers } from '../runtime/machine.ts';
+import { Progress } from '../runtime/progress.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { HeadlessSession } from '../runtime/session.ts';

@@ -10,7 +10,7 @@ import type { CameraSpec } from '../../sim/types.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
 import { loadSentenceEncoder } from '../../policies/sentenceEncoderNode.ts';
-import { gitCommit } from '../cli/machine.ts';
+import { gitCommit } from '../runtime/machine.ts';
 import { type IndexEntry, readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
@@ -26,7 +26,7 @@ import { type EpochMetrics, type ProgressInfo, TRAIN_DEFAULTS, type TrainConfig,
 
 /**
  * Camera specs by name. Datasets record camera names only; they are the
- * simulator's default cameras (src/cli/collect.ts), whose poses the spatial
+ * simulator's default cameras (src/collect/runner.ts), whose poses the spatial
  * targets need.
  */
 export function cameraSpecs(names: string[]): CameraSpec[] {

@@ -6,7 +6,7 @@ import { ACTION_DIM, PROPRIO_DIM } from '../../sim/config.ts';
 import { makeEnv } from '../../tasks/envRegistry.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import { ActionNoise } from '../../tasks/noise.ts';
-import { collect, collectionOrder } from '../../src/cli/collect.ts';
+import { collect, collectionOrder } from '../../src/collect/runner.ts';
 import { readDatasetInfo, readEpisode, readIndex } from '../../src/data/demoStore.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { LOCK_FILE } from '../../src/eval/lock.ts';

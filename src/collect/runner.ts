@@ -1,7 +1,8 @@
-// `vlalab collect`: record scripted-expert demonstrations for a suite split in
-// headless Chromium (the same Babylon renderer as the demo page) and write them
-// in the demo format of src/data/demoStore.ts. Resumable: episodes already in
-// the index are skipped; each episode is written atomically.
+// The collection pipeline (`vlalab collect`, beside src/eval's evaluation):
+// record scripted-expert demonstrations for a suite split in headless Chromium
+// (the same Babylon renderer as the demo page) and write them in the demo
+// format of src/data/demoStore.ts. Resumable: episodes already in the index
+// are skipped; each episode is written atomically.
 import { readFileSync } from 'node:fs';
 import { withRunLock } from '../eval/lock.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
@@ -13,9 +14,9 @@ import { datasetInfo, DemoWriter } from '../data/demoStore.ts';
 import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
 import { b64ToBytes, b64ToF32 } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
-import { writeEpisodeVideo } from './video.ts';
-import { planWorkers } from './machine.ts';
-import { Progress } from './progress.ts';
+import { writeEpisodeVideo } from '../data/episodeVideo.ts';
+import { planWorkers } from '../runtime/machine.ts';
+import { Progress } from '../runtime/progress.ts';
 
 export interface CollectOptions {
   suite: string;
