@@ -8,7 +8,7 @@ import { withRunLock } from '../eval/lock.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import { splitSeeds, getSplit, type SuiteSpec } from '../../tasks/suite.ts';
+import { episodeOrder, type EpisodeRef, type SuiteSpec } from '../../tasks/suite.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { datasetInfo, DemoWriter } from '../data/demoStore.ts';
 import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
@@ -50,14 +50,11 @@ export interface CollectSummary {
   episodesPerMinute: number;
 }
 
-/** The first n episode refs of a split, interleaving tasks seed by seed so any prefix is balanced. */
-export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[], offset = 0): { task: string; seed: number }[] {
-  const names = tasks ?? suite.tasks.map((t) => t.name);
-  for (const t of names) if (!suite.tasks.some((x) => x.name === t)) throw new Error(`suite "${suite.name}" has no task "${t}" (tasks: ${suite.tasks.map((x) => x.name).join(', ')})`);
-  const seeds = splitSeeds(getSplit(suite, split));
-  const all = seeds.flatMap((seed) => names.map((task) => ({ task, seed })));
+/** Episodes offset .. offset+n of a split's run order (tasks/suite.ts episodeOrder); asking past its end is an error. */
+export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[], offset = 0): EpisodeRef[] {
+  const all = episodeOrder(suite, split, tasks);
   if (!(Number.isInteger(offset) && offset >= 0)) throw new Error(`--offset must be an integer >= 0, got ${offset}`);
-  if (offset + n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${names.join(', ')}; asked for ${n}${offset ? ` after an offset of ${offset}` : ''}`);
+  if (offset + n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${(tasks ?? suite.tasks.map((t) => t.name)).join(', ')}; asked for ${n}${offset ? ` after an offset of ${offset}` : ''}`);
   return all.slice(offset, offset + n);
 }
 
