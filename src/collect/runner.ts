@@ -109,7 +109,7 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
     await Promise.all(sessions.map(async (s) => {
       while (!scope.aborted && next < todo.length) {
         const ref = todo[next++];
-        const w = await unlessAborted(s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
+        const w = await unlessAborted(s.call('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
         if (w === ABORTED) break;
         const ep = wireToEpisode(w);
         writer.write(ep);
