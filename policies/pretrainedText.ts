@@ -14,7 +14,7 @@
 // (tests/models/sentenceEncoder.test.ts). The phrases come from parsing the
 // instruction with the task grammar (tasks/grammar.ts parseInstruction, the
 // simulator's colours and the built-in shape nouns): the canonical sentences
-// sim/env.ts hands the policy always parse. An instruction that does not parse
+// the env hands the policy (tasks/env.ts) always parse. An instruction that does not parse
 // (a garbled or empty probe) uses the whole text for both roles, so the policy
 // still acts instead of throwing.
 // The features are host-side (USE runs asynchronously, once per distinct

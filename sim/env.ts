@@ -1,18 +1,17 @@
 // Gymnasium-style environment (reset({seed}) -> [obs, info]; step(action) ->
 // {obs, reward, terminated, truncated, info}; close()). Async because frames
 // come back from the GPU asynchronously; without a renderer (physics-only,
-// e.g. in Node tests) observations carry no images.
+// e.g. in Node tests) observations carry no images. What an episode is comes
+// from the EnvTask it runs (sim/task.ts; suites bind to it in tasks/env.ts).
 import {
   ACTION_DIM, ACTION_HIGH, ACTION_LOW, ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, TCP_LIMITS,
 } from './config.ts';
 import type { CameraSpec, Frame, FrameRenderer, PoseBuffer } from './types.ts';
 import { applySensor, checkSensor, isIdentitySensor, type SensorPerturbation } from './render/sensor.ts';
+import type { EnvTask, ResetOptions, SimEpisode } from './task.ts';
 import { initPhysics, SimWorld, wrapAngle } from './world.ts';
-import { sampleEpisode, type EpisodeSpec } from '../tasks/episode.ts';
-import { isSuccess } from '../tasks/success.ts';
-import { resolveCommand } from '../tasks/command.ts';
-import { applyProbe, type LanguageProbe } from '../tasks/probes.ts';
-import { getTask, lexiconOf, type SuiteSpec } from '../tasks/suite.ts';
+
+export type { EnvTask, ResetOptions, SimEpisode } from './task.ts';
 
 export interface Observation {
   /** Camera frames by camera name (empty without a renderer). */
@@ -22,26 +21,23 @@ export interface Observation {
   instruction: string;
 }
 
-export interface StepInfo {
+export interface StepInfo<E extends SimEpisode = SimEpisode> {
   success: boolean;
   step: number;
   /** True when the action had to be clipped into bounds. */
   clipped: boolean;
-  episode: EpisodeSpec;
+  episode: E;
 }
 
-export interface StepResult {
+export interface StepResult<E extends SimEpisode = SimEpisode> {
   obs: Observation;
   reward: number;
   terminated: boolean;
   truncated: boolean;
-  info: StepInfo;
+  info: StepInfo<E>;
 }
 
 export interface EnvOptions {
-  suite: SuiteSpec;
-  task: string;
-  split: string;
   renderer?: FrameRenderer;
   /** End the episode as soon as the success predicate holds (LIBERO-style). Default false: the policy must terminate. */
   terminateOnSuccess?: boolean;
@@ -53,28 +49,27 @@ export interface EnvOptions {
    * sees changes, physics does not.
    */
   sensor?: SensorPerturbation;
-  /**
-   * Changes each sampled episode before its world is built (robustness
-   * levels: tasks/perturbation.ts); applied on every reset, before a typed
-   * instruction is resolved.
-   */
-  perturbEpisode?: (ep: EpisodeSpec) => EpisodeSpec;
 }
 
 export class ActionError extends Error {
   override name = 'ActionError';
 }
 
-export class VlaEnv {
-  readonly opts: Required<Omit<EnvOptions, 'renderer' | 'sensor' | 'perturbEpisode'>> & Pick<EnvOptions, 'renderer' | 'sensor' | 'perturbEpisode'>;
+/**
+ * The env running one task. `O` is the options type a subclass adds to and
+ * `R` the reset options its task takes (tasks/env.ts SuiteEnv: suite, task and
+ * split; typed commands and probes); `opts` holds every option given, with the
+ * defaults filled in.
+ */
+export class VlaEnv<E extends SimEpisode = SimEpisode, O extends EnvOptions = EnvOptions, R extends ResetOptions = ResetOptions> {
+  readonly opts: Required<Omit<EnvOptions, 'renderer' | 'sensor'>> & O;
   private simWorld: SimWorld | null = null;
-  private ep: EpisodeSpec | null = null;
+  private ep: E | null = null;
   private steps = 0;
   private done = false;
   private poseBuf: PoseBuffer | null = null;
 
-  constructor(opts: EnvOptions) {
-    getTask(opts.suite, opts.task); // fail fast on an unknown task
+  constructor(readonly task: EnvTask<E, R>, opts: O) {
     if (opts.sensor) checkSensor(opts.sensor);
     this.opts = { terminateOnSuccess: false, cameras: DEFAULT_CAMERAS, resolution: DEFAULT_RESOLUTION, ...opts };
   }
@@ -84,30 +79,15 @@ export class VlaEnv {
     return this.simWorld;
   }
 
-  get episode(): EpisodeSpec {
+  get episode(): E {
     if (!this.ep) throw new Error('call reset() before using the environment');
     return this.ep;
   }
 
-  /**
-   * Start an episode. `instruction` overrides the sampled one (a typed
-   * command): it must resolve to one object and one destination of the scene,
-   * else InstructionError (tasks/command.ts). What the policy then sees is
-   * `policyInstruction`: 'canonical' (default) the suite's train-template
-   * rendering of the resolved goal, for policies whose instruction encoder
-   * only knows the suite's templates; 'typed' the text as typed, for a
-   * pretrained sentence encoder (policy config textEncoderKind 'use-lite').
-   * `probe` (a counterfactual language probe, tasks/probes.ts) instead gives
-   * the policy its text unparsed, even garbled or empty, and makes what it
-   * names the goal.
-   */
-  async reset(options: { seed: number; instruction?: string; policyInstruction?: PolicyInstruction; probe?: LanguageProbe }): Promise<[Observation, { episode: EpisodeSpec }]> {
+  /** Start the episode the task gives for `options` (EnvTask.episode: the seed's, and whatever else the task's options ask). */
+  async reset(options: R): Promise<[Observation, { episode: E }]> {
     await initPhysics();
-    let ep = sampleEpisode(this.opts.suite, this.opts.task, this.opts.split, options.seed);
-    if (this.opts.perturbEpisode) ep = this.opts.perturbEpisode(ep);
-    if (options.instruction !== undefined && options.probe !== undefined) throw new Error('reset: pass a typed instruction or a probe, not both');
-    if (options.instruction !== undefined) ep = withInstruction(ep, options.instruction, this.opts.suite, options.policyInstruction);
-    if (options.probe !== undefined) ep = applyProbe(ep, options.probe);
+    const ep = this.task.episode(options);
     this.simWorld?.free();
     this.simWorld = new SimWorld(ep.layout);
     this.ep = ep;
@@ -118,7 +98,7 @@ export class VlaEnv {
     return [await this.observe(), { episode: ep }];
   }
 
-  async step(action: ArrayLike<number>): Promise<StepResult> {
+  async step(action: ArrayLike<number>): Promise<StepResult<E>> {
     const sim = this.sim;
     if (this.done) throw new Error('episode is over: call reset() before step()');
     const { clipped, a } = clipAction(action);
@@ -132,7 +112,7 @@ export class VlaEnv {
     sim.control(target, a[4]);
     this.steps++;
     if (!sim.isFinite()) throw new Error(`physics blew up at step ${this.steps} (non-finite body position)`);
-    const success = isSuccess(sim, this.episode);
+    const success = this.task.isSuccess(sim, this.episode);
     const terminated = a[5] > 0.5 || (this.opts.terminateOnSuccess && success);
     const truncated = !terminated && this.steps >= this.episode.maxSteps;
     this.done = terminated || truncated;
@@ -181,23 +161,4 @@ export function clipAction(action: ArrayLike<number>): { a: Float32Array; clippe
     if (a[i] !== Math.fround(v)) clipped = true;
   }
   return { a, clipped };
-}
-
-/** Which text of a typed command the policy sees (VlaEnv.reset). */
-export type PolicyInstruction = 'canonical' | 'typed';
-
-/**
- * Replace an episode's instruction by a typed command after resolving it in
- * the scene. The episode's `instruction` (what observations carry to the
- * policy) is the canonical rendering or the typed text (`policyInstruction`);
- * `command` keeps how it was read.
- */
-export function withInstruction(ep: EpisodeSpec, instruction: string, suite: SuiteSpec, policyInstruction: PolicyInstruction = 'canonical'): EpisodeSpec {
-  if (policyInstruction !== 'canonical' && policyInstruction !== 'typed') throw new Error(`policyInstruction must be 'canonical' or 'typed', got ${JSON.stringify(policyInstruction)}`);
-  const task = getTask(suite, ep.task);
-  const command = resolveCommand(instruction, {
-    lexicon: lexiconOf(suite), family: ep.family, templates: task.templates,
-    scene: { objects: ep.layout.objects.map((o) => o.name), bowls: ep.layout.bowls.map((b) => b.name) },
-  });
-  return { ...ep, instruction: policyInstruction === 'typed' ? instruction : command.canonical, template: '(typed)', goal: { object: command.object, target: command.target }, command };
 }

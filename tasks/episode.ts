@@ -28,7 +28,7 @@ export interface EpisodeSpec {
   goal: Goal;
   layout: Layout;
   maxSteps: number;
-  /** A typed command and how it was read (sim/env.ts withInstruction); absent for sampled instructions. */
+  /** A typed command and how it was read (tasks/env.ts withInstruction); absent for sampled instructions. */
   command?: CommandReading;
   /** A counterfactual language probe (tasks/probes.ts applyProbe): its kind, what it names, and the sampled goal it replaced. */
   probe?: ProbeInfo;

@@ -65,6 +65,7 @@ export interface SuiteSpec {
   synonyms: Record<string, string[]>;
 }
 
+/** One episode of a split: a task and a seed. */
 export interface EpisodeRef {
   task: string;
   seed: number;
@@ -201,6 +202,17 @@ export function episodeList(suite: SuiteSpec, splitName: string): EpisodeRef[] {
   const split = getSplit(suite, splitName);
   const seeds = splitSeeds(split);
   return suite.tasks.flatMap((t) => seeds.map((seed) => ({ task: t.name, seed })));
+}
+
+/**
+ * The order a split's episodes run in (eval, collect, the analyze
+ * experiments): seed by seed, every task (or only `tasks`, in that order) at
+ * each seed, so any prefix is balanced across tasks.
+ */
+export function episodeOrder(suite: SuiteSpec, splitName: string, tasks: string[] = suite.tasks.map((t) => t.name)): EpisodeRef[] {
+  for (const t of tasks) getTask(suite, t);
+  const seeds = splitSeeds(getSplit(suite, splitName));
+  return seeds.flatMap((seed) => tasks.map((task) => ({ task, seed })));
 }
 
 export function getSplit(suite: SuiteSpec, name: string): SplitSpec {

@@ -200,7 +200,7 @@ export async function runGrounding(o: GroundingOptions): Promise<GroundingResult
     }
     const results = policies.map(({ path, label }) => ({ policy: path, label, episodes: [] as GroundingEpisode[] }));
     for (const ep of evalEpisodes(suite, split, o.episodes)) {
-      const f = firstFrame(await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: 96 }));
+      const f = firstFrame(await session.call('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: 96 }));
       for (const [i, { label, policy }] of policies.entries()) {
         const outcome = records.find((r) => r.policy === label && r.task === ep.task && r.seed === ep.seed)?.outcome;
         results[i].episodes.push({ task: ep.task, seed: ep.seed, instruction: f.episode.instruction, looks: await looksOf(policy, f), ...(outcome ? { outcome } : {}) });

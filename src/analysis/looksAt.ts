@@ -17,7 +17,6 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { evalEpisodes } from '../eval/records.ts';
 import { b64ToBytes } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
-import type { EpisodeWire } from '../app/api/episode.ts';
 import { loadPolicy } from '../train/checkpoint.ts';
 import { encodePng } from '../io/png.ts';
 import { initBackend } from '../tf/backend.ts';
@@ -62,7 +61,7 @@ export async function heldOutFrames(n: number, split = 'heldout_layout', chromiu
     const out: LooksAtFrame[] = [];
     for (const ep of evalEpisodes(suite, split, n)) {
       const res = 96;
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: res });
+      const w = await session.call('runExpertEpisode', { suite, task: ep.task, split, seed: ep.seed, resolution: res });
       const bytes = b64ToBytes(w.frames.scene);
       out.push({ label: `${ep.task}-${ep.seed}`, instruction: w.episode.instruction, frame: { width: res, height: res, data: bytes.slice(0, res * res * 3) } });
     }

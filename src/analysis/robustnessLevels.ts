@@ -68,7 +68,7 @@ async function conditionFrames(o: RobustnessLevelsOptions, suite: ReturnType<typ
   const session = await HeadlessSession.open({ executablePath: o.chromium });
   try {
     for (const c of plan) {
-      const r = await session.call<{ resolution: number; frames: Record<string, string> }>('conditionFrames', { suite, task: ep.task, split, seed: ep.seed, ...c.perturbation });
+      const r = await session.call('conditionFrames', { suite, task: ep.task, split, seed: ep.seed, ...c.perturbation });
       cameras = Object.keys(r.frames);
       const img = hstack(Object.values(r.frames).map((b64) => ({ width: r.resolution, height: r.resolution, data: b64ToBytes(b64) })));
       const png = encodePng(img.width, img.height, img.data);

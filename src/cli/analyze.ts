@@ -8,7 +8,7 @@ import { costVsResolution, type ResolutionRow } from '../analysis/resolution.ts'
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { initBackend } from '../tf/backend.ts';
 import { glueNegativeValues } from './args.ts';
-import { machineInfo } from './machine.ts';
+import { machineInfo } from '../runtime/machine.ts';
 
 const EXPERIMENTS: Record<string, string> = {
   resolution: 'FLOPs, parameters and measured latency per backbone at several input resolutions, against the predicted scaling',
@@ -178,7 +178,7 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
   let data = values.data as string | undefined;
   if (!data && quick) {
     // --quick needs no recorded demo set: it records a tiny one first (resumable).
-    const { collect } = await import('./collect.ts');
+    const { collect } = await import('../collect/runner.ts');
     data = `${out}/data`;
     await collect({ suite: 'tabletop', split: 'train', episodes: Math.max(...demos) + 2, out: data, quiet: true });
   }

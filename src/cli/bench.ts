@@ -11,15 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION, SUBSTEPS } from '../../sim/config.ts';
-import { makeEnv } from '../../sim/registry.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
 import { initPhysics, SimWorld } from '../../sim/world.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import { createExpert } from '../../tasks/expert.ts';
-import type { EpisodeWire } from '../app/api/episode.ts';
 import { HeadlessSession } from '../runtime/session.ts';
-import { collect } from './collect.ts';
-import { machineInfo } from './machine.ts';
+import { collect } from '../collect/runner.ts';
+import { machineInfo } from '../runtime/machine.ts';
 
 const SECTIONS = ['sim', 'render', 'collect', 'models', 'eval', 'train'] as const;
 
@@ -60,7 +59,7 @@ export async function benchRenderLoop(episodes = 6, resolution = DEFAULT_RESOLUT
     await session.call('runExpertEpisode', { suite, task: 'pick_place', split: 'train', seed: 999, resolution }); // warm-up: shaders
     let steps = 0, envMs = 0;
     for (let seed = 0; seed < episodes; seed++) {
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: seed % 2 ? 'stack' : 'pick_place', split: 'train', seed, resolution });
+      const w = await session.call('runExpertEpisode', { suite, task: seed % 2 ? 'stack' : 'pick_place', split: 'train', seed, resolution });
       steps += w.steps;
       envMs += w.timing.envMs;
     }

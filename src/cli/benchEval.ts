@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { listPolicies } from '../../policies/registry.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
 import { LATENCY_PARTS, type StepLatency } from '../eval/records.ts';
-import { runEval, type PolicyEpisodeWire } from '../eval/runner.ts';
+import type { PolicyEpisodeWire } from '../app/api/policy.ts';
+import { runEval } from '../eval/runner.ts';
+import type { BackendRequest } from '../worker/fallback.ts';
 import { summarizeLatency } from '../eval/stats.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 
@@ -18,7 +20,7 @@ export function benchPolicies(): { label: string; spec: { checkpointUrl: string 
   return listPolicies().map((p) => ({ label: `${p} (untrained)`, spec: { name: p } }));
 }
 
-export async function benchEvalLatency(backends: string[], episodes: number, maxSteps: number) {
+export async function benchEvalLatency(backends: BackendRequest[], episodes: number, maxSteps: number) {
   const suite = resolveSuite(DEFAULT_SUITE);
   const policies = benchPolicies();
   const mounts = Object.fromEntries(policies.filter((p) => p.dir).map((p) => [`/ckpt/${p.label}`, p.dir!]));
@@ -31,7 +33,7 @@ export async function benchEvalLatency(backends: string[], episodes: number, max
         const steps: StepLatency[] = [];
         let info: PolicyEpisodeWire['backendInfo'];
         for (let seed = 0; seed < episodes; seed++) {
-          const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000 + seed, policy: p.spec, backend, maxSteps, warmupSteps: 2 });
+          const w = await session.call('runPolicyEpisode', { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000 + seed, policy: p.spec, backend, maxSteps, warmupSteps: 2 });
           if (w.failure) throw new Error(`${p.label} on ${backend}: ${w.failure.kind}: ${w.failure.message}`);
           steps.push(...w.latency);
           info = w.backendInfo;

@@ -2,7 +2,7 @@
 // parses arguments and prints results. Errors print one clear line, exit 1.
 import { parseChunkExecution } from '../../policies/chunkExecution.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { collect } from './collect.ts';
+import { collect } from '../collect/runner.ts';
 import { InterruptedError, setIdleSignalHandler } from '../runtime/interrupt.ts';
 import { glueNegativeValues } from './args.ts';
 import { POINT_ESTIMATES, isPointEstimate, type PointEstimate } from '../../policies/gpt.ts';
@@ -111,7 +111,7 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
     const { values: v } = parse(args, { data: { type: 'string' }, episode: { type: 'string' }, out: { type: 'string' } }, help);
     if (!v.data || !v.episode) throw new Error('--data and --episode are required (see vlalab video --help)');
     const { readDatasetInfo, readIndex, readEpisode } = await import('../data/demoStore.ts');
-    const { writeEpisodeVideo } = await import('./video.ts');
+    const { writeEpisodeVideo } = await import('../data/episodeVideo.ts');
     const info = readDatasetInfo(String(v.data));
     const entry = readIndex(String(v.data)).find((e) => `${e.task}-${e.seed}` === v.episode);
     if (!entry) throw new Error(`no episode "${v.episode}" in ${v.data}`);
@@ -315,7 +315,7 @@ Load it in LeRobot with LeRobotDataset("<any repo id>", root=OUT).
   },
 
   async envs() {
-    const { listEnvs } = await import('../../sim/registry.ts');
+    const { listEnvs } = await import('../../tasks/envRegistry.ts');
     const { builtinSuiteNames } = await import('../../tasks/builtin.ts');
     console.log(JSON.stringify({ envs: listEnvs(), suites: builtinSuiteNames() }, null, 2));
   },

@@ -2,7 +2,7 @@
 // compare.json and a self-contained compare.html (inline SVG, no assets).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChart, htmlPage } from '../analysis/charts.ts';
+import { barChart, esc, htmlPage } from '../analysis/charts.ts';
 import type { CompareRow, PairedComparison, Verdict } from './compare.ts';
 import type { Interval } from './stats.ts';
 
@@ -38,7 +38,6 @@ export function formatCompareTable(c: PairedComparison, sides: CompareSides): st
   return notes.join('\n');
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const COLORS: Record<Verdict, string> = { IMPROVED: '#2e7d32', REGRESSED: '#c62828', HELD: '#455a64', UNDERPOWERED: '#9e9e9e' };
 
 export function compareHtml(c: PairedComparison, sides: CompareSides, meta: Record<string, unknown>): string {

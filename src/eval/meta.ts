@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SuiteSpec } from '../../tasks/suite.ts';
-import { machineInfo } from '../cli/machine.ts';
+import { machineInfo } from '../runtime/machine.ts';
 import type { HeadlessSession } from '../runtime/session.ts';
 
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@ import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import type { EvalProtocol } from './fingerprint.ts';
 import type { EpisodeOutcome } from '../../tasks/outcome.ts';
 import type { ProbeInfo } from '../../tasks/probes.ts';
-import { episodeList, type SuiteSpec } from '../../tasks/suite.ts';
+import { episodeOrder, type EpisodeRef, type SuiteSpec } from '../../tasks/suite.ts';
 
 /** policyMs: a remote policy's own compute, as its server reports it (docs/remote-policy.md); absent for the worker's policies. */
 export const LATENCY_PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs', 'policyMs'] as const;
@@ -70,19 +70,12 @@ export function appendRecord(path: string, r: EpisodeRecord): void {
   appendJsonl(path, r);
 }
 
-export interface EpisodeRef {
-  task: string;
-  seed: number;
-}
+export type { EpisodeRef } from '../../tasks/suite.ts';
 
-/** The fixed episode list of a split, optionally the first n (interleaved by task so a prefix is balanced). */
+/** A split's episodes in run order (tasks/suite.ts episodeOrder), optionally the first n. */
 export function evalEpisodes(suite: SuiteSpec, split: string, n?: number): EpisodeRef[] {
-  const all = episodeList(suite, split);
-  const tasks = suite.tasks.map((t) => t.name);
-  const perTask = tasks.map((t) => all.filter((e) => e.task === t));
-  const interleaved: EpisodeRef[] = [];
-  for (let i = 0; i < Math.max(...perTask.map((l) => l.length)); i++) for (const l of perTask) if (i < l.length) interleaved.push(l[i]);
-  return n === undefined ? interleaved : interleaved.slice(0, n);
+  const all = episodeOrder(suite, split);
+  return n === undefined ? all : all.slice(0, n);
 }
 
 /** Parse "i/n" (0-based shard index i of n). */

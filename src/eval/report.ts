@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTCOMES } from '../../tasks/outcome.ts';
+import { esc } from '../analysis/charts.ts';
 import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
 import type { PolicyInfo, PolicySummary } from './summary.ts';
 
@@ -12,7 +13,6 @@ export interface RunMeta {
   [key: string]: unknown;
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
 
 export function writeOutputs(dir: string, records: EpisodeRecord[], summary: PolicySummary[], meta: RunMeta): void {

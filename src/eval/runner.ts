@@ -19,9 +19,10 @@ import { isProbeKind, makeProbe, PROBE_KINDS, type LanguageProbe, type ProbeKind
 import { lexiconOf, type SuiteSpec } from '../../tasks/suite.ts';
 import type { PointEstimate } from '../../policies/gpt.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
-import { planWorkers } from '../cli/machine.ts';
-import { Progress } from '../cli/progress.ts';
-import { writePolicyVideo } from '../cli/video.ts';
+import type { EpisodePolicy } from '../app/api/policyClients.ts';
+import { writePolicyVideo } from '../data/episodeVideo.ts';
+import { planWorkers } from '../runtime/machine.ts';
+import { Progress } from '../runtime/progress.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { HeadlessSession } from '../runtime/session.ts';
@@ -32,7 +33,7 @@ import { evalMeta } from './meta.ts';
 import { handshakeRemotes, remoteMeta, remotePolicyArg } from './remote.ts';
 import { appendRecord, evalEpisodes, readRecords, recordKey, shardEpisodes, type EpisodeRecord, type EpisodeRef } from './records.ts';
 import { readSummary, writeOutputs } from './report.ts';
-import { checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, sentenceEncoderMount, SetupError, type PolicySpec } from './setup.ts';
+import { backendRequest, checkBackend, checkInstructions, instructionWarnings, localizeLoadError, policyPlan, sentenceEncoderMount, SetupError, type PolicySpec } from './setup.ts';
 import { formatTable, summarize, type PolicyInfo } from './summary.ts';
 
 export { parsePolicySpec, policyPlan, SetupError, type PolicySpec } from './setup.ts';
@@ -80,16 +81,6 @@ export interface EvalOptions {
   /** Aborting it acts as Ctrl-C (tests, embedding callers); SIGINT/SIGTERM always do. */
   signal?: AbortSignal;
 }
-
-/** Result of the page's runPolicyEpisode (see src/app/api/policy.ts). */
-export type PolicyEpisodeWire = Pick<EpisodeRecord, 'success' | 'steps' | 'terminated' | 'failure' | 'outcome' | 'latency' | 'warmup' | 'backend'> & {
-  episode: EpisodeWire['episode'];
-  frames?: Record<string, string>;
-  actions?: number[][];
-  policyInfo?: { name?: string; backbone?: string; params?: number; flopsPerFrame?: number; decodePoint?: string; decoding?: string; head?: string; chunkLength?: number; chunkExecution?: string };
-  backendInfo?: Record<string, unknown>;
-  workerMemory?: WorkerMemory;
-};
 
 export async function runEval(o: EvalOptions): Promise<{ dir: string; records: EpisodeRecord[]; table: string }> {
   return withRunLock(o.out, () => runEvalLocked(o));
@@ -267,17 +258,19 @@ function dropNonResults(file: string, say: (line: string) => void): void {
 /** Load the policy in a worker exactly as its episodes will, or stop with what is wrong (naming the local files). */
 async function preparePolicy(session: HeadlessSession, o: EvalOptions, spec: PolicySpec, specIndex: number, localize: typeof localizeLoadError): Promise<void> {
   try {
-    await session.call('preparePolicy', { policy: policyArg(spec, specIndex, o), backend: o.backend ?? 'auto', blind: spec.blind ?? false, avoidSoftwareGpu: true });
+    await session.call('preparePolicy', { policy: policyArg(spec, specIndex, o), backend: backendRequest(o.backend), blind: spec.blind ?? false, avoidSoftwareGpu: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0];
     throw new SetupError(`"${spec.label}" cannot run${spec.checkpoint ? ` (${spec.checkpoint})` : ''}: ${localize(msg, spec, specIndex)}`);
   }
 }
 
-function policyArg(spec: PolicySpec, specIndex: number, o: EvalOptions) {
+function policyArg(spec: PolicySpec, specIndex: number, o: EvalOptions): EpisodePolicy {
   if (spec.remote) return remotePolicyArg(spec, specIndex, { resolution: o.resolution ?? DEFAULT_RESOLUTION, timeoutMs: o.remoteTimeoutMs });
   const overrides = { ...(spec.decodePoint ? { decodePoint: spec.decodePoint } : {}), ...(spec.chunkExecution ? { chunkExecution: spec.chunkExecution } : {}) };
-  return spec.checkpoint ? { checkpointUrl: `/ckpt/${specIndex}/`, ...overrides } : { name: spec.name, overrides };
+  if (spec.checkpoint) return { checkpointUrl: `/ckpt/${specIndex}/`, ...overrides };
+  if (!spec.name) throw new SetupError(`"${spec.label}" has neither a checkpoint nor a registry name`);
+  return { name: spec.name, overrides };
 }
 
 /** The per-policy info of a run directory's summary.json, if it has a readable one. */
@@ -299,14 +292,14 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
   const probed = (w: { episode: EpisodeWire['episode'] }) => (w.episode.probe ? { probe: w.episode.probe } : {});
   try {
     if (spec.kind === 'expert') {
-      const w = await session.call<EpisodeWire>('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false, perturbation: o.perturbation, probe });
+      const w = await session.call('runExpertEpisode', { suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, record: false, perturbation: o.perturbation, probe });
       return {
         record: { ...base, instruction: w.episode.instruction, ...probed(w), backbone: 'scripted', backend: 'none', success: w.success, steps: w.steps, terminated: w.terminated, outcome: w.outcome, latency: [], warmup: [], wallMs: Date.now() - t0 },
         info: { policy: spec.label, backbone: 'scripted' },
       };
     }
-    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
-      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex, o), backend: o.backend ?? 'auto', blind: spec.blind ?? false,
+    const w = await session.call('runPolicyEpisode', {
+      suite, task: ep.task, split: o.split, seed: ep.seed, resolution: o.resolution, policy: policyArg(spec, specIndex, o), backend: backendRequest(o.backend), blind: spec.blind ?? false,
       terminateOnSuccess: o.terminateOnSuccess ?? false, ignoreTerminate: o.ignoreTerminate ?? false, appearance: o.appearance, sensor: o.sensor, perturbation: o.perturbation,
       // 'auto' prefers a real GPU; a software one (SwiftShader, llvmpipe) is ~15x slower than wasm, so it ranks last.
       avoidSoftwareGpu: true, recordFrames: video !== undefined, recordActions: video !== undefined, probe,
@@ -314,9 +307,10 @@ async function runOne(session: HeadlessSession, suite: SuiteSpec, o: EvalOptions
     if (w.failure?.kind === 'setup') return { record: { ...base } as EpisodeRecord, setup: w.failure.message };
     const backbone = w.policyInfo?.backbone ?? 'unknown';
     if (video && w.frames) writePolicyVideo(video, { ...w, frames: w.frames }, o.resolution ?? DEFAULT_RESOLUTION, { policy: spec.label, terminated: w.terminated, failure: w.failure });
+    const local = w.policyInfo && !('remote' in w.policyInfo) ? w.policyInfo : undefined; // decoding is the worker's; a remote model's is its own
     return {
       record: { ...base, instruction: w.episode.instruction, ...probed(w), backbone, backend: w.backend, success: w.success, steps: w.steps, terminated: w.terminated, failure: w.failure, ...(w.outcome ? { outcome: w.outcome } : {}), latency: w.latency, warmup: w.warmup, wallMs: Date.now() - t0 },
-      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: w.policyInfo?.decodePoint, decoding: w.policyInfo?.decoding, head: w.policyInfo?.head, chunkLength: w.policyInfo?.chunkLength, chunkExecution: w.policyInfo?.chunkExecution },
+      info: { policy: spec.label, backbone, params: w.policyInfo?.params, flopsPerFrame: w.policyInfo?.flopsPerFrame, decodePoint: local?.decodePoint, decoding: local?.decoding, head: local?.head, chunkLength: w.policyInfo?.chunkLength, chunkExecution: w.policyInfo?.chunkExecution },
       memory: w.workerMemory,
     };
   } catch (e) {

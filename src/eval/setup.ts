@@ -20,7 +20,7 @@ import { sampleEpisode } from '../../tasks/episode.ts';
 import { clip } from '../../tasks/grammar.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
-import { BACKEND_ORDER, isBackendRequest } from '../worker/fallback.ts';
+import { BACKEND_ORDER, type BackendRequest, isBackendRequest } from '../worker/fallback.ts';
 import { DEFAULT_SENTENCE_ENCODER_URL } from '../worker/protocol.ts';
 import type { ServerSpec } from '../worker/remoteSpec.ts';
 import { checkpointSha256 } from './fingerprint.ts';
@@ -107,7 +107,14 @@ export function policyPlan(args: string[], baselines: boolean, decodePoint?: Poi
 
 /** --backend must be one the worker knows; checked before any browser starts. */
 export function checkBackend(backend: string | undefined): void {
-  if (backend !== undefined && !isBackendRequest(backend)) throw new SetupError(`--backend must be auto or one of ${BACKEND_ORDER.join(', ')}, got "${backend}"`);
+  backendRequest(backend);
+}
+
+/** --backend as the page takes it (default 'auto'); anything else is a SetupError naming the choices. */
+export function backendRequest(backend: string | undefined): BackendRequest {
+  if (backend === undefined) return 'auto';
+  if (!isBackendRequest(backend)) throw new SetupError(`--backend must be auto or one of ${BACKEND_ORDER.join(', ')}, got "${backend}"`);
+  return backend;
 }
 
 /**

@@ -6,5 +6,5 @@ import type { BenchRenderOptions, BenchRenderResult } from '../app/api/render.ts
 export type { BenchRenderOptions, BenchRenderResult };
 
 export async function benchRender(session: HeadlessSession, opts: BenchRenderOptions): Promise<BenchRenderResult> {
-  return session.call<BenchRenderResult>('benchRender', opts);
+  return session.call('benchRender', opts);
 }

@@ -2,6 +2,7 @@
 // that needs a browser (rendering, in-browser episodes, WebGPU) goes through
 // HeadlessSession.call(method, ...args) -> window.vlalab[method](...args).
 import type { Browser, Page } from 'playwright-core';
+import type { PageApi, PageMethod, PageResult } from '../app/api/index.ts';
 import { ensureBuilt, snapshotDist, type DistSnapshot } from './build.ts';
 import { startServer, type StaticServer } from './server.ts';
 import { launchBrowser } from './browser.ts';
@@ -122,8 +123,12 @@ export class HeadlessSession {
     }
   }
 
-  /** Runs window.vlalab[method](...args) in the page; args and result must be JSON-like. */
-  async call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+  /**
+   * Runs window.vlalab[method](...args) in the page; args and result must be
+   * JSON-like. Typed by the page API (src/app/api/index.ts): the arguments are
+   * the page function's, the result what it resolves to.
+   */
+  async call<M extends PageMethod>(method: M, ...args: Parameters<PageApi[M]>): Promise<PageResult<M>> {
     if (this.closing) throw new Error(`HeadlessSession.call(${method}): session is closed`);
     return this.page.evaluate(
       async ({ method, args }) => {
@@ -135,8 +140,8 @@ export class HeadlessSession {
         }
         return (await (fn as (...a: unknown[]) => unknown).apply(api, args)) as never;
       },
-      { method, args },
-    ) as Promise<T>;
+      { method: method as string, args: args as unknown[] },
+    ) as Promise<PageResult<M>>;
   }
 
   /** Closes page, browser and server. Idempotent. */

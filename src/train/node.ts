@@ -10,7 +10,8 @@ import type { CameraSpec } from '../../sim/types.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { VlaPolicy, type VlaPolicyConfig } from '../../policies/policy.ts';
 import { loadSentenceEncoder } from '../../policies/sentenceEncoderNode.ts';
-import { gitCommit } from '../cli/machine.ts';
+import { gitCommit } from '../runtime/machine.ts';
+import { StatusLine } from '../runtime/progress.ts';
 import { type IndexEntry, readDatasetInfo, readEpisode, readIndex } from '../data/demoStore.ts';
 import { appendJsonl, readJsonl } from '../io/jsonl.ts';
 import { initBackend } from '../tf/backend.ts';
@@ -26,7 +27,7 @@ import { type EpochMetrics, type ProgressInfo, TRAIN_DEFAULTS, type TrainConfig,
 
 /**
  * Camera specs by name. Datasets record camera names only; they are the
- * simulator's default cameras (src/cli/collect.ts), whose poses the spatial
+ * simulator's default cameras (src/collect/runner.ts), whose poses the spatial
  * targets need.
  */
 export function cameraSpecs(names: string[]): CameraSpec[] {
@@ -186,18 +187,16 @@ function conflicts(o: RunTrainOptions, saved: TrainArgs): string[] {
   return out;
 }
 
+/** The training step line (the TTY line is ended after the run, below: validation may follow the last step). */
 function progressPrinter(label: string, quiet: boolean): (p: ProgressInfo) => void {
-  const tty = Boolean(process.stderr.isTTY);
-  let lastPrint = 0;
+  const status = new StatusLine({ tty: 1000, plain: 30000 });
   const fmtEta = (s: number) => (!Number.isFinite(s) ? '?' : s < 90 ? `${Math.round(s)}s` : `${(s / 60).toFixed(1)}m`);
   return (p) => {
     if (quiet) return;
-    const now = Date.now();
-    const done = p.step >= p.totalSteps && p.phase === 'train';
-    if (!done && now - lastPrint < (tty ? 1000 : 30000)) return;
-    lastPrint = now;
-    const line = `${label} ${p.phase === 'val' ? 'validating ' : ''}step ${p.step}/${p.totalSteps} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.imagesPerSecond.toFixed(1)} img/s eta ${fmtEta(p.etaSeconds)}`;
-    process.stderr.write(tty ? `\r${line}\x1b[K` : line + '\n');
+    status.update(
+      () => `${label} ${p.phase === 'val' ? 'validating ' : ''}step ${p.step}/${p.totalSteps} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.imagesPerSecond.toFixed(1)} img/s eta ${fmtEta(p.etaSeconds)}`,
+      { force: p.step >= p.totalSteps && p.phase === 'train' },
+    );
   };
 }
 

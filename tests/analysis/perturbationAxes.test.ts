@@ -4,7 +4,7 @@
 // axes, and, through a VlaEnv with a stand-in renderer, that a sensor level
 // changes only the observed image while an episode level changes the episode.
 import { describe, expect, it } from 'vitest';
-import { VlaEnv } from '../../sim/env.ts';
+import { SuiteEnv } from '../../tasks/env.ts';
 import { checkAppearance } from '../../sim/render/appearance.ts';
 import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
 import { checkSensor } from '../../sim/render/sensor.ts';
@@ -97,7 +97,7 @@ describe('perturbation axes', () => {
       dispose() {},
     };
     const run = async (c: Perturbation) => {
-      const env = new VlaEnv({ suite, task: 'pick_place', split: 'heldout_layout', renderer, sensor: c.sensor, perturbEpisode: episodeTransform(suite, c.perturbation) });
+      const env = new SuiteEnv({ suite, task: 'pick_place', split: 'heldout_layout', renderer, sensor: c.sensor, perturbEpisode: episodeTransform(suite, c.perturbation) });
       let [obs] = await env.reset({ seed: 100000 });
       const expert = createExpert(env.episode);
       const proprio: number[] = [], frames: Buffer[] = [];

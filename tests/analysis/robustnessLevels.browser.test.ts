@@ -16,8 +16,6 @@ import { sampleEpisode } from '../../tasks/episode.ts';
 import { perturbEpisode } from '../../tasks/perturbation.ts';
 import { AXES, parseAxes, type Perturbation } from '../../src/analysis/perturbationAxes.ts';
 import { runRobustnessLevels } from '../../src/analysis/robustnessLevels.ts';
-import type { EpisodeWire } from '../../src/app/api/episode.ts';
-import type { PolicyEpisodeWire } from '../../src/app/api/policy.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
@@ -32,7 +30,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sceneFrame = async (c: Perturbation) => b64ToBytes((await session.call<{ frames: Record<string, string> }>('conditionFrames', { ...ep, ...c })).frames.scene);
+const sceneFrame = async (c: Perturbation) => b64ToBytes((await session.call('conditionFrames', { ...ep, ...c })).frames.scene);
 const meanAbs = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 describe('robustness levels (headless Chromium)', { timeout: 300_000 }, () => {
@@ -51,7 +49,7 @@ describe('robustness levels (headless Chromium)', { timeout: 300_000 }, () => {
   });
 
   it('appearance and sensor levels leave the physical episode bit-identical (expert actions and proprioception)', async () => {
-    const expert = (c: Perturbation) => session.call<EpisodeWire>('runExpertEpisode', { ...ep, record: false, ...c });
+    const expert = (c: Perturbation) => session.call('runExpertEpisode', { ...ep, record: false, ...c });
     const nominal = await expert({});
     expect(nominal.success).toBe(true);
     for (const axis of AXES.filter((a) => a.kind !== 'episode')) {
@@ -64,7 +62,7 @@ describe('robustness levels (headless Chromium)', { timeout: 300_000 }, () => {
 
   it('the policy is handed the perturbed frames and the perturbed episode', async () => {
     const c: Perturbation = { sensor: { occluder: { size: 0.5 } }, perturbation: { robotPose: { distance: 0.16, yaw: 0.8 } } };
-    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
+    const w = await session.call('runPolicyEpisode', {
       ...ep, ...c, policy: { name: 'efficientnet-film', overrides: { gptLayers: 1, textDepth: 0 } }, backend: 'wasm', maxSteps: 1, recordFrames: true,
     });
     expect(w.failure).toBeUndefined();

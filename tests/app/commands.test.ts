@@ -3,7 +3,7 @@ import { CommandHistory, exampleCommands, previewCommand } from '../../src/app/d
 import { parseState, stateToSearch } from '../../src/app/demo/urlState.ts';
 import { DEFAULT_SUITE, resolveSuite } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
-import { VlaEnv } from '../../sim/env.ts';
+import { SuiteEnv } from '../../tasks/env.ts';
 
 const suite = resolveSuite(DEFAULT_SUITE);
 const tasks = suite.tasks.map((t) => t.name);
@@ -37,7 +37,7 @@ describe('command preview and examples', () => {
       expect(second.ok && second.reading.object === ep.goal.object && second.reading.target === ep.goal.target).toBe(true);
       expect(ex[1]).not.toBe(ex[0]);
       // and the environment accepts every one of them as a typed command (physics only)
-      const env = new VlaEnv({ suite, task, split: 'train' });
+      const env = new SuiteEnv({ suite, task, split: 'train' });
       for (const c of ex) {
         const [, { episode }] = await env.reset({ seed, instruction: c });
         expect(episode.command?.text).toBe(c);

@@ -12,7 +12,7 @@ import { mergeRuns } from '../../src/eval/merge.ts';
 import { appendRecord, evalEpisodes, readRecords, type EpisodeRecord } from '../../src/eval/records.ts';
 import { writeOutputs } from '../../src/eval/report.ts';
 import { tensorGrowth } from '../../src/eval/runner.ts';
-import { planWorkers } from '../../src/cli/machine.ts';
+import { planWorkers } from '../../src/runtime/machine.ts';
 import { checkBackend, checkInstructions, instructionWarnings, parsePolicySpec, policyPlan } from '../../src/eval/setup.ts';
 import { summarize } from '../../src/eval/summary.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';

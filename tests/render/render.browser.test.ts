@@ -3,7 +3,7 @@
 // wrist camera. Checks content, placement, row order, change and determinism.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessSession } from '../../src/runtime/session.ts';
-import { wireToFrame, type WireFrame } from '../../src/runtime/b64.ts';
+import { wireToFrame } from '../../src/runtime/b64.ts';
 import { benchRender } from '../../src/runtime/benchRender.ts';
 import { cameraWorldPose, projectPoint } from '../../sim/render/cameraMath.ts';
 import type { BodyVisual, CameraSpec, Frame, Quat, RenderOptions, SceneDescription, Vec3 } from '../../sim/types.ts';
@@ -52,7 +52,7 @@ let session: HeadlessSession;
 const pageErrors: string[] = [];
 
 async function render(p: number[]): Promise<Record<string, Frame>> {
-  const r = await session.call<{ frames: Record<string, WireFrame> }>('renderScene', DESC, p, OPTS);
+  const r = await session.call('renderScene', DESC, p, OPTS);
   return Object.fromEntries(Object.entries(r.frames).map(([k, w]) => [k, wireToFrame(w)]));
 }
 
@@ -137,7 +137,7 @@ describe('BabylonRenderer in headless Chromium', { timeout: 120_000 }, () => {
     };
     const p = [[0, 0, 0], [0, 0, 0.02], [0.2, 0, 0.02], [0, 0.2, 0.02]].flatMap((v) => [...v, 0, 0, 0, 1]);
     const top: CameraSpec = { name: 'top', mount: 'fixed', position: [0, 0, 1], target: [0, 0, 0], fovDeg: 40 };
-    const r = await session.call<{ frames: Record<string, WireFrame> }>('renderScene', desc, p, { width: W, height: W, cameras: [top] });
+    const r = await session.call('renderScene', desc, p, { width: W, height: W, cameras: [top] });
     const f = wireToFrame(r.frames.top);
     let xMin = W, xMax = -1, yMin = W, yMax = -1, redX = 0, redN = 0, greenY = 0, greenN = 0;
     for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) {
@@ -156,7 +156,7 @@ describe('BabylonRenderer in headless Chromium', { timeout: 120_000 }, () => {
 
   it('appearance probes: dim and warm light, checker table; {} restores the default pixels exactly', async () => {
     const look = async (appearance: object) => {
-      const r = await session.call<{ frames: Record<string, WireFrame> }>('renderScene', DESC, poses(), OPTS, { appearance });
+      const r = await session.call('renderScene', DESC, poses(), OPTS, { appearance });
       return wireToFrame(r.frames.scene);
     };
     // the table fills the lower half of the scene camera
@@ -183,6 +183,7 @@ describe('BabylonRenderer in headless Chromium', { timeout: 120_000 }, () => {
   });
 
   it('reports unknown page methods clearly', async () => {
+    // @ts-expect-error: not a page method; the page's own check names the ones it has
     await expect(session.call('noSuchMethod')).rejects.toThrow(/noSuchMethod is not a function.*renderScene/);
   });
 

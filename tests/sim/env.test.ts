@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_DIM, PROPRIO_DIM } from '../../sim/config.ts';
 import { checkEnv } from '../../sim/checkEnv.ts';
 import { ActionError, clipAction } from '../../sim/env.ts';
-import { getEnvSpec, listEnvs, makeEnv } from '../../sim/registry.ts';
+import { getEnvSpec, listEnvs, makeEnv } from '../../tasks/envRegistry.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import { resolveCommand } from '../../tasks/command.ts';
 import { episodeList, getTask, lexiconOf } from '../../tasks/suite.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeEnv, listEnvs } from '../../sim/registry.ts';
+import { makeEnv, listEnvs } from '../../tasks/envRegistry.ts';
 import { createExpert } from '../../tasks/expert.ts';
 
 // The scripted experts generate the training demos: they must solve nearly

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_HIGH } from '../../sim/config.ts';
-import { makeEnv } from '../../sim/registry.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import { ActionNoise, NOISE_DIMS } from '../../tasks/noise.ts';
 

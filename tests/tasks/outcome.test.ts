@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeEnv } from '../../sim/registry.ts';
-import type { VlaEnv } from '../../sim/env.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
+import type { SuiteEnv } from '../../tasks/env.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
 import { createExpert } from '../../tasks/expert.ts';
 import { LIFT_HEIGHT, OUTCOMES, OutcomeTracker } from '../../tasks/outcome.ts';
@@ -10,7 +10,7 @@ import { LIFT_HEIGHT, OUTCOMES, OutcomeTracker } from '../../tasks/outcome.ts';
 // goal (wrong object / wrong destination), stopping early, or doing nothing.
 
 /** Run `spec`'s expert in `env` (whose episode may differ) until `stop` or the episode ends; returns the tracker. */
-async function run(env: VlaEnv, spec: EpisodeSpec, stop: (step: number, phase: string) => boolean = () => false): Promise<OutcomeTracker> {
+async function run(env: SuiteEnv, spec: EpisodeSpec, stop: (step: number, phase: string) => boolean = () => false): Promise<OutcomeTracker> {
   const tracker = new OutcomeTracker(env.episode, env.sim);
   const expert = createExpert(spec);
   for (let t = 0; ; t++) {
@@ -23,7 +23,7 @@ async function run(env: VlaEnv, spec: EpisodeSpec, stop: (step: number, phase: s
 }
 
 /** The first seed of the task whose layout has what `ok` needs. */
-async function seedWhere(env: VlaEnv, ok: (ep: EpisodeSpec) => boolean): Promise<number> {
+async function seedWhere(env: SuiteEnv, ok: (ep: EpisodeSpec) => boolean): Promise<number> {
   for (let seed = 0; seed < 50; seed++) {
     await env.reset({ seed });
     if (ok(env.episode)) return seed;

@@ -4,7 +4,7 @@
 // scripted expert still solves the most severe level.
 import { describe, expect, it } from 'vitest';
 import { TCP_HOME } from '../../sim/config.ts';
-import { VlaEnv } from '../../sim/env.ts';
+import { SuiteEnv } from '../../tasks/env.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { sampleEpisode, SPACING } from '../../tasks/episode.ts';
 import { createExpert } from '../../tasks/expert.ts';
@@ -76,7 +76,7 @@ describe('episode perturbations', () => {
     for (const axis of ['robot_pose', 'distractors']) {
       const p = levelsOf(axis).at(-1)!;
       for (const task of ['pick_place', 'stack']) {
-        const env = new VlaEnv({ suite, task, split: 'heldout_layout', perturbEpisode: episodeTransform(suite, p) });
+        const env = new SuiteEnv({ suite, task, split: 'heldout_layout', perturbEpisode: episodeTransform(suite, p) });
         let ok = 0;
         const seeds = episodeList(suite, 'heldout_layout').filter((r) => r.task === task).slice(0, 2).map((r) => r.seed);
         for (const seed of seeds) {

@@ -4,7 +4,7 @@
 // (tasks/outcome.ts movedObjects, tasks/probes.ts movedRole) on constructed
 // states and on real physics.
 import { describe, expect, it } from 'vitest';
-import { makeEnv } from '../../sim/registry.ts';
+import { makeEnv } from '../../tasks/envRegistry.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { resolveCommand } from '../../tasks/command.ts';
 import { type EpisodeSpec, sampleEpisode } from '../../tasks/episode.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { resolveCommand } from '../../tasks/command.ts';
 import { comboLists, sampleEpisode } from '../../tasks/episode.ts';
-import { episodeList, getTask, lexiconOf, parseSuite, SuiteError, validateSuite } from '../../tasks/suite.ts';
+import { episodeList, episodeOrder, getTask, lexiconOf, parseSuite, SuiteError, validateSuite } from '../../tasks/suite.ts';
 
 const base = JSON.parse(readFileSync('tasks/suites/tabletop-v1.json', 'utf8'));
 const clone = () => JSON.parse(JSON.stringify(base));
@@ -34,6 +34,16 @@ describe('suite files', () => {
     expect(eps[0]).toEqual({ task: 'pick_place', seed: 100000 });
     expect(eps[100]).toEqual({ task: 'stack', seed: 100000 });
     expect(episodeList(s, 'heldout_layout')).toEqual(eps);
+  });
+
+  it('the run order goes seed by seed across tasks, is the same set, and names an unknown task', () => {
+    const s = validateSuite(base);
+    const order = episodeOrder(s, 'heldout_layout');
+    expect(order.slice(0, 3)).toEqual([{ task: 'pick_place', seed: 100000 }, { task: 'stack', seed: 100000 }, { task: 'pick_place', seed: 100001 }]);
+    const key = (r: { task: string; seed: number }) => `${r.task}-${r.seed}`;
+    expect(order.map(key).sort()).toEqual(episodeList(s, 'heldout_layout').map(key).sort());
+    expect(episodeOrder(s, 'heldout_layout', ['stack']).slice(0, 2)).toEqual([{ task: 'stack', seed: 100000 }, { task: 'stack', seed: 100001 }]);
+    expect(() => episodeOrder(s, 'heldout_layout', ['juggle'])).toThrow(/has no task "juggle" \(tasks: pick_place, stack\)/);
   });
 
   const cases: [string, (j: any) => void, RegExp][] = [

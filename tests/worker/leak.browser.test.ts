@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HIGH } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import type { PolicyEpisodeWire } from '../../src/app/api/policy.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 import type { WorkerMemory } from '../../src/worker/protocol.ts';
 
@@ -62,11 +61,11 @@ describe('inference worker memory over a long run (headless Chromium)', () => {
     const after: WorkerMemory[] = [];
     const heap: number[] = [];
     for (let e = 0; e < 3; e++) {
-      const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...args, suite, task: 'pick_place', split: 'train', seed: e, maxSteps: 100 });
+      const w = await session.call('runPolicyEpisode', { ...args, suite, task: 'pick_place', split: 'train', seed: e, maxSteps: 100 });
       expect(w.failure).toBeUndefined();
       expect(w.steps).toBe(100);
       expect(w.workerMemory!.numTensors).toBeGreaterThan(0); // reported with every episode (the eval runner's meta)
-      after.push((await session.call<WorkerMemory | null>('policyWorkerMemory', args))!);
+      after.push((await session.call('policyWorkerMemory', args))!);
       heap.push(await workerHeapBytes());
     }
     expect(after.map((m) => m.numTensors)).toEqual([after[0].numTensors, after[0].numTensors, after[0].numTensors]);

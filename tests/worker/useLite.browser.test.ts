@@ -18,7 +18,6 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { makeProbe } from '../../tasks/probes.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import { lexiconOf } from '../../tasks/suite.ts';
-import type { PolicyEpisodeWire } from '../../src/app/api/policy.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { runEval } from '../../src/eval/runner.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
@@ -74,30 +73,30 @@ describe("'use-lite' policies in the browser path", { timeout: 600_000 }, () => 
     const damaged = Object.fromEntries(CASES.map(([name]) => [`/models/${name}`, join(dir, name)]));
     const session = await HeadlessSession.open({ mounts: { '/models/use-lite': USE_DIR, '/ckpt-use': ckpt, ...damaged } });
     try {
-      const args = { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000, policy: { checkpointUrl: '/ckpt-use/' }, backend: 'wasm', maxSteps: 3 };
-      const first = await session.call<PolicyEpisodeWire>('runPolicyEpisode', args);
+      const args = { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000, policy: { checkpointUrl: '/ckpt-use/' }, backend: 'wasm' as const, maxSteps: 3 };
+      const first = await session.call('runPolicyEpisode', args);
       expect(first.failure).toBeUndefined();
       expect(first.policyInfo).toMatchObject({ textEncoder: 'use-lite:roles' });
       expect(first.steps).toBe(1);
       expect(first.instructionEncoding!.cached).toBe(false);
       expect(first.instructionEncoding!.ms).toBeGreaterThan(0);
       expect(first.instructionEncoding!.inAct).toBe(0);
-      const again = await session.call<PolicyEpisodeWire>('runPolicyEpisode', args);
+      const again = await session.call('runPolicyEpisode', args);
       expect(again.instructionEncoding).toEqual({ ms: 0, cached: true, inAct: 0 }); // same instruction: a lookup
       // A probe's empty instruction reaches the frozen encoder as is, and the policy still acts.
       const ep = sampleEpisode(suite, 'pick_place', 'heldout_layout', 100000);
-      const empty = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...args, probe: makeProbe(ep, 'empty', lexiconOf(suite)) });
+      const empty = await session.call('runPolicyEpisode', { ...args, probe: makeProbe(ep, 'empty', lexiconOf(suite))! });
       expect([empty.failure, empty.episode.instruction, empty.steps, empty.instructionEncoding!.cached]).toEqual([undefined, '', 1, false]);
       expect(empty.outcome!.moved).toEqual(expect.any(Array));
 
       // The same observation through Node's policy with Node's sentence encoder: the same action.
-      const check = await session.call<{ action: number[]; observation: { images: Record<string, { width: number; height: number; data: string }>; proprio: number[]; instruction: string } }>(
+      const check = await session.call(
         'checkPolicyInference', { suite, task: 'stack', split: 'heldout_layout', seed: 100001, policy: { checkpointUrl: '/ckpt-use/' }, backend: 'wasm', returnObservation: true });
       const { policy } = await loadCheckpoint(ckpt);
       const enc = await loadSentenceEncoder(USE_DIR);
       try {
         policy.attachSentenceEncoder(enc);
-        const o = check.observation;
+        const o = check.observation!;
         await policy.prepareInstructions([o.instruction]);
         const images = Object.fromEntries(Object.entries(o.images).map(([c, f]) => [c, { width: f.width, height: f.height, data: b64ToBytes(f.data) }]));
         const node = Array.from(policy.selectAction({ images, proprio: Float32Array.from(o.proprio), instruction: o.instruction }));

@@ -14,8 +14,6 @@ import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
-import type { PolicyEpisodeWire } from '../../src/app/api/policy.ts';
-import type { ClientTiming, InitResult, PolicyInfo, WorkerTiming } from '../../src/worker/protocol.ts';
 
 const suite = resolveSuite('tabletop');
 const episode = { suite, task: 'pick_place', split: 'train', seed: 0 };
@@ -24,19 +22,6 @@ const small = { gptLayers: 1, textDepth: 0 };
 // terminate's bins all below 0.5, so a random policy never ends the episode early.
 const noTerminate = { ...small, actionHigh: [...Array.from(ACTION_HIGH).slice(0, 5), 0.5] };
 
-interface Check {
-  backendInfo: InitResult;
-  policyInfo: PolicyInfo;
-  byteLengthBefore: number[];
-  byteLengthAfter: number[];
-  tensorsAfterFirst: number;
-  tensorsAfterSecond: number;
-  warmup: WorkerTiming[];
-  action: number[];
-  timing: ClientTiming;
-  secondTiming: ClientTiming;
-  observation?: { images: Record<string, { width: number; height: number; data: string }>; proprio: number[]; instruction: string };
-}
 
 const ckptDir = mkdtempSync(join(tmpdir(), 'vlalab-worker-ckpt-'));
 let session: HeadlessSession;
@@ -61,7 +46,7 @@ const finiteNonNegative = (t: object) => {
 
 describe('inference worker (headless Chromium)', () => {
   it("'auto' without WebGPU: webgl or wasm, says why webgpu was skipped; acts on a real observation", async () => {
-    const r = await session.call<Check>('checkPolicyInference', { ...episode, policy: { name: 'efficientnet-film', overrides: small }, backend: 'auto' });
+    const r = await session.call('checkPolicyInference', { ...episode, policy: { name: 'efficientnet-film', overrides: small }, backend: 'auto' });
     expect(['webgl', 'wasm']).toContain(r.backendInfo.backend);
     expect(r.backendInfo.requested).toBe('auto');
     expect(r.backendInfo.fallbackReason).toMatch(/^webgpu: /);
@@ -101,7 +86,7 @@ describe('inference worker (headless Chromium)', () => {
   });
 
   it("'auto' with avoidSoftwareGpu picks wasm over SwiftShader WebGL and says why", async () => {
-    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', {
+    const w = await session.call('runPolicyEpisode', {
       ...episode, policy: { name: 'efficientnet-film', overrides: noTerminate }, backend: 'auto', avoidSoftwareGpu: true, maxSteps: 1,
     });
     expect(w.failure).toBeUndefined();
@@ -111,8 +96,8 @@ describe('inference worker (headless Chromium)', () => {
   });
 
   it('runPolicyEpisode: a short episode record; the worker is reused by the next episode', async () => {
-    const args = { ...episode, policy: { name: 'efficientnet-film', overrides: noTerminate }, backend: 'wasm', maxSteps: 4, warmupSteps: 1, recordActions: true };
-    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', args);
+    const args = { ...episode, policy: { name: 'efficientnet-film', overrides: noTerminate }, backend: 'wasm' as const, maxSteps: 4, warmupSteps: 1, recordActions: true };
+    const w = await session.call('runPolicyEpisode', args);
     expect(w.failure).toBeUndefined();
     expect(w.backend).toBe('wasm');
     expect(w.backendInfo).toMatchObject({ backend: 'wasm', requested: 'wasm' });
@@ -133,7 +118,7 @@ describe('inference worker (headless Chromium)', () => {
     for (const a of w.actions!) a.forEach((v, i) => expect(v >= ACTION_LOW[i] && v <= ACTION_HIGH[i], `a[${i}] = ${v}`).toBe(true));
     expect(w.policyInfo?.flopsPerFrame).toBeGreaterThan(0);
 
-    const again = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...args, seed: 1 });
+    const again = await session.call('runPolicyEpisode', { ...args, seed: 1 });
     expect(again.failure).toBeUndefined();
     expect(again.loadWarmup).toBeUndefined(); // cached: no second load
     expect(again.episode.seed).toBe(1);
@@ -141,7 +126,7 @@ describe('inference worker (headless Chromium)', () => {
   });
 
   it('loads a checkpoint by URL in the worker: the same action as the saved policy in Node', async () => {
-    const r = await session.call<Check>('checkPolicyInference', { ...episode, policy: { checkpointUrl: '/ckpt-worker/' }, backend: 'wasm', returnObservation: true });
+    const r = await session.call('checkPolicyInference', { ...episode, policy: { checkpointUrl: '/ckpt-worker/' }, backend: 'wasm', returnObservation: true });
     expect(r.policyInfo).toMatchObject({ name: 'efficientnet-film', backbone: 'efficientnet_film_s_96', params: saved.paramCount().total });
     const o = r.observation!;
     const images = Object.fromEntries(Object.entries(o.images).map(([k, f]) => [k, { width: f.width, height: f.height, data: b64ToBytes(f.data) }]));
@@ -150,7 +135,7 @@ describe('inference worker (headless Chromium)', () => {
     r.action.forEach((v, i) => expect(v, `action[${i}]`).toBeCloseTo(expected[i], 6));
 
     // The blind baseline of a checkpoint: same files, images zeroed.
-    const w = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { checkpointUrl: '/ckpt-worker/' }, blind: true, backend: 'wasm', maxSteps: 2 });
+    const w = await session.call('runPolicyEpisode', { ...episode, policy: { checkpointUrl: '/ckpt-worker/' }, blind: true, backend: 'wasm', maxSteps: 2 });
     expect(w.failure).toBeUndefined();
     expect(w.policyInfo).toMatchObject({ name: 'efficientnet-film', blind: true });
     expect(w.steps).toBeGreaterThanOrEqual(1);
@@ -158,25 +143,25 @@ describe('inference worker (headless Chromium)', () => {
 
   it('failures come back as records: non-finite action, unknown policy, missing checkpoint, unavailable backend (the last three as setup failures)', async () => {
     const inf = { ...small, actionHigh: [Infinity, ...Array.from(ACTION_HIGH).slice(1)] };
-    const nan = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film', overrides: inf }, backend: 'wasm', maxSteps: 3 });
+    const nan = await session.call('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film', overrides: inf }, backend: 'wasm', maxSteps: 3 });
     expect(nan.failure).toEqual({ kind: 'nan_action', message: 'action[0] (dx) is Infinity at step 0' });
     expect(nan).toMatchObject({ steps: 0, success: false, backend: 'wasm' });
 
-    const unknown = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'no-such-policy' }, backend: 'wasm' });
+    const unknown = await session.call('runPolicyEpisode', { ...episode, policy: { name: 'no-such-policy' }, backend: 'wasm' });
     expect(unknown.failure?.kind).toBe('setup'); // the policy never started: not an episode result (the eval runner stops on it)
     expect(unknown.failure?.message).toMatch(/unknown policy 'no-such-policy'/);
     expect(unknown.episode.seed).toBe(0);
 
-    const noCam = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film', overrides: { ...small, cameras: ['top'] } }, backend: 'wasm' });
+    const noCam = await session.call('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film', overrides: { ...small, cameras: ['top'] } }, backend: 'wasm' });
     expect(noCam.failure).toEqual({ kind: 'exception', message: "InferenceClient.act: camera 'top' missing (have: scene, wrist)" });
 
-    const missing = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { checkpointUrl: '/ckpt-worker/nope/' }, backend: 'wasm' });
+    const missing = await session.call('runPolicyEpisode', { ...episode, policy: { checkpointUrl: '/ckpt-worker/nope/' }, backend: 'wasm' });
     expect(missing.failure?.kind).toBe('setup');
     expect(missing.failure?.message).toMatch(/cannot fetch .*\/ckpt-worker\/nope\/config\.json: HTTP 404/);
     // preparePolicy (what eval calls before its first episode) throws the same reason
     await expect(session.call('preparePolicy', { policy: { checkpointUrl: '/ckpt-worker/nope/' }, backend: 'wasm' })).rejects.toThrow(/cannot fetch .*\/ckpt-worker\/nope\/config\.json: HTTP 404/);
 
-    const gpu = await session.call<PolicyEpisodeWire>('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film' }, backend: 'webgpu' });
+    const gpu = await session.call('runPolicyEpisode', { ...episode, policy: { name: 'efficientnet-film' }, backend: 'webgpu' });
     expect(gpu.failure?.kind).toBe('setup');
     expect(gpu.failure?.message).toMatch(/tfjs backend 'webgpu' is not available/);
   });
@@ -186,7 +171,7 @@ describe('inference worker (headless Chromium)', () => {
     // including the decoder's synchronous readback, which needs OffscreenCanvas in the worker.
     const gpuSession = await HeadlessSession.open({ webgpu: true });
     try {
-      const r = await gpuSession.call<Check>('checkPolicyInference', { ...episode, policy: { name: 'efficientnet-film', overrides: small }, backend: 'webgpu' });
+      const r = await gpuSession.call('checkPolicyInference', { ...episode, policy: { name: 'efficientnet-film', overrides: small }, backend: 'webgpu' });
       expect(r.backendInfo).toMatchObject({ backend: 'webgpu', requested: 'webgpu' });
       expect(r.backendInfo.fallbackReason).toBeUndefined();
       expect(r.backendInfo.adapterInfo).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });

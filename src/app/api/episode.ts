@@ -2,7 +2,7 @@
 // readback), so one page.evaluate carries one episode instead of one per step.
 // The same VlaEnv and experts run in Node tests; here a renderer is attached.
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, ACTION_DIM } from '../../../sim/config.ts';
-import { VlaEnv } from '../../../sim/env.ts';
+import { SuiteEnv } from '../../../tasks/env.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import type { EpisodeSpec } from '../../../tasks/episode.ts';
 import { createExpert } from '../../../tasks/expert.ts';
@@ -68,7 +68,7 @@ export const episodeApi = {
     const appearance = args.appearance ?? {};
     const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, appearance.cameraShift);
     const renderer = rendererFor({ width: res, height: res, cameras }, {}, appearance);
-    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
+    const env = new SuiteEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
     let envMs = 0;
     const timed = async <T>(f: () => Promise<T>): Promise<T> => {
       const s = performance.now();
@@ -130,7 +130,7 @@ export const episodeApi = {
     const appearance = args.appearance ?? {};
     const cameras = shiftedCameras(args.cameras ?? DEFAULT_CAMERAS, appearance.cameraShift);
     const renderer = rendererFor({ width: res, height: res, cameras }, {}, appearance);
-    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
+    const env = new SuiteEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation) });
     try {
       const [obs] = await env.reset({ seed: args.seed });
       return { episode: env.episode, resolution: res, frames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])) };

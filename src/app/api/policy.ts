@@ -8,7 +8,8 @@ import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.
 import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
 import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
 import { ACTION_NAMES, DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
-import { VlaEnv, type StepResult } from '../../../sim/env.ts';
+import type { StepResult } from '../../../sim/env.ts';
+import { SuiteEnv } from '../../../tasks/env.ts';
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import { sampleEpisode, type EpisodeSpec } from '../../../tasks/episode.ts';
@@ -150,8 +151,8 @@ export const policyApi = {
       if (args.recordFrames) for (const c of cameras) seen[c.name].push(o.images[c.name].data.slice());
     };
     const out: PolicyEpisodeWire = { episode, success: false, steps: 0, terminated: false, truncated: false, latency: [], warmup: [], backend: 'none' };
-    let env: VlaEnv | null = null;
-    let last: StepResult | null = null;
+    let env: SuiteEnv | null = null;
+    let last: StepResult<EpisodeSpec> | null = null;
     let started: Awaited<ReturnType<typeof clientFor>>;
     try {
       started = await clientFor(args);
@@ -166,7 +167,7 @@ export const policyApi = {
       out.backend = backendOf(client);
       if (loadWarmup) out.loadWarmup = loadWarmup;
       const renderer = rendererFor({ width: res, height: res, cameras }, {}, args.appearance ?? {});
-      env = new VlaEnv({
+      env = new SuiteEnv({
         suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res, terminateOnSuccess: args.terminateOnSuccess ?? false,
         sensor: args.sensor, perturbEpisode: episodeTransform(args.suite, args.perturbation),
       });
@@ -237,7 +238,7 @@ export const policyApi = {
     const res = args.resolution ?? DEFAULT_RESOLUTION;
     const cameras = args.cameras ?? DEFAULT_CAMERAS;
     const renderer = rendererFor({ width: res, height: res, cameras });
-    const env = new VlaEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
+    const env = new SuiteEnv({ suite: args.suite, task: args.task, split: args.split, renderer, cameras, resolution: res });
     try {
       const backendInfo = await client.start({ backend: args.backend ?? 'auto', allowFallback: args.allowFallback, avoidSoftwareGpu: args.avoidSoftwareGpu });
       const policyInfo = await client.loadPolicy(args.blind ? { ...policy, blind: true } : policy);

@@ -4,7 +4,8 @@
 // episode record, and what the panels show. DOM wiring is in ../main.ts.
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS } from '../../../sim/config.ts';
-import { VlaEnv, type Observation } from '../../../sim/env.ts';
+import type { Observation } from '../../../sim/env.ts';
+import { SuiteEnv } from '../../../tasks/env.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../../tasks/builtin.ts';
 import { describeReading } from '../../../tasks/command.ts';
 import { InstructionError } from '../../../tasks/grammar.ts';
@@ -22,7 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class DemoApp {
   readonly suite = resolveSuite(DEFAULT_SUITE);
   readonly status = new StatusBar();
-  env: VlaEnv;
+  env: SuiteEnv;
   driver: Driver = new ExpertDriver();
   obs: Observation | null = null;
   record: EpisodeRecord | null = null;
@@ -47,8 +48,8 @@ export class DemoApp {
     for (const l of this.listeners) l(phase);
   }
 
-  private makeEnv(task: string): VlaEnv {
-    return new VlaEnv({ suite: this.suite, task, split: 'train', renderer: this.renderer });
+  private makeEnv(task: string): SuiteEnv {
+    return new SuiteEnv({ suite: this.suite, task, split: 'train', renderer: this.renderer });
   }
 
   get label(): string {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpisodeData } from '../data/demoStore.ts';
+import type { EpisodeData } from './demoStore.ts';
 import { b64ToBytes, bytesToB64 } from '../runtime/b64.ts';
 import { encodePng, hstack } from '../io/png.ts';
 

@@ -1,21 +1,22 @@
-// `vlalab collect`: record scripted-expert demonstrations for a suite split in
-// headless Chromium (the same Babylon renderer as the demo page) and write them
-// in the demo format of src/data/demoStore.ts. Resumable: episodes already in
-// the index are skipped; each episode is written atomically.
+// The collection pipeline (`vlalab collect`, beside src/eval's evaluation):
+// record scripted-expert demonstrations for a suite split in headless Chromium
+// (the same Babylon renderer as the demo page) and write them in the demo
+// format of src/data/demoStore.ts. Resumable: episodes already in the index
+// are skipped; each episode is written atomically.
 import { readFileSync } from 'node:fs';
 import { withRunLock } from '../eval/lock.ts';
 import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import { splitSeeds, getSplit, type SuiteSpec } from '../../tasks/suite.ts';
+import { episodeOrder, type EpisodeRef, type SuiteSpec } from '../../tasks/suite.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { datasetInfo, DemoWriter } from '../data/demoStore.ts';
 import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
 import { b64ToBytes, b64ToF32 } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
-import { writeEpisodeVideo } from './video.ts';
-import { planWorkers } from './machine.ts';
-import { Progress } from './progress.ts';
+import { writeEpisodeVideo } from '../data/episodeVideo.ts';
+import { planWorkers } from '../runtime/machine.ts';
+import { Progress } from '../runtime/progress.ts';
 
 export interface CollectOptions {
   suite: string;
@@ -49,14 +50,11 @@ export interface CollectSummary {
   episodesPerMinute: number;
 }
 
-/** The first n episode refs of a split, interleaving tasks seed by seed so any prefix is balanced. */
-export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[], offset = 0): { task: string; seed: number }[] {
-  const names = tasks ?? suite.tasks.map((t) => t.name);
-  for (const t of names) if (!suite.tasks.some((x) => x.name === t)) throw new Error(`suite "${suite.name}" has no task "${t}" (tasks: ${suite.tasks.map((x) => x.name).join(', ')})`);
-  const seeds = splitSeeds(getSplit(suite, split));
-  const all = seeds.flatMap((seed) => names.map((task) => ({ task, seed })));
+/** Episodes offset .. offset+n of a split's run order (tasks/suite.ts episodeOrder); asking past its end is an error. */
+export function collectionOrder(suite: SuiteSpec, split: string, n: number, tasks?: string[], offset = 0): EpisodeRef[] {
+  const all = episodeOrder(suite, split, tasks);
   if (!(Number.isInteger(offset) && offset >= 0)) throw new Error(`--offset must be an integer >= 0, got ${offset}`);
-  if (offset + n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${names.join(', ')}; asked for ${n}${offset ? ` after an offset of ${offset}` : ''}`);
+  if (offset + n > all.length) throw new Error(`split "${split}" has ${all.length} episodes for tasks ${(tasks ?? suite.tasks.map((t) => t.name)).join(', ')}; asked for ${n}${offset ? ` after an offset of ${offset}` : ''}`);
   return all.slice(offset, offset + n);
 }
 
@@ -111,7 +109,7 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
     await Promise.all(sessions.map(async (s) => {
       while (!scope.aborted && next < todo.length) {
         const ref = todo[next++];
-        const w = await unlessAborted(s.call<EpisodeWire>('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
+        const w = await unlessAborted(s.call('runExpertEpisode', { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
         if (w === ABORTED) break;
         const ep = wireToEpisode(w);
         writer.write(ep);
