@@ -2,6 +2,8 @@ import { defineConfig, type Plugin } from 'vite';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { forwardByAddress } from './src/runtime/proxy.ts';
 
 const ROOT = import.meta.dirname;
 const CKPT = resolve(ROOT, 'checkpoints');
@@ -88,13 +90,40 @@ function sentenceEncoder(): Plugin {
   };
 }
 
+/**
+ * The demo's remote driver reaches a policy server through this page's own
+ * origin, /remote/<HOST:PORT>/... (src/runtime/proxy.ts: same-origin POSTs
+ * only), in `npm start` and `vite preview`, so the server needs no CORS.
+ * Vite has checked the Host header (server.allowedHosts) before this runs.
+ */
+function remotePolicyProxy(): Plugin {
+  const handle = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return next();
+    }
+    if (!forwardByAddress(req, res, path, { allowHost: () => true })) next();
+  };
+  return {
+    name: 'vlalab-remote-policy-proxy',
+    configureServer(server) {
+      server.middlewares.use(handle);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(handle);
+    },
+  };
+}
+
 // The browser app: the interactive demo (index.html) and the page that the
 // headless runtime drives (headless.html). Both import the same sim/ and tasks/
 // code that runs in Node, so training frames and evaluation frames match.
 export default defineConfig({
   root: 'src/app',
   publicDir: false,
-  plugins: [checkpoints(), sentenceEncoder()],
+  plugins: [checkpoints(), sentenceEncoder(), remotePolicyProxy()],
   build: {
     outDir: resolve(ROOT, 'dist'),
     emptyOutDir: true,

@@ -122,18 +122,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("Access-Control-Allow-Origin", "*")  # the demo page calls from its own origin
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout): nothing to tell it
-
-    def do_OPTIONS(self):  # CORS preflight of the demo page's JSON POSTs
-        self.send_response(204)
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-        self.send_header("Access-Control-Allow-Headers", "content-type")
-        self.end_headers()
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)

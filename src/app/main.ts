@@ -1,8 +1,9 @@
 // Demo page entry: wires the DOM to the episode logic (demo/app.ts), the
 // viewer camera (demo/orbitView.ts), the command box (history, examples,
-// preview, speech), the replay panel and the URL state. Keyboard: Enter runs
-// (setting the typed command first), Esc stops; ↑/↓ in the command box walk
-// the history. docs/demo.md describes the page.
+// preview, speech), the driver list (with a remote policy server's address
+// box), the replay panel and the URL state. Keyboard: Enter runs (setting the
+// typed command first), Esc stops; ↑/↓ in the command box walk the history.
+// docs/demo.md describes the page.
 import { BabylonRenderer } from '../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite, DEFAULT_SUITE } from '../../tasks/builtin.ts';
@@ -30,6 +31,7 @@ const taskSel = $<HTMLSelectElement>('task');
 const seedIn = $<HTMLInputElement>('seed');
 const policySel = $<HTMLSelectElement>('policy-select');
 const backendSel = $<HTMLSelectElement>('backend');
+const remoteAddr = $<HTMLInputElement>('remote-addr');
 for (const t of tasks) taskSel.add(new Option(t, t));
 
 let storage: KeyValueStore | null = null;
@@ -58,9 +60,24 @@ app.on((phase) => {
     updatePreview();
     text.focus();
   });
-  [taskSel.value, seedIn.value, policySel.value, backendSel.value] = [app.state.task, String(app.state.seed), app.state.policy, app.state.backend];
+  [taskSel.value, seedIn.value, backendSel.value] = [app.state.task, String(app.state.seed), app.state.backend];
+  showPolicy(app.state.policy);
   updatePreview();
 });
+
+const REMOTE = 'remote:';
+/**
+ * The list shows a remote policy as its one entry, the address box as its
+ * server. The box appears once the remote entry is picked (or linked) and
+ * stays, so an address that failed can be fixed while the list shows the
+ * driver still in use.
+ */
+function showPolicy(policy: string): void {
+  policySel.value = policy.startsWith(REMOTE) ? 'remote' : policy;
+  if (!policy.startsWith(REMOTE)) return;
+  remoteAddr.value = policy.slice(REMOTE.length);
+  $('remote-row').hidden = false;
+}
 
 /** Sets the typed command (a new episode) when it changed; false when it does not resolve. */
 async function apply(force = false): Promise<boolean> {
@@ -119,14 +136,25 @@ $('next').addEventListener('click', () => {
   seedIn.value = String(Number(seedIn.value) + 1);
   newEpisode();
 });
-async function selectDriver(): Promise<void> {
-  if (!(await app.selectDriver(policySel.value, backendSel.value as BackendRequest))) {
-    [policySel.value, backendSel.value] = [app.state.policy, app.state.backend];
+/** Loads what the list (and for a remote policy the address box) says; a failure shows the current driver again, the typed address kept. */
+async function selectDriver(policy = policySel.value === 'remote' ? `${REMOTE}${remoteAddr.value.trim()}` : policySel.value): Promise<void> {
+  if (!(await app.selectDriver(policy, backendSel.value as BackendRequest))) {
+    policySel.value = app.state.policy.startsWith(REMOTE) ? 'remote' : app.state.policy;
+    backendSel.value = app.state.backend;
   }
 }
-policySel.addEventListener('change', () => void selectDriver());
+policySel.addEventListener('change', () => {
+  if (policySel.value === 'remote') $('remote-row').hidden = false;
+  void selectDriver();
+});
+// A new address (Enter or leaving the box) connects to it, whatever the list shows; the one in use already is
+// left alone (leaving the box to press run must not shake hands again and cancel the run).
+remoteAddr.addEventListener('change', () => {
+  const want = `${REMOTE}${remoteAddr.value.trim()}`;
+  if (want !== app.state.policy) void selectDriver(want);
+});
 backendSel.addEventListener('change', () => {
-  if (app.state.policy !== 'expert') void selectDriver();
+  if (/^(ckpt|preset):/.test(app.state.policy)) void selectDriver();
   else {
     app.state.backend = backendSel.value as BackendRequest;
     window.history.replaceState(null, '', app.link());
@@ -166,7 +194,7 @@ mic.addEventListener('click', async () => {
 const page = {
   ready: false, page: 'demo', version: pkg.version as string, result: app.result,
   env: () => app.env, driver: () => app.state.policy, orbit: () => view.scene.info(),
-  record: () => app.record && { steps: app.record.steps.length, actions: app.record.actions(), outcome: app.record.outcome, state: app.record.meta.state },
+  record: () => app.record && { steps: app.record.steps.length, actions: app.record.actions(), timings: app.record.steps.map((s) => s.timing), outcome: app.record.outcome, state: app.record.meta.state },
 };
 (window as unknown as { vlalab: typeof page }).vlalab = page;
 
@@ -200,9 +228,10 @@ async function listCheckpoints(): Promise<string[]> {
 (async () => {
   for (const c of await listCheckpoints()) policySel.add(new Option(`${c} (trained)`, `ckpt:${c}`));
   for (const p of listPolicies()) policySel.add(new Option(`${p} (untrained)`, `preset:${p}`));
-  const known = [...policySel.options].map((o) => o.value);
-  if (!known.includes(state.policy)) {
-    problems.push(`policy "${state.policy}" is not on this page (${known.join(', ')})`);
+  policySel.add(new Option('remote policy server', 'remote'));
+  const known = [...policySel.options].map((o) => o.value).filter((v) => v !== 'remote');
+  if (!state.policy.startsWith(REMOTE) && !known.includes(state.policy)) {
+    problems.push(`policy "${state.policy}" is not on this page (${known.join(', ')}, remote:HOST:PORT)`);
     state.policy = 'expert';
   }
   text.value = state.command;

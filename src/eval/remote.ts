@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_CAMERAS } from '../../sim/config.ts';
 import type { RemotePolicySpec } from '../worker/protocol.ts';
 import { RemoteClient } from '../worker/remoteClient.ts';
-import { DEFAULT_REMOTE_TIMEOUT_MS, RemoteError, type ServerSpec } from '../worker/remoteSpec.ts';
+import { DEFAULT_REMOTE_TIMEOUT_MS, parseRemoteAddress, RemoteError, type ServerSpec } from '../worker/remoteSpec.ts';
 import { SetupError, type PolicySpec } from './setup.ts';
 
 /** How long a page retries the handshake of a server that went away (a supervisor restarting it) before the run stops. */
@@ -32,10 +32,9 @@ export interface RemoteIdentity {
 /** The server of "remote:HOST:PORT" (HOST may be [v6]); null for any other --policy. */
 export function parseRemoteTarget(arg: string): RemoteTarget | null {
   if (!arg.startsWith('remote:')) return null;
-  const m = /^remote:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(arg);
-  const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new SetupError(`--policy ${arg}: expected remote:HOST:PORT with a port in 1..65535 (e.g. remote:127.0.0.1:8765)`);
-  return { server: `${m[1]}:${port}`, url: `http://${m[1]}:${port}` };
+  const a = parseRemoteAddress(arg.slice('remote:'.length));
+  if (!a) throw new SetupError(`--policy ${arg}: expected remote:HOST:PORT with a port in 1..65535 (e.g. remote:127.0.0.1:8765)`);
+  return { server: a.server, url: a.origin };
 }
 
 const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

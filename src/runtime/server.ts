@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { forward } from './proxy.ts';
+import { forward, forwardByAddress } from './proxy.ts';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -41,6 +41,8 @@ export interface ServerOptions {
   mounts?: Record<string, string>;
   /** URL prefixes forwarded to another origin (proxy.ts), e.g. { '/remote/1': 'http://127.0.0.1:8765' }: remote policy servers. */
   proxies?: Record<string, string>;
+  /** Also forward /remote/<HOST:PORT>/... to any policy server by its address (proxy.ts forwardByAddress): the demo page's remote driver. */
+  remoteProxy?: boolean;
 }
 
 function send(res: ServerResponse, code: number, text: string): void {
@@ -70,6 +72,7 @@ export async function startServer(dir: string, opts: ServerOptions = {}): Promis
     }
     const proxy = proxies.find(([pre]) => path.startsWith(pre + '/'));
     if (proxy) return forward(req, res, proxy[1], path.slice(proxy[0].length));
+    if (opts.remoteProxy && forwardByAddress(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     const [prefix, base] = roots.find(([pre]) => pre === '' || path === pre || path.startsWith(pre + '/'))!;
     let file = safeJoin(base, path.slice(prefix.length) || '/');

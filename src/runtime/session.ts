@@ -30,6 +30,8 @@ export interface SessionOptions {
   mounts?: Record<string, string>;
   /** URL prefixes forwarded to remote policy servers, e.g. { '/remote/1': 'http://127.0.0.1:8765' } (runtime/proxy.ts). */
   proxies?: Record<string, string>;
+  /** Forward /remote/<HOST:PORT>/... to any policy server (the demo page's remote driver; runtime/proxy.ts). */
+  remoteProxy?: boolean;
 }
 
 type VlalabWindow = { vlalab?: Record<string, unknown> & { ready?: boolean } };
@@ -79,7 +81,7 @@ export class HeadlessSession {
     let server: StaticServer | undefined;
     let browser: Browser | undefined;
     try {
-      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts, proxies: opts.proxies });
+      server = await startServer(snapshot.dir, { crossOriginIsolation: opts.crossOriginIsolation, mounts: opts.mounts, proxies: opts.proxies, remoteProxy: opts.remoteProxy });
       browser = await launchBrowser({ executablePath: opts.executablePath, webgpu: opts.webgpu, extraArgs: opts.extraArgs });
       const page = await browser.newPage();
       const qs = new URLSearchParams(opts.query ?? {}).toString();

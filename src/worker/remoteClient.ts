@@ -30,6 +30,12 @@ export interface RemoteOptions {
   chunkExecution?: ChunkExecution;
   /** The model a run started with: a server that now declares another is refused. */
   expectModel?: string;
+  /**
+   * `url` is a vlalab proxy (the demo's /remote/<HOST:PORT>): a reply without
+   * its x-vlalab-proxy mark came from a page server that has none, which is
+   * named as such instead of as the policy server's answer.
+   */
+  proxied?: boolean;
 }
 
 export interface RemotePolicyInfo {
@@ -68,7 +74,7 @@ function unreachable(e: unknown): string {
   if (c?.code === 'ECONNRESET' || c?.code === 'UND_ERR_SOCKET') return 'the connection was closed without a reply';
   if (c?.message) return c.message;
   const m = (e as Error).message;
-  return /Failed to fetch/.test(m) ? `${m} (connection refused or reset, or a cross-origin request the server does not allow: docs/remote-policy.md#the-demo-page)` : m;
+  return /Failed to fetch/.test(m) ? `${m} (connection refused or reset: is the page's own server still running?)` : m;
 }
 
 export class RemoteClient {
@@ -200,7 +206,10 @@ export class RemoteClient {
         if (ctl.signal.aborted) throw new RemoteError('timeout', `no whole reply from ${who} within ${this.timeoutMs} ms (--remote-timeout) ${where}`);
         throw new RemoteError('unreachable', `${who} broke off its reply ${where}: ${unreachable(e)}`);
       }
-      if (res.status === 502 && res.headers.get('x-vlalab-proxy-error')) {
+      if (this.opts.proxied && !res.headers.get('x-vlalab-proxy')) {
+        throw new RemoteError('unreachable', `cannot reach ${who} ${where}: this page's own server does not forward to policy servers (it answered HTTP ${res.status} without vlalab's proxy): open the page with npm start or vite preview (docs/remote-policy.md#the-demo-page)`);
+      }
+      if (res.headers.get('x-vlalab-proxy-error')) {
         let why = text.slice(0, 300);
         try { why = String((JSON.parse(text) as { proxy_error?: unknown }).proxy_error ?? why); } catch { /* the text itself */ }
         throw new RemoteError('unreachable', `cannot reach ${who} ${where}: ${why}`);

@@ -25,6 +25,18 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * A policy server's address, "HOST:PORT" (HOST a name, IPv4 or [IPv6]), as
+ * its display form and http origin; null when it is not one. eval's
+ * remote:HOST:PORT, the demo's address box and the page proxy share it.
+ */
+export function parseRemoteAddress(addr: string): { server: string; origin: string } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) return null;
+  return { server: `${m[1]}:${port}`, origin: `http://${m[1]}:${port}` };
+}
+
 const round = (x: number) => Number(x.toPrecision(7)); // float32 bounds without their binary tails
 const UNITS_ACTION = ['m', 'm', 'm', 'rad', '1', '1'];
 const UNITS_PROPRIO = ['m', 'm', 'm', 'rad', 'm', '1'];

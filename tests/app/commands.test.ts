@@ -86,4 +86,16 @@ describe('URL state', () => {
     expect(r.problems).toHaveLength(4);
     expect(r.problems.join('\n')).toMatch(/task "juggle"[^]*seed "-3"[^]*policy "..\/..\/etc"[^]*backend "tpu"/);
   });
+
+  it('carries a remote policy server by its address, and names one that is not HOST:PORT', () => {
+    for (const server of ['127.0.0.1:8765', '[::1]:80', 'gpu-box.lan:9000']) {
+      const s = { task: 'pick_place', seed: 3, policy: `remote:${server}`, backend: 'auto' as const, command: '' };
+      expect(parseState(stateToSearch(s), tasks)).toEqual({ state: s, problems: [], given: true });
+    }
+    for (const bad of ['remote:127.0.0.1', 'remote:host:99999', 'remote:a/b:80', 'remote:']) {
+      const r = parseState(`?policy=${encodeURIComponent(bad)}`, tasks);
+      expect(r.state.policy).toBe('expert');
+      expect(r.problems).toEqual([`policy "${bad}" is not expert, ckpt:<name>, preset:<name> or remote:HOST:PORT`]);
+    }
+  });
 });

@@ -1,7 +1,8 @@
 // The demo's episode logic: the real environment (the same VlaEnv, suites
 // and BabylonRenderer as headless collection and evaluation), the driver
-// (scripted expert or a policy in the inference worker, swapped live), the
-// episode record, and what the panels show. DOM wiring is in ../main.ts.
+// (scripted expert, a policy in the inference worker, or a remote policy
+// server; swapped live), the episode record, and what the panels show. DOM
+// wiring is in ../main.ts.
 import type { BabylonRenderer } from '../../../sim/render/babylonRenderer.ts';
 import { DEFAULT_CAMERAS } from '../../../sim/config.ts';
 import type { Observation } from '../../../sim/env.ts';
@@ -10,14 +11,17 @@ import { resolveSuite, DEFAULT_SUITE } from '../../../tasks/builtin.ts';
 import { describeReading } from '../../../tasks/command.ts';
 import { InstructionError } from '../../../tasks/grammar.ts';
 import pkg from '../../../package.json';
-import { ExpertDriver, PolicyDriver, type Driver, type StepTiming } from './driver.ts';
+import { ExpertDriver, PolicyDriver, RemoteDriver, type Driver, type StepTiming } from './driver.ts';
 import type { OrbitView } from './orbitView.ts';
-import { $, actionLine, drawFrames, drawSaliency, renderHud, StatusBar, type PolicyState } from './panels.ts';
+import { $, actionLine, drawFrames, drawSaliency, REMOTE_PARTS, renderHud, StatusBar, WORKER_PARTS, type PolicyState } from './panels.ts';
 import { EpisodeRecord, type StepRecord } from './record.ts';
 import { stateToSearch, type DemoState } from './urlState.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
 
 const CAMERAS = DEFAULT_CAMERAS.map((c) => c.name);
+const REMOTE = 'remote:';
+/** How a driver is named before it is loaded: 'scripted expert', the checkpoint or preset, 'remote HOST:PORT'. */
+const labelOf = (policy: string) => (policy === 'expert' ? 'scripted expert' : policy.startsWith(REMOTE) ? `remote ${policy.slice(REMOTE.length)}` : policy.replace(/^(ckpt|preset):/, ''));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class DemoApp {
@@ -52,8 +56,11 @@ export class DemoApp {
     return new SuiteEnv({ suite: this.suite, task, split: 'train', renderer: this.renderer });
   }
 
+  /** The driver's name; a remote one by the identity its server declared (name@version; the address is on the driver line). */
   get label(): string {
-    return this.state.policy === 'expert' ? 'scripted expert' : this.state.policy.replace(/^(ckpt|preset):/, '');
+    const d = this.driver;
+    if (d instanceof RemoteDriver && d.label === this.state.policy) return `${d.policy.remote.model} (remote)`;
+    return labelOf(this.state.policy);
   }
 
   private policyState(s: PolicyState, detail = ''): void {
@@ -80,8 +87,9 @@ export class DemoApp {
     try {
       const t0 = performance.now();
       try {
-        // A policy with the pretrained sentence encoder reads the command as typed; a scratch encoder its canonical sentence.
-        const typed = this.driver instanceof PolicyDriver && this.driver.policy.textEncoder !== 'scratch';
+        // A policy with the pretrained sentence encoder, or a remote one (it encodes for itself), reads the command as
+        // typed; a scratch encoder its canonical sentence.
+        const typed = this.driver instanceof RemoteDriver || (this.driver instanceof PolicyDriver && this.driver.policy.textEncoder !== 'scratch');
         [this.obs] = await env.reset({ seed: this.state.seed, instruction: command || undefined, policyInstruction: typed ? 'typed' : 'canonical' });
       } catch (e) {
         if (!command || !(e instanceof InstructionError) || (strict && !fresh)) throw e;
@@ -187,26 +195,33 @@ export class DemoApp {
     await this.loop;
   }
 
-  /** Swaps the driver (expert, checkpoint or preset on a tfjs backend); a failure keeps the current one and says why. */
+  /**
+   * Swaps the driver (expert, checkpoint or preset on a tfjs backend, or
+   * remote:HOST:PORT after its handshake); a failure keeps the current one and
+   * says why, naming the address or the field a handshake refused.
+   */
   async selectDriver(policy: string, backend: BackendRequest): Promise<boolean> {
     await this.halt();
-    const label = policy === 'expert' ? 'scripted expert' : policy.replace(/^(ckpt|preset):/, '');
-    this.status.policy(label, 'loading', `on ${backend}…`);
-    this.status.message(`loading ${label}…`);
+    const remote = policy.startsWith(REMOTE) ? policy.slice(REMOTE.length) : null;
+    const label = labelOf(policy);
+    this.status.policy(label, 'loading', remote !== null ? 'handshake…' : `on ${backend}…`);
+    this.status.message(remote !== null ? `shaking hands with the policy server at ${remote}…` : `loading ${label}…`);
     let next: Driver;
     try {
       next = policy === 'expert' ? new ExpertDriver()
+        : remote !== null ? await RemoteDriver.open(remote)
         : await PolicyDriver.open(policy, policy.startsWith('ckpt:') ? { checkpointUrl: `checkpoints/${policy.slice('ckpt:'.length)}/` } : { name: policy.slice('preset:'.length) }, backend);
     } catch (e) {
       this.status.policy(label, 'error');
-      this.status.message(`cannot load ${label} on ${backend}: ${(e as Error).message}; still driving with ${this.label}`, true);
+      const what = remote !== null ? `cannot use the remote policy at ${remote}` : `cannot load ${label} on ${backend}`;
+      this.status.message(`${what}: ${(e as Error).message}; still driving with ${this.label}`, true);
       return false;
     }
     await this.driver.close();
     this.driver = next;
-    Object.assign(this.state, { policy, backend });
+    Object.assign(this.state, { policy: next instanceof RemoteDriver ? next.label : policy, backend });
     $('driver-info').textContent = this.driver.info;
-    this.status.backend(this.driver instanceof PolicyDriver ? this.driver.backend : null);
+    this.status.backend(this.driver instanceof RemoteDriver ? this.driver.where : this.driver instanceof PolicyDriver ? this.driver.backend : null);
     await this.reset();
     return true;
   }
@@ -224,7 +239,9 @@ export class DemoApp {
     const ep = this.env.episode;
     const timings = steps.map((s) => s.timing).filter((t): t is StepTiming => !!t);
     const over = !!this.record!.outcome && k === steps.length - 1;
-    renderHud($('hud'), acted?.timing ?? null, timings, { step: k, maxSteps: ep.maxSteps, success: rec.success, done: over, label: replay ? `step ${k}` : 'last' });
+    renderHud($('hud'), acted?.timing ?? null, timings, {
+      step: k, maxSteps: ep.maxSteps, success: rec.success, done: over, label: replay ? `step ${k}` : 'last', parts: this.driver instanceof RemoteDriver ? REMOTE_PARTS : WORKER_PARTS,
+    });
     $('action').textContent = `${replay ? `action at step ${k}` : 'last action'}: ${actionLine(acted?.action ?? null)}`;
     const outcome = this.record!.outcome;
     this.status.episode(`${ep.task} · seed ${this.state.seed} · step ${k}/${ep.maxSteps}${outcome ? ` · ${outcome.success ? 'success' : 'failure'}` : ''}`);
@@ -234,7 +251,7 @@ export class DemoApp {
   private async overlay(rec: StepRecord): Promise<void> {
     const on = $<HTMLInputElement>('looks').checked;
     if (!this.driver.saliency) {
-      $('looks-info').textContent = on ? '(the scripted expert does not look)' : '';
+      $('looks-info').textContent = on ? (this.driver instanceof RemoteDriver ? '(a remote policy server does not say where it looks)' : '(the scripted expert does not look)') : '';
       return;
     }
     if (!rec.saliency) rec.saliency = await this.driver.saliency({ images: rec.frames, proprio: rec.proprio, instruction: this.env.episode.instruction });

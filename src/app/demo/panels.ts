@@ -1,8 +1,8 @@
 // Small DOM views of the demo page: the status bar that is always visible
-// (policy state, tfjs backend and why, episode), the latency HUD, the
-// example-command chips, and what the policy sees drawn on 2D canvases (the
-// camera frames side by side, the bytes the policy got, live or from the
-// episode record; the backbone's attention over a dimmed camera frame).
+// (policy state, tfjs backend and why, episode), the latency HUD (worker or
+// remote parts), the example-command chips, and what the policy sees drawn on
+// 2D canvases (the camera frames side by side, the bytes the policy got, live
+// or from the episode record; the backbone's attention over a dimmed frame).
 // No episode logic here (app.ts).
 import type { Frame } from '../../../sim/types.ts';
 import type { InitResult, SaliencyResult } from '../../worker/protocol.ts';
@@ -31,8 +31,9 @@ export class StatusBar {
     el.textContent = `${label} · ${state}${detail ? ` ${detail}` : ''}`;
   }
 
-  backend(b: InitResult | null): void {
-    $('st-backend').textContent = backendLine(b);
+  /** The tfjs backend and why; a string says where a policy without tfjs here runs (a remote server). */
+  backend(b: InitResult | string | null): void {
+    $('st-backend').textContent = typeof b === 'string' ? b : backendLine(b);
   }
 
   episode(text: string): void {
@@ -48,15 +49,26 @@ export class StatusBar {
   }
 }
 
-const PARTS = ['captureMs', 'transferMs', 'backboneMs', 'decoderMs', 'totalMs'] as const;
+/** A HUD column: the StepTiming field and its heading. */
+export type LatencyPart = readonly [keyof Omit<StepTiming, 'inferred'>, string];
+/** A policy in the worker: capture, postMessage transfer, backbone, decoder, total. */
+export const WORKER_PARTS: readonly LatencyPart[] = [['captureMs', 'capture'], ['transferMs', 'transfer'], ['backboneMs', 'backbone'], ['decoderMs', 'decoder'], ['totalMs', 'total']];
+/** A remote policy server: capture, the network (round trip minus the server's compute), the server's compute, total. */
+export const REMOTE_PARTS: readonly LatencyPart[] = [['captureMs', 'capture'], ['transferMs', 'network'], ['policyMs', 'policy'], ['totalMs', 'total']];
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : NaN);
-const cell = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const cell = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(1) : '-');
 
-/** Latency parts of the step shown and the episode's medians, and the step counter. */
-export function renderHud(el: HTMLElement, shown: StepTiming | null, all: StepTiming[], o: { step: number; maxSteps: number; success: boolean; done: boolean; label?: string }): void {
-  el.innerHTML = `<table><tr><th>ms</th>${PARTS.map((p) => `<th>${p.replace('Ms', '')}</th>`).join('')}</tr>
-<tr><td>${o.label ?? 'last'}</td>${PARTS.map((p) => `<td>${cell(shown ? shown[p] : NaN)}</td>`).join('')}</tr>
-<tr><td>p50</td>${PARTS.map((p) => `<td>${cell(median(all.map((t) => t[p])))}</td>`).join('')}</tr></table>
+/**
+ * Latency parts of the step shown and the episode's medians (over the steps
+ * that asked the policy: a step replayed from a chunk measures nothing), and
+ * the step counter.
+ */
+export function renderHud(el: HTMLElement, shown: StepTiming | null, all: StepTiming[], o: { step: number; maxSteps: number; success: boolean; done: boolean; label?: string; parts?: readonly LatencyPart[] }): void {
+  const parts = o.parts ?? WORKER_PARTS;
+  const asked = all.filter((t) => t.inferred !== false);
+  el.innerHTML = `<table><tr><th>ms</th>${parts.map(([, h]) => `<th>${h}</th>`).join('')}</tr>
+<tr><td>${o.label ?? 'last'}</td>${parts.map(([k]) => `<td>${cell(shown?.[k])}</td>`).join('')}</tr>
+<tr><td>p50</td>${parts.map(([k]) => `<td>${cell(median(asked.map((t) => t[k] ?? NaN)))}</td>`).join('')}</tr></table>
 <div>step <b id="hud-steps">${o.step}</b>/${o.maxSteps} · success <b id="hud-success">${o.success}</b>${o.done ? ' · <b>episode over</b>' : ''}</div>`;
 }
 

@@ -1,14 +1,15 @@
 // The demo's state in the URL (?task=stack&seed=3&policy=ckpt:vit-siglip&backend=wasm&cmd=...),
 // so a link reproduces an episode: the layout is a pure function of (task,
-// seed), the typed command is resolved the same way, and the policy and the
-// tfjs backend are named. Pure (no DOM) so it is tested in Node. A bad
+// seed), the typed command is resolved the same way, and the policy (a
+// remote one by its server's address) and the tfjs backend are named. Pure (no DOM) so it is tested in Node. A bad
 // value is reported by the field it came from and replaced by the default.
 import { isBackendRequest, type BackendRequest } from '../../worker/fallback.ts';
+import { parseRemoteAddress } from '../../worker/remoteSpec.ts';
 
 export interface DemoState {
   task: string;
   seed: number;
-  /** 'expert', 'ckpt:<name>' (a shipped checkpoint) or 'preset:<name>' (untrained). */
+  /** 'expert', 'ckpt:<name>' (a shipped checkpoint), 'preset:<name>' (untrained) or 'remote:HOST:PORT' (a policy server). */
   policy: string;
   backend: BackendRequest;
   /** Typed command; '' = the episode's sampled instruction. */
@@ -36,8 +37,10 @@ export function parseState(search: string, tasks: readonly string[]): { state: D
   }
   const policy = q.get(KEYS.policy);
   if (policy !== null) {
+    const remote = policy.startsWith('remote:') ? parseRemoteAddress(policy.slice('remote:'.length)) : null;
     if (policy === 'expert' || /^(ckpt|preset):[\w.-]+$/.test(policy)) state.policy = policy;
-    else problems.push(`policy "${policy}" is not expert, ckpt:<name> or preset:<name>`);
+    else if (remote) state.policy = `remote:${remote.server}`;
+    else problems.push(`policy "${policy}" is not expert, ckpt:<name>, preset:<name> or remote:HOST:PORT`);
   }
   const backend = q.get(KEYS.backend);
   if (backend !== null) {
