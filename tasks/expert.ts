@@ -17,6 +17,10 @@ const OPEN_GAP = 0.088;
 const MAX_ATTEMPTS = 4;
 /** Steps the expert waits up at hover for a released part to come to rest before re-planning. */
 const SETTLE_STEPS = 4;
+/** sync(): the TCP counts as over the part within this horizontal distance (m). */
+const SYNC_OVER = 0.008;
+/** sync(): a closed gripper narrower than this (m) holds nothing (the part is 4 cm). */
+const MISSED_GAP = 0.03;
 
 type Phase = 'approach' | 'descend' | 'close' | 'lift' | 'transport' | 'lower' | 'release' | 'retreat' | 'done';
 
@@ -28,6 +32,13 @@ const FACE_OFFSET: Record<string, number> = { cube: 0, prism: Math.PI / 6, cylin
 export interface Expert {
   reset(): void;
   act(sim: SimWorld): Float32Array;
+  /**
+   * Re-derive the phase from the world after someone else acted (DAgger,
+   * Ross et al. 2011: the expert labels states a learned policy reached).
+   * Keeps the phase when it is consistent with the state, so a call after the
+   * expert's own action changes nothing.
+   */
+  sync(sim: SimWorld): void;
   readonly phase: string;
 }
 
@@ -60,6 +71,48 @@ class PickAndPlaceExpert implements Expert {
     this.phase = 'approach';
     this.counter = 0;
     this.attempts = 0;
+  }
+
+  sync(sim: SimWorld): void {
+    const name = this.ep.goal.object;
+    const tcp = sim.tcp();
+    const obj = sim.bodyState(name).pos;
+    const held = sim.isGrasped(name);
+    const over = Math.hypot(obj[0] - tcp.x, obj[1] - tcp.y) < SYNC_OVER;
+    const set = (p: Phase) => {
+      if (p === this.phase) return;
+      this.phase = p;
+      this.counter = 0;
+      this.waited = 0;
+    };
+    if (isSuccess(sim, this.ep) && !held) {
+      if (this.phase !== 'retreat' && this.phase !== 'done' && this.phase !== 'release') set('retreat');
+      return;
+    }
+    this.attempts = 0; // retries are the policy's business: the expert never gives up on a state it is asked about
+    if (held) {
+      if (!['close', 'lift', 'transport', 'lower'].includes(this.phase)) set('lift');
+      return;
+    }
+    switch (this.phase) {
+      case 'release':
+      case 'retreat':
+        // Just let go: the part may still be falling or rocking, and retreat re-plans itself when it is not placed.
+        return;
+      case 'close':
+        // Fingers closed on nothing (missed) or away from the part: open and start over.
+        if (!over || (sim.gripperCommand > 0.5 && sim.gap() < MISSED_GAP)) set('approach');
+        return;
+      case 'descend':
+        if (!over) set('approach');
+        return;
+      case 'approach':
+        // Already above the part with the gripper open: go down, not back up to hover first.
+        if (over && sim.gripperCommand < 0.5 && tcp.z < HOVER - 0.01) set('descend');
+        return;
+      default:
+        set('approach'); // lift / transport / lower / done without the part: re-plan
+    }
   }
 
   act(sim: SimWorld): Float32Array {

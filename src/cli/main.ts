@@ -82,6 +82,9 @@ const commands: Record<string, Handler> = {
                        render each episode under its own lights, table top and camera jitter, drawn
                        from its seed (domain randomization; ranges in sim/render/randomization.ts)
   --offset N           skip the first N episodes of the split's order (a disjoint set of seeds)
+  --policy DIR         DAgger: this checkpoint drives the episodes and the expert labels every state
+                       it reaches (trained on whatever the outcome; docs/learning.md#dagger)
+  --beta B             DAgger: probability per step that the expert's action is executed instead (default 0)
   --workers K          parallel headless pages (default 1)
   --video DIR          also dump the first --video-episodes episodes as PNG frames
   --video-episodes N   how many episodes to dump (default 3)
@@ -91,7 +94,7 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
       suite: { type: 'string', default: 'tabletop' }, split: { type: 'string', default: 'train' }, episodes: { type: 'string' },
       out: { type: 'string' }, tasks: { type: 'string' }, resolution: { type: 'string' }, workers: { type: 'string' },
       video: { type: 'string' }, 'video-episodes': { type: 'string' }, chromium: { type: 'string' }, noise: { type: 'string' },
-      'randomize-appearance': { type: 'boolean' }, offset: { type: 'string' },
+      'randomize-appearance': { type: 'boolean' }, offset: { type: 'string' }, policy: { type: 'string' }, beta: { type: 'string' },
     }, help);
     const suite = String(v.suite), split = String(v.split);
     const summary = await collect({
@@ -101,6 +104,7 @@ Reruns resume: completed episodes in DIR are kept and skipped.`;
       resolution: int(v.resolution, 'resolution', 96), noise: fraction(v.noise, 'noise'), workers: positive(v.workers, 'workers', 1),
       video: v.video as string | undefined, videoEpisodes: int(v['video-episodes'], 'video-episodes', 3), chromium: v.chromium as string | undefined,
       randomizeAppearance: v['randomize-appearance'] === true, offset: int(v.offset, 'offset', 0),
+      policy: v.policy as string | undefined, beta: v.beta === undefined ? undefined : fraction(v.beta, 'beta'),
     });
     console.log(JSON.stringify(summary, null, 2));
   },

@@ -49,6 +49,19 @@ export interface DatasetInfo {
    */
   appearance?: 'nominal' | 'randomized';
   appearanceRanges?: RandomizationRanges;
+  /**
+   * A DAgger collection (src/app/api/dagger.ts): the states are those a
+   * learned policy reached (it drove with probability 1 - beta per step), the
+   * actions the expert's labels of them. Absent = expert demonstrations.
+   */
+  dagger?: DaggerInfo;
+}
+
+export interface DaggerInfo {
+  /** The policy that drove: its checkpoint directory as given and the sha256 of its weights. */
+  policy: string;
+  checkpointSha256: string;
+  beta: number;
 }
 
 export interface IndexEntry {
@@ -58,6 +71,12 @@ export interface IndexEntry {
   steps: number;
   success: boolean;
   instruction: string;
+  /**
+   * The actions are expert labels of states another policy reached (DAgger):
+   * trained on whatever the episode's outcome, where an expert demonstration
+   * counts only when it succeeded.
+   */
+  relabelled?: true;
 }
 
 export interface EpisodeData {
@@ -69,14 +88,17 @@ export interface EpisodeData {
   actions: Float32Array;
   /** Rendering appearance of the episode ({} or absent = nominal). */
   appearance?: Appearance;
+  /** See IndexEntry.relabelled. */
+  relabelled?: boolean;
 }
 
-export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[]; noise?: number; appearanceRanges?: RandomizationRanges }): DatasetInfo {
-  const { appearanceRanges, ...rest } = p;
+export function datasetInfo(p: { suite: string; suiteVersion: string; split: string; resolution: number; cameras: string[]; noise?: number; appearanceRanges?: RandomizationRanges; dagger?: DaggerInfo }): DatasetInfo {
+  const { appearanceRanges, dagger, ...rest } = p;
   return {
     format: DEMO_FORMAT, formatVersion: DEMO_FORMAT_VERSION, ...rest, noise: p.noise ?? 0,
     ...(appearanceRanges ? { appearance: 'randomized' as const, appearanceRanges } : { appearance: 'nominal' as const }),
     actionNames: ACTION_NAMES, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], proprioNames: PROPRIO_NAMES,
+    ...(dagger ? { dagger } : {}),
   };
 }
 
@@ -95,6 +117,9 @@ export class DemoWriter {
       }
       for (const k of ['suite', 'suiteVersion', 'split', 'resolution', 'noise'] as const) {
         if (old[k] !== info[k]) throw new Error(`${dir} holds a dataset with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(info[k])}: use another --out directory`);
+      }
+      if (JSON.stringify(old.dagger ?? null) !== JSON.stringify(info.dagger ?? null)) {
+        throw new Error(`${dir} holds ${old.dagger ? `a DAgger collection (${JSON.stringify(old.dagger)})` : 'expert demonstrations'}, not ${info.dagger ? `a DAgger collection (${JSON.stringify(info.dagger)})` : 'expert demonstrations'}: use another --out directory`);
       }
       if (old.cameras.join() !== info.cameras.join()) throw new Error(`${dir} holds a dataset with cameras ${old.cameras.join(',')}, not ${info.cameras.join(',')}`);
     } else {
@@ -152,7 +177,7 @@ export class DemoWriter {
     const tmp = join(this.dir, `${file}.tmp`);
     writeDurable(tmp, bytes);
     renameSync(tmp, join(this.dir, file));
-    const entry: IndexEntry = { file, task: episode.task, seed: episode.seed, steps, success: ep.success, instruction: episode.instruction };
+    const entry: IndexEntry = { file, task: episode.task, seed: episode.seed, steps, success: ep.success, instruction: episode.instruction, ...(ep.relabelled ? { relabelled: true as const } : {}) };
     appendJsonl(join(this.dir, 'episodes.jsonl'), entry);
     this.done.add(key(episode.task, episode.seed));
     return entry;

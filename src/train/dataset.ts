@@ -1,6 +1,7 @@
 // Streaming behavior-cloning dataset over a demo directory (src/data/demoStore.ts format).
 //
-// - Step index: every (episode, t) of the *successful* episodes; step t pairs
+// - Step index: every (episode, t) of the *successful* episodes (and of every
+//   relabelled DAgger episode, src/app/api/dagger.ts); step t pairs
 //   observation t with the action chunk a_t .. a_{t+chunk-1} (padded with the
 //   episode's last action, i.e. "terminate" repeated).
 // - Train/validation split by episode (never by step: neighbouring frames are
@@ -153,7 +154,7 @@ export class DemoDataset {
     if (!(o.batchSize >= 1)) throw new Error(`batchSize must be >= 1, got ${o.batchSize}`);
     if (o.spatial && o.spatial.map((c) => c.name).join() !== o.cameras.join()) throw new Error(`spatial camera specs (${o.spatial.map((c) => c.name).join(', ')}) must match cameras (${o.cameras.join(', ')})`);
     if (!(Number.isInteger(o.maxEpisodes) && o.maxEpisodes >= 0)) throw new Error(`maxEpisodes must be an integer >= 0, got ${o.maxEpisodes}`);
-    const ok = source.index.filter((e) => e.success && e.steps > 0);
+    const ok = source.index.filter((e) => (e.success || e.relabelled) && e.steps > 0); // DAgger labels count whatever the outcome
     if (o.maxEpisodes > ok.length) throw new Error(`dataset ${source.location}: ${ok.length} successful episodes, fewer than the ${o.maxEpisodes} asked for`);
     this.episodes = o.maxEpisodes > 0 ? ok.slice(0, o.maxEpisodes) : ok;
     const n = this.episodes.length;

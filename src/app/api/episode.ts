@@ -16,13 +16,17 @@ import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
 import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
 import { rendererFor } from '../rendererPool.ts';
 
-export interface ExpertEpisodeArgs {
+/** Which episode, rendered how: what every page episode call starts from. */
+export interface EpisodeArgs {
   suite: SuiteSpec;
   task: string;
   split: string;
   seed: number;
   resolution?: number;
   cameras?: CameraSpec[];
+}
+
+export interface ExpertEpisodeArgs extends EpisodeArgs {
   /** Record frames/proprio/actions (collection). False: outcome only (evaluation baselines). Default true. */
   record?: boolean;
   /** DART noise scale (tasks/noise.ts): executed actions are perturbed, recorded ones are the expert's. Default 0. */

@@ -6,6 +6,7 @@
 // JSON-like values (frames and float arrays as base64, src/runtime/b64.ts).
 // To add methods, write a module exporting an object of async functions and
 // spread it in below.
+import { daggerApi } from './dagger.ts';
 import { episodeApi } from './episode.ts';
 import { infoApi } from './info.ts';
 import { policyApi } from './policy.ts';
@@ -16,6 +17,7 @@ export const pageApi = {
   ...episodeApi,
   ...infoApi,
   ...policyApi,
+  ...daggerApi,
 };
 
 export type PageApi = typeof pageApi;

@@ -25,15 +25,10 @@ import type { RemotePolicyInfo } from '../../worker/remoteClient.ts';
 import { RemoteError } from '../../worker/remoteSpec.ts';
 import { bytesToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
+import type { EpisodeArgs } from './episode.ts';
 import { backendOf, cacheKey, cachedMemory, clientFor, closeAll, evict, isRemote, type ClientArgs, type EpisodePolicy } from './policyClients.ts';
 
-export interface PolicyEpisodeArgs {
-  suite: SuiteSpec;
-  task: string;
-  split: string;
-  seed: number;
-  resolution?: number;
-  cameras?: CameraSpec[];
+export interface PolicyEpisodeArgs extends EpisodeArgs {
   policy: EpisodePolicy;
   backend?: BackendRequest;
   allowFallback?: boolean;
