@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EvalOptions, runEval } from '../eval/runner.ts';
 import { type PolicySummary, summarize } from '../eval/summary.ts';
-import { type GroupedRow, groupedHtml, groupedRows } from './grouped.ts';
+import { type GroupFrames, type GroupedRow, groupedHtml, groupedRows } from './grouped.ts';
 
 /** What every condition's eval run shares. */
 export interface ConditionRunOptions {
@@ -34,7 +34,7 @@ export async function evalCondition(o: ConditionRunOptions, c: Condition): Promi
 export async function runConditions(
   o: ConditionRunOptions,
   conditions: Condition[],
-  report: { name: string; title: string; intro: string; groupTitle: string; meta: Record<string, unknown> },
+  report: { name: string; title: string; intro: string; groupTitle: string; meta: Record<string, unknown>; frames?: GroupFrames },
 ): Promise<GroupedRow[]> {
   const perGroup = [];
   for (const c of conditions) perGroup.push({ group: c.name, summary: await evalCondition(o, c) });
@@ -42,6 +42,6 @@ export async function runConditions(
   const meta = { ...report.meta, policies: o.policies, createdAt: new Date().toISOString() };
   mkdirSync(o.out, { recursive: true });
   writeFileSync(join(o.out, `${report.name}.json`), JSON.stringify({ meta, rows }, null, 2) + '\n');
-  writeFileSync(join(o.out, `${report.name}.html`), groupedHtml({ title: report.title, intro: report.intro, groupTitle: report.groupTitle, rows, meta }));
+  writeFileSync(join(o.out, `${report.name}.html`), groupedHtml({ title: report.title, intro: report.intro, groupTitle: report.groupTitle, rows, meta, frames: report.frames }));
   return rows;
 }

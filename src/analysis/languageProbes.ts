@@ -24,6 +24,7 @@ import type { EpisodeRecord } from '../eval/records.ts';
 import { runEval } from '../eval/runner.ts';
 import { parsePolicySpec, textEncoderOf } from '../eval/setup.ts';
 import { type Interval, wilson } from '../eval/stats.ts';
+import { policyColors } from '../eval/palette.ts';
 import { barChart, htmlPage } from './charts.ts';
 
 export const CONDITIONS = ['original', 'language', ...PROBE_KINDS] as const;
@@ -154,7 +155,7 @@ function probesHtml(rows: ProbeRow[], meta: Record<string, unknown>): string {
   const conditions = [...new Set(all.map((r) => r.condition))];
   const policies = [...new Set(all.map((r) => r.policy))];
   const chart = (title: string, pick: (r: ProbeRow) => Interval) => barChart({
-    title, yLabel: 'rate', series: policies, yMin: 0, yMax: 1,
+    title, yLabel: 'rate', series: policies, colors: policies.map(policyColors(policies)), yMin: 0, yMax: 1,
     groups: conditions.map((c) => ({ label: c, bars: policies.map((p) => { const r = all.find((x) => x.condition === c && x.policy === p); return r ? { value: pick(r).p, lo: pick(r).lo, hi: pick(r).hi } : { value: 0 }; }) })),
   });
   const table = (rs: ProbeRow[]) => `<table><tr><th>condition</th><th>policy</th><th>backbone</th><th>text encoder</th><th>task</th><th>success</th><th>moved named</th><th>moved original</th><th>moved other</th><th>nothing moved</th><th>original success, same layouts</th></tr>${rs.map((r) =>

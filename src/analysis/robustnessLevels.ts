@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { evalEpisodes } from '../eval/records.ts';
 import type { PolicySummary } from '../eval/summary.ts';
-import { encodePng, hstack } from '../io/png.ts';
-import { b64ToBytes } from '../runtime/b64.ts';
-import { HeadlessSession } from '../runtime/session.ts';
 import { type ConditionRunOptions, evalCondition } from './conditions.ts';
+import { conditionFrames } from './frames.ts';
 import { pairedBySplit, type SplitVerdict } from './generalization.ts';
 import { type SuccessRow, successRow } from './grouped.ts';
 import { type Axis, type AxisLevel, AXES, conditionName, inTrainingRange, levelsToRun, type Perturbation } from './perturbationAxes.ts';
@@ -56,29 +54,6 @@ export function planConditions(axes: Axis[], quick = false): PlannedCondition[] 
     { name: conditionName(null, null), axis: null, level: null, perturbation: {} },
     ...axes.flatMap((axis) => levelsToRun(axis, quick).map((level) => ({ name: conditionName(axis, level), axis, level, perturbation: level.condition }))),
   ];
-}
-
-/** Example frames (every camera side by side) of each condition: the first episode's first observation, written as PNG. */
-async function conditionFrames(o: RobustnessLevelsOptions, suite: ReturnType<typeof resolveSuite>, split: string, plan: PlannedCondition[]): Promise<{ cameras: string[]; frames: Record<string, string> }> {
-  const [ep] = evalEpisodes(suite, split, 1);
-  const dir = join(o.out, 'frames');
-  mkdirSync(dir, { recursive: true });
-  const out: Record<string, string> = {};
-  let cameras: string[] = [];
-  const session = await HeadlessSession.open({ executablePath: o.chromium });
-  try {
-    for (const c of plan) {
-      const r = await session.call('conditionFrames', { suite, task: ep.task, split, seed: ep.seed, ...c.perturbation });
-      cameras = Object.keys(r.frames);
-      const img = hstack(Object.values(r.frames).map((b64) => ({ width: r.resolution, height: r.resolution, data: b64ToBytes(b64) })));
-      const png = encodePng(img.width, img.height, img.data);
-      writeFileSync(join(dir, `${c.name}.png`), png);
-      out[c.name] = Buffer.from(png).toString('base64');
-    }
-  } finally {
-    await session.close();
-  }
-  return { cameras, frames: out };
 }
 
 export async function runRobustnessLevels(o: RobustnessLevelsOptions): Promise<{ rows: LevelRow[]; paired: SplitVerdict[] }> {

@@ -10,6 +10,7 @@
 // stopped: finished checkpoints and finished episodes are not redone.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { policyColors } from '../eval/palette.ts';
 import { runEval } from '../eval/runner.ts';
 import { summarize } from '../eval/summary.ts';
 import { runTrain } from '../train/node.ts';
@@ -89,11 +90,12 @@ export async function runSampleEfficiency(o: SampleEfficiencyOptions): Promise<S
 
 export function sampleEfficiencyHtml(rows: SampleEfficiencyRow[], meta: Record<string, unknown>): string {
   const policies = [...new Set(rows.map((r) => r.policy))];
-  const series = policies.map((p, i) => {
+  const color = policyColors(policies);
+  const series = policies.map((p) => {
     const rs = rows.filter((r) => r.policy === p).sort((a, b) => a.demos - b.demos);
-    return { name: p, color: i, points: rs.map((r) => [r.demos, r.rate] as [number, number]), errors: rs.map((r) => [r.lo, r.hi] as [number, number]) };
+    return { name: p, color: color(p), points: rs.map((r) => [r.demos, r.rate] as [number, number]), errors: rs.map((r) => [r.lo, r.hi] as [number, number]) };
   });
-  const valSeries = policies.map((p, i) => ({ name: p, color: i, points: rows.filter((r) => r.policy === p && r.valAccuracy !== null).sort((a, b) => a.demos - b.demos).map((r) => [r.demos, r.valAccuracy!] as [number, number]) }));
+  const valSeries = policies.map((p) => ({ name: p, color: color(p), points: rows.filter((r) => r.policy === p && r.valAccuracy !== null).sort((a, b) => a.demos - b.demos).map((r) => [r.demos, r.valAccuracy!] as [number, number]) }));
   const table = `<table><tr><th>policy</th><th>demos</th><th>success</th><th>95% CI</th><th>episodes</th><th>outcomes</th><th>val loss</th><th>val token acc.</th><th>train s</th></tr>${rows.map((r) =>
     `<tr><td style="text-align:left">${r.policy}</td><td>${r.demos}</td><td>${(100 * r.rate).toFixed(1)}%</td><td>[${(100 * r.lo).toFixed(0)}, ${(100 * r.hi).toFixed(0)}]</td><td>${r.episodes}</td><td style="text-align:left">${Object.entries(r.outcomes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}</td><td>${r.valLoss?.toFixed(3) ?? '-'}</td><td>${r.valAccuracy?.toFixed(3) ?? '-'}</td><td>${r.trainSeconds}</td></tr>`).join('')}</table>`;
   const body = `<p>Held-out success rate (95% Wilson interval) against the number of training demos, same seed and the same number of gradient steps for every point.</p>

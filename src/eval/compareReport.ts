@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart, esc, htmlPage } from '../analysis/charts.ts';
+import { PALETTE, policyColors } from './palette.ts';
 import type { CompareRow, PairedComparison, Verdict } from './compare.ts';
 import type { Interval } from './stats.ts';
 
@@ -47,6 +48,8 @@ export function compareHtml(c: PairedComparison, sides: CompareSides, meta: Reco
 ${all.map((r) => `<tr${r.name === 'overall' ? ' style="font-weight:bold"' : ''}><td style="text-align:left">${esc(r.name)}</td><td>${r.pairs}</td><td>${cell(r.successA)}</td><td>${cell(r.successB)}</td><td>${r.b}</td><td>${r.c}</td><td>${pFmt(r.p)}</td><td>${r.power.toFixed(2)}</td><td>${mdeFmt(r)}</td><td style="color:#fff;background:${COLORS[r.verdict]}">${r.verdict}</td></tr>`).join('\n')}</table>`;
   const chart = barChart({
     title: 'Success on the paired episodes (95% Wilson)', yLabel: 'success rate', series: [`A: ${c.policyA}`, `B: ${c.policyB}`], yMin: 0, yMax: 1,
+    // each side in its policy's colour; the same policy from two runs: the first two palette colours
+    colors: c.policyA === c.policyB ? PALETTE.slice(0, 2) : [c.policyA, c.policyB].map(policyColors([c.policyA, c.policyB])),
     width: Math.max(600, 150 + all.length * 74),
     groups: all.map((r) => ({ label: r.name, bars: [r.successA, r.successB].map((i) => ({ value: i.p, lo: i.lo, hi: i.hi })) })),
   });

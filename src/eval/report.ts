@@ -6,14 +6,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTCOMES } from '../../tasks/outcome.ts';
 import { esc } from '../analysis/charts.ts';
+import { PALETTE, policyColors } from './palette.ts';
 import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
 import type { PolicyInfo, PolicySummary } from './summary.ts';
 
 export interface RunMeta {
   [key: string]: unknown;
 }
-
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
 
 export function writeOutputs(dir: string, records: EpisodeRecord[], summary: PolicySummary[], meta: RunMeta): void {
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ meta, policies: summary }, null, 2) + '\n');
@@ -66,8 +65,8 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-/** Horizontal bars with CI whiskers: one group per label, one bar per series. */
-function ciChart(title: string, groups: string[], series: { name: string; values: ({ p: number; lo: number; hi: number } | undefined)[] }[]): string {
+/** Horizontal bars with CI whiskers: one group per label, one bar per series (a policy, coloured by color). */
+function ciChart(title: string, groups: string[], series: { name: string; values: ({ p: number; lo: number; hi: number } | undefined)[] }[], color: (policy: string) => string): string {
   const barH = 14, gap = 10, left = 170, width = 620, plotW = width - left - 20;
   const groupH = series.length * barH + gap;
   const height = 40 + groups.length * groupH + 20;
@@ -82,7 +81,7 @@ function ciChart(title: string, groups: string[], series: { name: string; values
       const v = s.values[gi];
       if (!v) return;
       const y = y0 + si * barH;
-      svg += `<rect x="${left}" y="${y}" width="${v.p * plotW}" height="${barH - 3}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(s.name)}: ${(100 * v.p).toFixed(1)}% [${(100 * v.lo).toFixed(1)}, ${(100 * v.hi).toFixed(1)}]</title></rect>`;
+      svg += `<rect x="${left}" y="${y}" width="${v.p * plotW}" height="${barH - 3}" fill="${color(s.name)}"><title>${esc(s.name)}: ${(100 * v.p).toFixed(1)}% [${(100 * v.lo).toFixed(1)}, ${(100 * v.hi).toFixed(1)}]</title></rect>`;
       const yc = y + (barH - 3) / 2;
       svg += `<line x1="${x(v.lo)}" y1="${yc}" x2="${x(v.hi)}" y2="${yc}" stroke="#222"/><line x1="${x(v.lo)}" y1="${yc - 3}" x2="${x(v.lo)}" y2="${yc + 3}" stroke="#222"/><line x1="${x(v.hi)}" y1="${yc - 3}" x2="${x(v.hi)}" y2="${yc + 3}" stroke="#222"/>`;
     });
@@ -90,8 +89,8 @@ function ciChart(title: string, groups: string[], series: { name: string; values
   return svg + '</svg>';
 }
 
-/** Grouped bars of latency percentiles per part, log-free linear axis. */
-function latencyChart(summary: PolicySummary[]): string {
+/** Grouped bars of latency percentiles per part, log-free linear axis; a policy without latency (the expert) has no bars and takes no colour. */
+function latencyChart(summary: PolicySummary[], color: (policy: string) => string): string {
   const parts = LATENCY_PARTS.filter((p) => summary.some((s) => s.latency[p]));
   const rows = summary.filter((s) => s.latency.totalMs);
   if (!rows.length) return '<p>No latency data (scripted policies only).</p>';
@@ -108,7 +107,7 @@ function latencyChart(summary: PolicySummary[]): string {
       if (!l) return;
       (['p50', 'p95', 'p99'] as const).forEach((q, qi) => {
         const y = y0 + (si * 3 + qi) * barH;
-        svg += `<rect x="${left}" y="${y}" width="${(l[q] / maxV) * plotW}" height="${barH - 2}" fill="${PALETTE[si % PALETTE.length]}" opacity="${1 - qi * 0.3}"><title>${esc(s.policy)} ${part} ${q}: ${l[q].toFixed(2)} ms</title></rect>`;
+        svg += `<rect x="${left}" y="${y}" width="${(l[q] / maxV) * plotW}" height="${barH - 2}" fill="${color(s.policy)}" opacity="${1 - qi * 0.3}"><title>${esc(s.policy)} ${part} ${q}: ${l[q].toFixed(2)} ms</title></rect>`;
         svg += `<text x="${left + (l[q] / maxV) * plotW + 3}" y="${y + barH - 3}" font-size="9">${l[q].toFixed(1)}</text>`;
       });
     });
@@ -154,15 +153,16 @@ ${summary.map((s) => `<tr><td>${esc(s.policy)}</td><td>${esc(s.backbone)}</td><t
 <td>${num(s.latency.totalMs?.p50)} / ${num(s.latency.totalMs?.p95)} / ${num(s.latency.totalMs?.p99)}</td><td>${num(s.controlHz)}</td><td>${s.params === undefined ? '-' : (s.params / 1e6).toFixed(2) + 'M'}</td>
 <td>${s.flopsPerFrame === undefined ? '-' : (s.flopsPerFrame / 1e9).toFixed(3)}</td><td>${counts(s.failures)}</td><td>${counts(s.outcomes)}</td></tr>`).join('\n')}</table>`;
   const series = summary.map((s) => ({ name: s.policy, values: [s.success, ...tasks.map((t) => s.perTask[t])] }));
+  const color = policyColors(summary.map((s) => s.policy));
   return `<!doctype html><html><head><meta charset="utf-8"><title>vlalab evaluation</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}small{color:#666}.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}pre{background:#f7f7f7;padding:8px;overflow:auto}</style></head><body>
 <h1>vlalab evaluation</h1>
 <p>${esc(meta.suite)} v${esc(meta.suiteVersion)}, split <b>${esc(meta.split)}</b>. Success rates with 95% Wilson score intervals; latency percentiles exclude warm-up steps.</p>
-<div class="legend">${summary.map((s, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(s.policy)}</span>`).join('')}</div>
+<div class="legend">${summary.map((s) => `<span><i style="background:${color(s.policy)}"></i>${esc(s.policy)}</span>`).join('')}</div>
 ${table}
-${ciChart('Success rate (95% Wilson CI)', ['overall', ...tasks], series)}
+${ciChart('Success rate (95% Wilson CI)', ['overall', ...tasks], series, color)}
 ${outcomeChart(summary)}
-${latencyChart(summary)}
+${latencyChart(summary, color)}
 <h2>Run metadata</h2><pre>${esc(JSON.stringify(meta, null, 2))}</pre>
 </body></html>
 `;

@@ -59,6 +59,12 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
     expect(meta.appearance).toEqual({ tableTexture: 'checker' });
     const seeds = Object.keys(PROBES).map((p) => readRecords(join(out, 'runs', p, 'episodes.jsonl')).map((r) => `${r.task}/${r.seed}`).join());
     expect(new Set(seeds).size).toBe(1);
+    // an example policy-camera frame of every probe, each one different, in the report
+    const frames = Object.keys(PROBES).map((p) => readFileSync(join(out, 'frames', `${p}.png`)).toString('base64'));
+    expect(new Set(frames).size).toBe(frames.length);
+    const html = readFileSync(join(out, 'robustness.html'), 'utf8');
+    for (const [i, p] of Object.keys(PROBES).entries()) expect(html).toContain(`<img alt="probe ${p}" src="data:image/png;base64,${frames[i]}">`);
+    expect(JSON.parse(readFileSync(join(out, 'robustness.json'), 'utf8')).meta.exampleCameras).toEqual(['scene', 'wrist']);
   });
 
   it('grounding: where each policy looks on a first frame, crossed with the committed eval run', async () => {

@@ -1,6 +1,7 @@
 // Grouped success tables/charts (generalization splits, robustness probes).
 import { describe, expect, it } from 'vitest';
-import { barChart } from '../../src/analysis/charts.ts';
+import { barChart, textWidth, wrapLabel } from '../../src/analysis/charts.ts';
+import { PROBES } from '../../src/analysis/robustness.ts';
 import { groupedHtml, groupedMarkdown, groupedRows } from '../../src/analysis/grouped.ts';
 import { wilson } from '../../src/eval/stats.ts';
 import type { PolicySummary } from '../../src/eval/summary.ts';
@@ -37,5 +38,31 @@ describe('grouped success rows', () => {
 
   it('bar chart without data says so', () => {
     expect(barChart({ title: 'x', yLabel: 'y', series: [], groups: [] })).toContain('no data');
+  });
+
+  it('group labels never run into each other: wrapped after _ - / or a space, and groups at least as wide as their widest line', () => {
+    // the robustness chart: five probes, two policies (its names used to overlap at 58 px a group)
+    const labelBoxes = (svg: string) => [...svg.matchAll(/<text class="group" x="([\d.]+)"[^>]*>(.*?)<\/text>/g)].map((m) => {
+      const lines = m[2].includes('<tspan') ? [...m[2].matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((t) => t[1]) : [m[2]];
+      return { x: Number(m[1]), lines, width: Math.max(...lines.map((l) => textWidth(l))) };
+    });
+    const cases = [
+      { series: ['efficientnet-film', 'vit-siglip'], labels: Object.keys(PROBES) },
+      { series: ['efficientnet-film'], labels: ['other_destination', 'garbled', 'a_very_long_condition_name_indeed', 'x'] },
+      { series: ['a', 'b', 'c'], labels: ['unbreakablelonglabelnumberone', 'unbreakablelonglabelnumbertwo'], width: 300 }, // width is a minimum
+    ];
+    for (const c of cases) {
+      const svg = barChart({ title: 't', yLabel: 'y', series: c.series, width: c.width, groups: c.labels.map((label) => ({ label, bars: c.series.map(() => ({ value: 0.5 })) })) });
+      const boxes = labelBoxes(svg);
+      expect(boxes.map((b) => b.lines.join(''))).toEqual(c.labels);
+      for (let i = 1; i < boxes.length; i++) {
+        const gap = boxes[i].x - boxes[i - 1].x - boxes[i].width / 2 - boxes[i - 1].width / 2;
+        expect(gap, `${c.labels[i - 1]} | ${c.labels[i]}`).toBeGreaterThanOrEqual(4);
+      }
+    }
+    expect(wrapLabel('checker_table', 50)).toEqual(['checker_', 'table']);
+    expect(wrapLabel('checker_table', 200)).toEqual(['checker_table']);
+    expect(wrapLabel('unbreakable', 10)).toEqual(['unbreakable']);
+    expect(textWidth('checker_table')).toBeGreaterThan(70); // 13 chars at 11 px: wider than the 58 px group it had
   });
 });

@@ -11,6 +11,7 @@ import { resolveSuite, DEFAULT_SUITE } from '../../../tasks/builtin.ts';
 import { describeReading } from '../../../tasks/command.ts';
 import { InstructionError } from '../../../tasks/grammar.ts';
 import pkg from '../../../package.json';
+import { policyColor } from '../../eval/palette.ts';
 import { ExpertDriver, PolicyDriver, RemoteDriver, type Driver, type StepTiming } from './driver.ts';
 import type { OrbitView } from './orbitView.ts';
 import { $, actionLine, drawFrames, drawSaliency, REMOTE_PARTS, renderHud, StatusBar, WORKER_PARTS, type PolicyState } from './panels.ts';
@@ -22,6 +23,8 @@ const CAMERAS = DEFAULT_CAMERAS.map((c) => c.name);
 const REMOTE = 'remote:';
 /** How a driver is named before it is loaded: 'scripted expert', the checkpoint or preset, 'remote HOST:PORT'. */
 const labelOf = (policy: string) => (policy === 'expert' ? 'scripted expert' : policy.startsWith(REMOTE) ? `remote ${policy.slice(REMOTE.length)}` : policy.replace(/^(ckpt|preset):/, ''));
+/** The label reports give a driver, for its colour: 'expert', the checkpoint or preset name, a remote server's model. */
+const reportLabel = (policy: string, label: string) => (policy === 'expert' ? 'expert' : policy.startsWith(REMOTE) ? label : policy.replace(/^(ckpt|preset):/, ''));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class DemoApp {
@@ -64,7 +67,7 @@ export class DemoApp {
   }
 
   private policyState(s: PolicyState, detail = ''): void {
-    this.status.policy(this.label, s, detail);
+    this.status.policy(this.label, s, detail, policyColor(reportLabel(this.state.policy, this.label)));
   }
 
   /** The link that reproduces the current episode. */
@@ -204,7 +207,8 @@ export class DemoApp {
     await this.halt();
     const remote = policy.startsWith(REMOTE) ? policy.slice(REMOTE.length) : null;
     const label = labelOf(policy);
-    this.status.policy(label, 'loading', remote !== null ? 'handshake…' : `on ${backend}…`);
+    const color = policyColor(reportLabel(policy, label));
+    this.status.policy(label, 'loading', remote !== null ? 'handshake…' : `on ${backend}…`, color);
     this.status.message(remote !== null ? `shaking hands with the policy server at ${remote}…` : `loading ${label}…`);
     let next: Driver;
     try {
@@ -212,7 +216,7 @@ export class DemoApp {
         : remote !== null ? await RemoteDriver.open(remote)
         : await PolicyDriver.open(policy, policy.startsWith('ckpt:') ? { checkpointUrl: `checkpoints/${policy.slice('ckpt:'.length)}/` } : { name: policy.slice('preset:'.length) }, backend);
     } catch (e) {
-      this.status.policy(label, 'error');
+      this.status.policy(label, 'error', '', color);
       const what = remote !== null ? `cannot use the remote policy at ${remote}` : `cannot load ${label} on ${backend}`;
       this.status.message(`${what}: ${(e as Error).message}; still driving with ${this.label}`, true);
       return false;

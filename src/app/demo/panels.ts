@@ -25,10 +25,14 @@ export function backendLine(b: InitResult | null): string {
 }
 
 export class StatusBar {
-  policy(label: string, state: PolicyState, detail = ''): void {
+  /** The driver and its state, behind a swatch of the driver's colour in every report (src/eval/palette.ts). */
+  policy(label: string, state: PolicyState, detail = '', color?: string): void {
     const el = $('st-policy');
     el.dataset.state = state;
-    el.textContent = `${label} · ${state}${detail ? ` ${detail}` : ''}`;
+    const swatch = document.createElement('i');
+    swatch.className = 'swatch';
+    if (color) swatch.style.background = color;
+    el.replaceChildren(swatch, `${label} · ${state}${detail ? ` ${detail}` : ''}`);
   }
 
   /** The tfjs backend and why; a string says where a policy without tfjs here runs (a remote server). */
