@@ -405,9 +405,9 @@ registerVit(
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh' }),
   'SigLIP-style ViT: no class token, MAP head, tanh GELU',
 ); // 1.03M params
-// The vit-siglip training preset's backbone (siglip_tiny_patch8_96 with 16 px
-// patches and sin-cos position init, as the preset sets them), as in the first
-// shipped ViT (vit-2). The ViT shipped now uses siglip_film_tl8_patch16_96.
+// The vit-siglip-openvla recipe's backbone (siglip_tiny_patch8_96 with 16 px
+// patches and sin-cos position init, as that recipe sets them), as in the
+// first shipped ViT (vit-2). The ViT shipped now uses siglip_film_tl8_patch16_96.
 registerVit(
   'siglip_tiny_patch16_96',
   preset({ depth: 4, classToken: false, pool: 'map', gelu: 'tanh', patchSize: 16, posEmbedInit: 'sincos' }),

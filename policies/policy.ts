@@ -11,11 +11,11 @@
 //   backbone(images [B*K,S,S,3], FiLM text embedding)  -> tokens [B*K,N,C] -> [B, K*N, C]
 //   GPT prefix = vision tokens | (language tokens if useTextTokens) | (proprio token if proprioDim > 0)
 //   GPT decodes chunkLength * actionDim tokens -> ActionTokenizer.detokenize -> actions.
-// 'efficientnet-film' follows RT-1 (arXiv:2212.06817: language enters only
-// through FiLM, the transformer sees image tokens); the 'vit-siglip' preset
-// follows OpenVLA (arXiv:2406.09246: SigLIP patch tokens + language tokens in
-// a causal decoder). The shipped checkpoints/vit-siglip does not: it takes
-// RT-1's token path on a SigLIP-style ViT (docs/checkpoints.md).
+// Both shipped policies follow RT-1 (arXiv:2212.06817: language enters only
+// through FiLM, the transformer sees image tokens), the CNN and the
+// SigLIP-style ViT alike; the 'vit-siglip-openvla' recipe follows OpenVLA
+// (arXiv:2406.09246: SigLIP patch tokens + language tokens in a causal
+// decoder). The named configs: policies/recipes/.
 import * as tf from '@tensorflow/tfjs';
 import { create as createBackbone, getPreset, type VisionBackbone } from '../backbones/index.ts';
 import { ActionTokenizer, fitQuantileBounds } from './actionTokenizer.ts';

@@ -72,8 +72,8 @@ export function roleProbe(embed: Embedder, suite: SuiteSpec): RoleProbeRow[] {
 
 /**
  * What a policy's decoder is conditioned on, one row per text: the sentence
- * embedding (FiLM input, 'efficientnet-film') or, when the decoder reads the
- * language tokens (useTextTokens, 'vit-siglip'), the per-token features
+ * embedding (FiLM input: both shipped policies) or, when the decoder reads the
+ * language tokens (useTextTokens, 'vit-siglip-openvla'), the per-token features
  * (padding zeroed) flattened in order.
  */
 export function policyEmbedder(policy: VlaPolicy): Embedder {

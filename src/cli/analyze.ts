@@ -174,6 +174,8 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
 
   // Full size = the committed results/sample-efficiency run: x4 steps in N keep the
   // grid at 6 training runs (~2 h side by side on the 2-core reference machine).
+  // Its policies are the recipes that run trained (named efficientnet-film and
+  // vit-siglip then, before those names meant the shipped recipes).
   const demos = list(values.demos, quick ? [4, 8] : [25, 100, 400]);
   let data = values.data as string | undefined;
   if (!data && quick) {
@@ -184,7 +186,7 @@ async function sampleEfficiencyCommand(values: Record<string, unknown>, out: str
   }
   const { runSampleEfficiency } = await import('../analysis/sampleEfficiency.ts');
   const rows = await runSampleEfficiency({
-    policies: (values.policy as string[] | undefined) ?? ['efficientnet-film', 'vit-siglip'], data: data ?? 'data/tabletop-train', demos,
+    policies: (values.policy as string[] | undefined) ?? ['efficientnet-film-64', 'vit-siglip-openvla'], data: data ?? 'data/tabletop-train', demos,
     steps: positiveInt(values.steps, 'steps', quick ? 3 : 1000), episodes: positiveInt(values.episodes, 'episodes', quick ? 1 : 100),
     workers: positiveInt(values.workers, 'workers', quick ? 1 : 2), backend: values.backend as string | undefined, out,
   });

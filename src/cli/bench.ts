@@ -3,8 +3,8 @@
 //   sim      physics steps/s (bare Rapier step of an episode scene) and env control steps/s without rendering (Node)
 //   render   env control steps/s with Babylon rendering + readback at the default resolution, in headless Chromium
 //   collect  expert demonstrations recorded per minute, end to end (Chromium -> safetensors on disk)
-//   models   per policy: params, FLOPs/frame, inference latency p50/p95 on wasm and cpu, training images/s (Node)
-//   train    per training preset: images/s of the training step at 1 and 2 threads (data-parallel micro-batches)
+//   models   per recipe (policies/recipes/, the shipped names and the variants): params, FLOPs/frame, inference latency p50/p95 on wasm and cpu, training images/s (Node)
+//   train    per shipped recipe: images/s of the training step at 1 and 2 threads (data-parallel micro-batches)
 //   eval     per policy and backend (worker in Chromium): control steps/s, latency parts p50/p95; eval episodes/min at 1 and 2 workers
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

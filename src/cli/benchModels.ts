@@ -1,10 +1,16 @@
-// Model benchmarks (Node): per policy / backbone — parameters, FLOPs per frame,
-// single-observation inference latency p50/p95 on wasm and cpu (warm-up
-// excluded), and behaviour-cloning training throughput (images/s) on wasm.
+// Model benchmarks (Node): per registered policy — parameters, FLOPs per
+// frame, single-observation inference latency p50/p95 on wasm and cpu
+// (warm-up excluded), and behaviour-cloning training throughput (images/s) on
+// wasm. Each name is built as its recipe (policies/recipes/) with the
+// vocabulary of the recipe's demos and the simulator's action bounds, so a
+// shipped name's row is the shipped model's shapes exactly (untrained
+// weights: latency does not depend on training); the variants appear under
+// their own names.
 import * as tf from '@tensorflow/tfjs';
 import { ACTION_HIGH, ACTION_LOW, DEFAULT_RESOLUTION, PROPRIO_DIM } from '../../sim/config.ts';
 import { createPolicy, listPolicies } from '../../policies/registry.ts';
-import type { PolicyObservation } from '../../policies/policy.ts';
+import type { PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
+import { recipeVocabulary } from '../train/presets.ts';
 import { Rng } from '../../sim/rng.ts';
 import { initBackend, type BackendName } from '../tf/backend.ts';
 import { summarizeLatency } from '../eval/stats.ts';
@@ -15,11 +21,25 @@ function randomObs(rng: Rng, cameras: string[], res = DEFAULT_RESOLUTION): Polic
   return { images, proprio: Float32Array.from({ length: PROPRIO_DIM }, () => rng.uniform(-0.2, 0.2)), instruction: 'put the red cube in the blue bowl' };
 }
 
-const bounds = { actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] };
+/** The policy a bench row measures: the recipe `name`, with its demos' vocabulary and the simulator's action bounds. */
+export function benchPolicy(name: string): VlaPolicy {
+  return createPolicy(name, { vocab: recipeVocabulary(name), actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+}
+
+/** The shape columns of a bench row (no timing). */
+export function benchModelInfo(name: string) {
+  const p = benchPolicy(name);
+  try {
+    const res = p.imageSize;
+    return { backbone: p.config.backbone, imageSize: res, cameras: p.config.cameras, params: p.paramCount(), flopsPerFrame: p.backbone.flopsPerFrame(res, res) };
+  } finally {
+    p.dispose();
+  }
+}
 
 export async function benchInference(name: string, backend: BackendName, iters: number, warmup = 3) {
   await initBackend(backend);
-  const policy = createPolicy(name, bounds);
+  const policy = benchPolicy(name);
   const rng = new Rng(1);
   const obs = randomObs(rng, policy.config.cameras);
   const times: number[] = [];
@@ -36,15 +56,18 @@ export async function benchInference(name: string, backend: BackendName, iters: 
 
 export async function benchTraining(name: string, batch: number, steps: number) {
   await initBackend('wasm');
-  const policy = createPolicy(name, bounds);
+  const policy = benchPolicy(name);
   const rng = new Rng(2);
   const obs = Array.from({ length: batch }, () => randomObs(rng, policy.config.cameras));
   const actions = obs.map(() => Float32Array.from(ACTION_LOW, (lo, i) => rng.uniform(lo, ACTION_HIGH[i])));
+  // Plan tokens are teacher-forced targets like the actions (the other training signals need simulator state and are left out).
+  const { planDims, planLow, planHigh, chunkLength } = policy.config;
+  const plan = planDims > 0 ? obs.map(() => Float32Array.from({ length: chunkLength * planDims }, (_, i) => rng.uniform(planLow[i % planDims], planHigh[i % planDims]))) : null;
   const opt = tf.train.adam(1e-4);
   const vars = policy.trainableVariables();
   let ms = 0;
   for (let i = 0; i < steps + 1; i++) {
-    const b = policy.collate(obs, actions);
+    const b = { ...policy.collate(obs, actions), plan };
     const t0 = performance.now();
     const cost = opt.minimize(() => policy.computeLoss(b, true), true, vars);
     await cost?.data();
@@ -62,16 +85,7 @@ export async function benchModels(quick: boolean) {
   const out: Record<string, unknown> = {};
   for (const name of listPolicies()) {
     await initBackend('wasm');
-    const p = createPolicy(name, bounds);
-    const res = p.imageSize;
-    const info = {
-      backbone: p.config.backbone,
-      imageSize: res,
-      cameras: p.config.cameras,
-      params: p.paramCount(),
-      flopsPerFrame: p.backbone.flopsPerFrame(res, res),
-    };
-    p.dispose();
+    const info = benchModelInfo(name);
     out[name] = {
       ...info,
       inference: {

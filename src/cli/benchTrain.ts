@@ -1,5 +1,5 @@
 // Training-throughput benchmark (Node, `vlalab bench --only train`): per
-// shipped training preset, images/s of the `vlalab train` step (batch
+// shipped recipe, images/s of the `vlalab train` step (batch
 // assembly + augmentation + forward/backward + AdamW) at 1 and 2 threads
 // (src/train/threads.ts) with the same 2 micro-batches, and the one-pass
 // step (microBatches 1) for reference. Goal (issue 18): 2 threads >= 1.7x
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ACTION_HIGH, ACTION_LOW, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { Rng } from '../../sim/rng.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { createPolicy } from '../../policies/registry.ts';
+import { createPolicy, getRecipe, listPolicies } from '../../policies/registry.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { DemoWriter, datasetInfo } from '../data/demoStore.ts';
 import { initBackend } from '../tf/backend.ts';
@@ -50,9 +50,9 @@ export async function benchTrainThreads(quick: boolean) {
   try {
     syntheticDemos(dir, 4, 40);
     const source = dirSource(dir);
-    for (const name of ['efficientnet-film', 'vit-siglip']) {
+    for (const name of listPolicies().filter((n) => getRecipe(n).shipped)) {
       const preset = trainPreset(name);
-      const policy = createPolicy(name, { ...preset.policy, vocab: TextTokenizer.fromCorpus([INSTRUCTION]).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], seed: 0 });
+      const policy = createPolicy(name, { vocab: TextTokenizer.fromCorpus([INSTRUCTION]).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], seed: 0 });
       const data = openDataset(source, policy.config, { batchSize: preset.batchSize, seed: 0, valFraction: 0, augment: preset.augment, maxEpisodes: 0 });
       const imagesPerStep = preset.batchSize * policy.config.cameras.length;
       const measure = async (threads: number, microBatches: number) => {

@@ -24,6 +24,7 @@ commands:
   export-dataset  write a demo dataset in another format (LeRobotDataset v3: Parquet + MP4)
   analyze   backbone analysis experiments (cost vs resolution, ...), JSON + HTML reports
   envs      list registered environment ids and suites
+  recipes   list the policy recipes; with a name, its config and the commands that made its checkpoint
   bench     benchmarks, JSON on stdout
 
 run "vlalab <command> --help" for its options.`;
@@ -124,15 +125,17 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   },
 
   async train(args) {
-    const help = `vlalab train --policy efficientnet-film|vit-siglip [--data DIR] [--out DIR] [options]
+    const help = `vlalab train --policy NAME [--data DIR] [--out DIR] [options]
+  --policy NAME       a policy recipe: efficientnet-film, vit-siglip (the shipped checkpoints' recipes) or a variant
+                      ("vlalab recipes" lists them); its config, batch, augmentation and first run's schedule are the defaults
   --data DIR          demo dataset from "vlalab collect" (default data/tabletop-train)
   --out DIR           checkpoint directory (default checkpoints/<policy>)
-  --epochs N          passes over the training steps (default: the policy's training preset)
+  --epochs N          passes over the training steps (default: the recipe's)
   --steps N           stop after N optimizer steps (caps --epochs; the LR schedule spans the run)
   --batch B           batch size (default 32)
   --lr X              peak learning rate (AdamW, linear warmup then cosine decay)
   --warmup N          warmup steps (default 5% of the run, at most 500)
-  --val-fraction F    episodes held out for validation (default: the training preset, 0.05)
+  --val-fraction F    episodes held out for validation (default: the recipe's, 0.05)
   --max-episodes N    use only the first N successful demos (sample-efficiency runs; default all)
   --init-from DIR     start from a checkpoint's config and weights (a longer or second schedule) instead of a fresh init
   --warm-start PART=DIR  fresh policy, but copy PART (backbone|decoder) from checkpoint DIR where names and shapes
@@ -146,8 +149,8 @@ Dumps a recorded episode as PNG frames (cameras side by side), plus MP4 when ffm
   --micro-batches S   shards per step: the step averages the gradients of S equal parts of the batch (batch norm sees
                       batch/S samples); threads compute them in parallel (default 2 for new runs; must divide --batch)
   --backend B         wasm|cpu (default wasm)
-  --image-size PX     policy input resolution (default: the training preset)
-  --cameras a,b       cameras fed to the policy (default: the policy preset, scene)
+  --image-size PX     policy input resolution (default: the recipe's)
+  --cameras a,b       cameras fed to the policy (default: the recipe's, scene,wrist)
   --blind             zero the images (vision ablation)
   --set key=value     any other policy config field (value as JSON), repeatable
   --no-augment        no random shift / color jitter
@@ -316,6 +319,20 @@ Load it in LeRobot with LeRobotDataset("<any repo id>", root=OUT).
   async analyze(args) {
     const { runAnalyze } = await import('./analyze.ts');
     await runAnalyze(args);
+  },
+
+  async recipes(args) {
+    const help = `vlalab recipes [NAME] [--json]
+Without NAME: every registered policy recipe (a shipped checkpoint's name or a variant) with a one-line description.
+With NAME: its policy config, what "vlalab train --policy NAME" runs, and the commands that made its checkpoint
+(policies/recipes/; docs/checkpoints.md). --json prints the recipe as data.`;
+    const { values: v, positionals } = parse(args, { json: { type: 'boolean' } }, help);
+    if (positionals.length > 1) throw new Error('usage: vlalab recipes [NAME] [--json] (see --help)');
+    const { recipeJson, recipeList, recipeText } = await import('./recipes.ts');
+    const { listRecipes } = await import('../../policies/registry.ts');
+    const name = positionals[0];
+    if (name === undefined) console.log(v.json ? JSON.stringify(listRecipes().map(recipeJson), null, 2) : recipeList().join('\n'));
+    else console.log(v.json ? JSON.stringify(recipeJson(name), null, 2) : recipeText(name));
   },
 
   async envs() {

@@ -60,7 +60,7 @@ export interface CheckpointConfig {
 }
 
 export interface SaveExtra {
-  /** Registry preset the policy was built from (e.g. 'efficientnet-film'). */
+  /** Registry name (recipe) the policy was trained as (e.g. 'efficientnet-film'); a label: loading rebuilds from the config. */
   policyName?: string;
   dataset?: Record<string, unknown> | null;
   training?: Record<string, unknown> | null;

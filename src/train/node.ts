@@ -161,7 +161,7 @@ function resolveArgs(o: RunTrainOptions): TrainArgs {
   const train = { ...p.train, ...(o.train ?? {}) } as TrainConfig;
   return {
     policy: o.policy, data: o.data, batchSize: o.batchSize ?? p.batchSize, seed: o.seed ?? 0, valFraction: o.valFraction ?? p.valFraction,
-    augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...p.policy, ...(o.policyOverrides ?? {}) },
+    augment: { ...p.augment, ...(o.augment ?? {}) }, policyOverrides: { ...(o.policyOverrides ?? {}) },
     train: { ...TRAIN_DEFAULTS, ...train, microBatches: (train as Partial<TrainConfig>).microBatches ?? DEFAULT_MICRO_BATCHES }, backend: o.backend ?? 'wasm', f16: o.f16 ?? false, maxEpisodes: o.maxEpisodes ?? 0, normalizeProprio: true,
     ...(o.initFrom ? { initFrom: o.initFrom } : {}),
     ...(o.warmStart?.length ? { warmStart: o.warmStart } : {}),

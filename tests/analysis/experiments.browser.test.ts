@@ -22,8 +22,8 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
   it('sample efficiency: one checkpoint per (policy, N demos) with the same step budget, each evaluated', async () => {
     const data = synthDataset({ episodes: 10, steps: 12 }, join(dir, 'demos')); // 4 demos: 3 train episodes x 12 steps >= one batch of 32
     const out = join(dir, 'se');
-    const rows = await runSampleEfficiency({ policies: ['efficientnet-film'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
-    expect(rows.map((r) => [r.policy, r.demos, r.episodes])).toEqual([['efficientnet-film', 4, 1], ['efficientnet-film', 8, 1]]);
+    const rows = await runSampleEfficiency({ policies: ['efficientnet-film-64'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
+    expect(rows.map((r) => [r.policy, r.demos, r.episodes])).toEqual([['efficientnet-film-64', 4, 1], ['efficientnet-film-64', 8, 1]]);
     for (const r of rows) {
       const cfg = JSON.parse(readFileSync(join(r.checkpoint, 'config.json'), 'utf8'));
       expect(cfg.training.state.step).toBe(2);
@@ -31,12 +31,12 @@ describe('analysis experiments (quick size)', { timeout: 600_000 }, () => {
       expect(cfg.dataset.trainEpisodes + cfg.dataset.valEpisodes).toBe(r.demos);
     }
     const recs = readRecords(join(out, 'runs', 'heldout_layout', 'episodes.jsonl'));
-    expect(recs.map((r) => r.policy).sort()).toEqual(['efficientnet-film-4demos', 'efficientnet-film-8demos']);
+    expect(recs.map((r) => r.policy).sort()).toEqual(['efficientnet-film-64-4demos', 'efficientnet-film-64-8demos']);
     expect(readFileSync(join(out, 'sample_efficiency.html'), 'utf8')).toContain('Success vs demos');
     // each point says where its episodes ended, one count per episode
     for (const r of rows) expect(Object.values(r.outcomes).reduce((a, b) => a + b, 0)).toBe(r.episodes);
     // Rerunning resumes: nothing is trained or evaluated twice.
-    const again = await runSampleEfficiency({ policies: ['efficientnet-film'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
+    const again = await runSampleEfficiency({ policies: ['efficientnet-film-64'], data, demos: [4, 8], steps: 2, episodes: 1, out, quiet: true });
     expect(again.map((r) => r.successes)).toEqual(rows.map((r) => r.successes));
     expect(readRecords(join(out, 'runs', 'heldout_layout', 'episodes.jsonl'))).toHaveLength(2);
   });

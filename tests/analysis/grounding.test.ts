@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CameraSpec } from '../../sim/types.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { useCpu } from '../models/helpers.ts';
 import { type GroundingEpisode, assertGroundable, evalOutcomes, peakCell, pointsAt, projectLayout, tally } from '../../src/analysis/grounding.ts';
 import { spatialTargets } from '../../src/train/spatialTargets.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-grounding-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,10 +98,10 @@ describe('grounding pieces', () => {
 
   it('refuses a policy whose attention is not spatially supervised', async () => {
     await useCpu();
-    const plain = createPolicy('efficientnet-film', { backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'off' });
+    const plain = new VlaPolicy({ backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'off' });
     expect(() => assertGroundable(plain, 'runs/plain')).toThrow(/runs\/plain: policy has spatialAux 'off' .* grounding needs 'tokens' or 'pointer'/);
     plain.dispose();
-    const tokens = createPolicy('efficientnet-film', { backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'tokens' });
+    const tokens = new VlaPolicy({ backbone: 'efficientnet_film_xs_64', imageSize: 32, gptLayers: 1, textDepth: 0, spatialAux: 'tokens' });
     expect(() => assertGroundable(tokens, 'runs/tokens')).not.toThrow();
     tokens.dispose();
   });

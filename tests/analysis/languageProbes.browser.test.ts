@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { type ProbeRow, runLanguageProbes } from '../../src/analysis/languageProbes.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { initBackend } from '../../src/tf/backend.ts';
@@ -16,6 +15,7 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import { makeProbe } from '../../tasks/probes.ts';
 import { lexiconOf } from '../../tasks/suite.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-langprobes-'));
 const ckpt = join(dir, 'tiny');
@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   await initBackend('wasm');
   // terminate's bins all above 0.5: every episode of this policy is one step
-  const p = createPolicy('efficientnet-film', { gptLayers: 1, textDepth: 0, actionLow: [...Array.from(ACTION_LOW).slice(0, 5), 0.6], actionHigh: Array.from(ACTION_HIGH) });
+  const p = new VlaPolicy({ gptLayers: 1, textDepth: 0, actionLow: [...Array.from(ACTION_LOW).slice(0, 5), 0.6], actionHigh: Array.from(ACTION_HIGH) });
   await saveCheckpoint(ckpt, p, { policyName: 'efficientnet-film' });
   p.dispose();
 });

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { policyEmbedder, roleProbe, type Embedder } from '../../src/analysis/languageRoles.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
+import { PLAIN_OPENVLA } from '../models/plain.ts';
 
 const suite = resolveSuite('tabletop');
 const words = [...new Set(suite.tasks.flatMap((t) => t.templates.train.join(' ').split(/\W+/)).concat(suite.colors, suite.shapes, ['bowl']))];
@@ -34,7 +35,7 @@ describe('language role probe', () => {
   });
 
   it("a policy's instruction encoder without position embeddings is a bag of words; with them it is not", () => {
-    const p = createPolicy('efficientnet-film', { textDepth: 0, gptLayers: 1 });
+    const p = new VlaPolicy({ textDepth: 0, gptLayers: 1 });
     const before = tf.memory().numTensors;
     const withPos = roleProbe(policyEmbedder(p), suite);
     expect(tf.memory().numTensors).toBe(before); // no leak
@@ -49,7 +50,7 @@ describe('language role probe', () => {
   });
 
   it('token-conditioned policies are probed on their language tokens, which see word order', () => {
-    const p = createPolicy('vit-siglip', { gptLayers: 1, imageSize: 32, backboneOverrides: { depth: 1 } });
+    const p = new VlaPolicy({ ...PLAIN_OPENVLA, gptLayers: 1, imageSize: 32, backboneOverrides: { depth: 1 } });
     const e = policyEmbedder(p)(['put the red cube in the blue bowl']);
     expect(e[0]).toHaveLength(p.config.maxTextLen * p.config.textDim);
     for (const r of roleProbe(policyEmbedder(p), suite)) expect(r.roleSwap).toBeGreaterThan(0);

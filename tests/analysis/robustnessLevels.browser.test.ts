@@ -19,6 +19,7 @@ import { runRobustnessLevels } from '../../src/analysis/robustnessLevels.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
+import { PLAIN_POLICY } from '../models/plain.ts';
 
 const suite = resolveSuite('tabletop');
 const ep = { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000 };
@@ -63,7 +64,7 @@ describe('robustness levels (headless Chromium)', { timeout: 300_000 }, () => {
   it('the policy is handed the perturbed frames and the perturbed episode', async () => {
     const c: Perturbation = { sensor: { occluder: { size: 0.5 } }, perturbation: { robotPose: { distance: 0.16, yaw: 0.8 } } };
     const w = await session.call('runPolicyEpisode', {
-      ...ep, ...c, policy: { name: 'efficientnet-film', overrides: { gptLayers: 1, textDepth: 0 } }, backend: 'wasm', maxSteps: 1, recordFrames: true,
+      ...ep, ...c, policy: { name: 'efficientnet-film', overrides: { ...PLAIN_POLICY, gptLayers: 1, textDepth: 0 } }, backend: 'wasm', maxSteps: 1, recordFrames: true,
     });
     expect(w.failure).toBeUndefined();
     expect(w.episode.layout).toEqual(perturbEpisode(sampleEpisode(suite, ep.task, ep.split, ep.seed), suite, c.perturbation!).layout);

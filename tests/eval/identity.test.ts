@@ -44,7 +44,7 @@ describe('a label means one model', () => {
   });
 
   it('refuses a mistyped --policy path or name and an unknown --backend, naming them', () => {
-    expect(() => parsePolicySpec('checkpoints/efficientnet-flim')).toThrow(/--policy checkpoints\/efficientnet-flim: no checkpoint directory .*and no registry preset of that name \(presets: efficientnet-film, vit-siglip/);
+    expect(() => parsePolicySpec('checkpoints/efficientnet-flim')).toThrow(/--policy checkpoints\/efficientnet-flim: no checkpoint directory .*and no registry preset of that name \(presets: efficientnet-film, efficientnet-film-64, vit-siglip, vit-siglip-openvla;/);
     expect(() => parsePolicySpec('checkpoints/efficientnet-film/config.json')).toThrow(/is a file, not a checkpoint directory/);
     expect(() => checkBackend('nonsense')).toThrow(/--backend must be auto or one of webgpu, webgl, wasm, cpu, got "nonsense"/);
     expect(() => checkBackend('wasm')).not.toThrow();

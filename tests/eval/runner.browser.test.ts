@@ -6,10 +6,10 @@ import { checkpointSha256 } from '../../src/eval/fingerprint.ts';
 import { mergeRuns } from '../../src/eval/merge.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { parsePolicySpec, policyPlan, runEval } from '../../src/eval/runner.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-evalrun-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ describe('eval runner (headless Chromium, scripted expert)', () => {
     // untrained policy whose terminate bins all decode to >= 0.6: it ends every episode at its first step
     await initBackend('wasm');
     const ckpt = join(dir, 'always-terminates');
-    const p = createPolicy('efficientnet-film', { gptLayers: 1, textDepth: 0, actionLow: [...Array.from(ACTION_LOW).slice(0, 5), 0.6], actionHigh: Array.from(ACTION_HIGH) });
+    const p = new VlaPolicy({ gptLayers: 1, textDepth: 0, actionLow: [...Array.from(ACTION_LOW).slice(0, 5), 0.6], actionHigh: Array.from(ACTION_HIGH) });
     await saveCheckpoint(ckpt, p, { policyName: 'efficientnet-film' });
     p.dispose();
     const base = { policies: [ckpt], baselines: false, suite: 'tabletop', split: 'heldout_layout', episodes: 1, quiet: true };

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/eval/records.ts';
 import { runEval } from '../../src/eval/runner.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-evalsetup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ const base = { baselines: false, suite: 'tabletop', split: 'heldout_layout', epi
 
 beforeAll(async () => {
   await initBackend('wasm');
-  const p = createPolicy('efficientnet-film', { gptLayers: 1, textDepth: 0 });
+  const p = new VlaPolicy({ gptLayers: 1, textDepth: 0 });
   await saveCheckpoint(good, p, { policyName: 'efficientnet-film' });
   p.dispose();
 });

@@ -37,9 +37,10 @@ function obs(seed: number, instruction = 'put the red cube in the blue bowl'): P
 }
 
 describe('VlaPolicy', () => {
-  it('registry: presets, overrides, unknown fields', () => {
-    expect(listPolicies()).toEqual(['efficientnet-film', 'vit-siglip']);
-    expect(policyConfig('vit-siglip').useTextTokens).toBe(true);
+  it('registry: recipes, overrides, unknown fields', () => {
+    expect(listPolicies()).toEqual(['efficientnet-film', 'efficientnet-film-64', 'vit-siglip', 'vit-siglip-openvla']);
+    expect(policyConfig('vit-siglip-openvla').useTextTokens).toBe(true);
+    expect(policyConfig('vit-siglip').useTextTokens).toBe(false); // the shipped ViT takes RT-1's token path (tests/models/recipes.test.ts)
     expect(policyConfig('efficientnet-film', { blind: true }).blind).toBe(true);
     expect(() => policyConfig('efficientnet-film', { nope: 1 } as never)).toThrow(/unknown config field/);
     expect(() => createPolicy('rt-2')).toThrow(/unknown policy/);
@@ -47,7 +48,7 @@ describe('VlaPolicy', () => {
 
   it('selectAction / predictActionChunk / reset with action chunks (efficientnet-film, 2 cameras)', () => {
     const before = tf.memory().numTensors;
-    const p = createPolicy('efficientnet-film', { ...small, chunkLength: 3 });
+    const p = new VlaPolicy({ ...small, chunkLength: 3 });
     expect(p.backbone.textDim).toBe(16); // FiLM conditioned on the instruction encoder
     const n0 = tf.memory().numTensors;
     const chunk = p.predictActionChunk(obs(1));
@@ -76,8 +77,8 @@ describe('VlaPolicy', () => {
 
   it('computeLoss is finite and training reduces it; namedWeights keys are stable', () => {
     const n0 = tf.memory().numTensors;
-    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'] });
-    const q = createPolicy('efficientnet-film', { ...small, cameras: ['scene'] });
+    const p = new VlaPolicy({ ...small, cameras: ['scene'] });
+    const q = new VlaPolicy({ ...small, cameras: ['scene'] });
     const keys = Object.keys(p.namedWeights());
     expect(keys).toEqual(Object.keys(q.namedWeights()));
     expect(keys.some((k) => k.startsWith('backbone.blocks.0.film.'))).toBe(true);
@@ -110,8 +111,8 @@ describe('VlaPolicy', () => {
   it('actionOrder: tokens in decode order (terminate first), actions back in environment order', () => {
     const n0 = tf.memory().numTensors;
     const order = [5, 0, 1, 2, 3, 4];
-    const plain = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], chunkLength: 2 });
-    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], chunkLength: 2, actionOrder: order });
+    const plain = new VlaPolicy({ ...small, cameras: ['scene'], chunkLength: 2 });
+    const p = new VlaPolicy({ ...small, cameras: ['scene'], chunkLength: 2, actionOrder: order });
     const chunk = [0.01, -0.02, 0, 0.1, 1, 0, -0.025, 0.02, 0.01, -0.2, 0, 1];
     const batch = p.collate([obs(1)], [chunk]);
     const envTokens = plain.actionTokens(batch), decodeTokens = p.actionTokens(batch);
@@ -124,7 +125,7 @@ describe('VlaPolicy', () => {
     const out = p.predictActionChunk(obs(1)).flatMap((a) => Array.from(a));
     const w = (i: number) => (high[i % 6] - low[i % 6]) / 32;
     out.forEach((v, i) => expect(Math.abs(v - chunk[i])).toBeLessThanOrEqual(w(i)));
-    expect(() => createPolicy('efficientnet-film', { ...small, actionOrder: [0, 1, 2, 3, 4, 4] })).toThrow(/permutation of 0..5/);
+    expect(() => new VlaPolicy({ ...small, actionOrder: [0, 1, 2, 3, 4, 4] })).toThrow(/permutation of 0..5/);
     opt.dispose();
     tf.dispose([...Object.values(batch.images), batch.proprio!]);
     p.dispose();
@@ -133,7 +134,7 @@ describe('VlaPolicy', () => {
   });
 
   it("blind: the image content does not matter", () => {
-    const p = createPolicy('efficientnet-film', { ...small, cameras: ['scene'], blind: true });
+    const p = new VlaPolicy({ ...small, cameras: ['scene'], blind: true });
     const a = p.collate([obs(1)], [[0, 0, 0, 0, 1, 0]]);
     const b = p.collate([obs(7)], [[0, 0, 0, 0, 1, 0]]);
     const la = tf.tidy(() => p.computeLoss(a, false).dataSync()[0]);
@@ -144,9 +145,10 @@ describe('VlaPolicy', () => {
   });
 
   it('vit-siglip: patch + language tokens in the prefix; config JSON round trip; fitted action bounds', () => {
-    const p = createPolicy('vit-siglip', {
+    const p = new VlaPolicy({
       ...small,
       backbone: 'siglip_tiny_patch8_96',
+      useTextTokens: true,
       backboneOverrides: { depth: 1 },
       cameras: ['scene'],
       actionDim: 4,

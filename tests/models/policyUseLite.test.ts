@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { instructionParts } from '../../policies/pretrainedText.ts';
 import { loadSentenceEncoder } from '../../policies/sentenceEncoderNode.ts';
 import type { SentenceEncoder } from '../../policies/sentenceEncoder.ts';
@@ -77,7 +76,7 @@ describe("VlaPolicy textEncoderKind 'use-lite'", () => {
   });
 
   it('language tokens (useTextTokens) get the projected embedding as one token', () => {
-    const p = createPolicy('vit-siglip', { ...small, backbone: 'siglip_tiny_patch8_96', backboneOverrides: { depth: 1 }, textEncoderKind: 'use-lite', textEncoderInput: 'sentence' });
+    const p = new VlaPolicy({ ...small, backbone: 'siglip_tiny_patch8_96', useTextTokens: true, backboneOverrides: { depth: 1 }, textEncoderKind: 'use-lite', textEncoderInput: 'sentence' });
     expect(p.config.useTextTokens).toBe(true);
     p.pretrainedText!.setFeatures(new Map([[I1, fake(512, 1)]]));
     const enc = p.encodeObservation(obs(1, I1));

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_DIM, ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { collect } from '../../src/collect/runner.ts';
 import { readDatasetInfo, readEpisode, readIndex } from '../../src/data/demoStore.ts';
 import { checkpointSha256 } from '../../src/eval/fingerprint.ts';
@@ -14,6 +13,8 @@ import { initBackend } from '../../src/tf/backend.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { DemoDataset } from '../../src/train/dataset.ts';
 import { dirSource } from '../../src/train/node.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
+import { PLAIN_OPENVLA } from '../models/plain.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-dagger-'));
 const ckpt = join(dir, 'ckpt');
@@ -22,8 +23,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   await initBackend('cpu');
   // Untrained and small: it wanders (so it fails), and its steps are cheap.
-  const p = createPolicy('vit-siglip', { gptLayers: 1, textDepth: 0, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
-  await saveCheckpoint(ckpt, p, { policyName: 'vit-siglip' });
+  const p = new VlaPolicy({ ...PLAIN_OPENVLA, gptLayers: 1, textDepth: 0, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+  await saveCheckpoint(ckpt, p, { policyName: 'vit-siglip-openvla' });
   p.dispose();
 }, 60_000);
 

@@ -10,10 +10,10 @@ import { DemoDataset } from '../../src/train/dataset.ts';
 import { dirSource } from '../../src/train/node.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
 import { useCpu } from '../models/helpers.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { disposeBatch, toPolicyBatch } from '../../src/train/trainer.ts';
 import { TINY_POLICY, synthDataset } from './helpers.ts';
 import { roleLoss, roleTargetIds } from '../../policies/roleAux.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 beforeAll(useCpu);
 
@@ -115,7 +115,7 @@ describe('VlaPolicy with auxDim', () => {
     const d = new DemoDataset(source, { cameras: ['scene'], batchSize: 4, seed: 0, valFraction: 0, augment: NO_AUGMENT, aux: true });
     const raw = await d.trainBatch(0, 0);
     const losses = [0, 2].map((auxWeight) => {
-      const p = createPolicy('efficientnet-film', { ...TINY_POLICY, auxDim: 4, auxWeight });
+      const p = new VlaPolicy({ ...TINY_POLICY, auxDim: 4, auxWeight });
       const batch = toPolicyBatch(raw, p);
       expect(batch.aux?.target.shape).toEqual([4, 4]);
       const l = p.computeLoss(batch, false);
@@ -126,7 +126,7 @@ describe('VlaPolicy with auxDim', () => {
       return v;
     });
     expect(losses[1]).toBeGreaterThan(losses[0] + 1e-3); // same init (same seed): only the auxiliary term differs
-    const wrong = createPolicy('efficientnet-film', { ...TINY_POLICY, auxDim: 3 });
+    const wrong = new VlaPolicy({ ...TINY_POLICY, auxDim: 3 });
     expect(() => toPolicyBatch(raw, wrong)).toThrow(/3 auxiliary targets, the dataset gives 4/);
     wrong.dispose();
   });
@@ -138,7 +138,7 @@ describe('VlaPolicy with roleAuxWeight', () => {
     const d = new DemoDataset(source, { cameras: ['scene'], batchSize: 4, seed: 0, valFraction: 0, augment: NO_AUGMENT });
     const raw = await d.trainBatch(0, 0);
     expect(raw.roles).toEqual(Array(4).fill(['red', 'cube', 'blue', 'bowl'])); // synthetic goal: red cube -> blue bowl
-    const p = createPolicy('efficientnet-film', { ...TINY_POLICY, roleAuxWeight: 2 });
+    const p = new VlaPolicy({ ...TINY_POLICY, roleAuxWeight: 2 });
     const batch = toPolicyBatch(raw, p);
     const read = (t: tf.Tensor) => {
       const v = t.dataSync()[0];
@@ -155,6 +155,6 @@ describe('VlaPolicy with roleAuxWeight', () => {
     expect(() => p.computeLoss({ ...batch, roles: batch.roles!.map(() => ['red', 'cube', 'teal', 'bowl']) }, false)).toThrow(/destination colour "teal" of sample 0 is not in the policy's vocabulary/);
     disposeBatch(batch);
     p.dispose();
-    expect(() => createPolicy('efficientnet-film', { ...TINY_POLICY, roleAuxWeight: -1 })).toThrow(/roleAuxWeight must be >= 0/);
+    expect(() => new VlaPolicy({ ...TINY_POLICY, roleAuxWeight: -1 })).toThrow(/roleAuxWeight must be >= 0/);
   });
 });

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyObservation } from '../../policies/policy.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { interpolatePosEmbed } from '../../backbones/index.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
@@ -35,7 +34,7 @@ const tmp = tempDir;
 
 beforeAll(async () => {
   await initBackend('wasm');
-  policy = createPolicy('efficientnet-film', { ...TINY_POLICY, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+  policy = new VlaPolicy({ ...TINY_POLICY, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
   randomizeWeights(policy.namedWeights(), 5); // incl. BN running stats, so buffers are checked too
   dir = tmp();
   await saveCheckpoint(dir, policy, { policyName: 'efficientnet-film', training: { note: 'test' }, gitCommit: 'abc' });
@@ -152,7 +151,7 @@ describe('checkpoints', () => {
 
   it('a ViT continued at a new resolution gets its decoder positions resampled per camera grid (--init-from --image-size)', () => {
     const n0 = tf.memory().numTensors;
-    const from = createPolicy('vit-siglip', { ...TINY_VIT, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+    const from = new VlaPolicy({ ...TINY_VIT, cameras: ['scene', 'wrist'], actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
     randomizeWeights(from.namedWeights(), 9);
     const to = new VlaPolicy({ ...from.config, imageSize: 48 }); // 8 px patches: 4 x 4 -> 6 x 6 tokens per camera
     const fresh = transplantWeights(from, to, '--init-from test');
@@ -182,11 +181,11 @@ describe('checkpoints', () => {
   it('--warm-start copies one part (backbone or decoder) where names and shapes match, lists the rest, refuses when nothing fits', () => {
     const n0 = tf.memory().numTensors;
     const bounds = { actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] };
-    const cnn = createPolicy('efficientnet-film', { ...TINY_POLICY, ...bounds });
-    const vit = createPolicy('vit-siglip', { ...TINY_VIT, ...bounds });
+    const cnn = new VlaPolicy({ ...TINY_POLICY, ...bounds });
+    const vit = new VlaPolicy({ ...TINY_VIT, ...bounds });
     for (const p of [cnn, vit]) randomizeWeights(p.namedWeights(), 21);
     // RT-1's token path on a ViT: same decoder layout as the CNN policy, narrower vision tokens.
-    const to = createPolicy('vit-siglip', { ...TINY_POLICY, ...bounds, backbone: 'siglip_film_tl8_patch16_96', backboneOverrides: { depth: 1, dim: 32, heads: 2, mlpRatio: 2 }, useTextTokens: false });
+    const to = new VlaPolicy({ ...TINY_POLICY, ...bounds, backbone: 'siglip_film_tl8_patch16_96', backboneOverrides: { depth: 1, dim: 32, heads: 2, mlpRatio: 2 }, useTextTokens: false });
     const before = weightsOf(to);
     const dec = warmStartWeights(cnn, to, 'decoder', '--warm-start decoder=cnn');
     expect(dec.skipped).toEqual([`gpt.vision_proj.w [${cnn.backbone.outputDim},32] vs [34,32]`]);

@@ -19,15 +19,15 @@ describe('vlalab train', () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
     const out = join(tempDir(), 'ckpt');
     const r = vlalab([
-      'train', '--policy', 'efficientnet-film', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--threads', '1', '--image-size', '32',
+      'train', '--policy', 'efficientnet-film-64', '--data', data, '--out', out, '--steps', '3', '--batch', '4', '--threads', '1', '--image-size', '32',
       '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--f16',
     ]);
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ policy: 'efficientnet-film', backend: 'wasm', steps: 3, totalSteps: 3, interrupted: false });
+    expect(summary).toMatchObject({ policy: 'efficientnet-film-64', backend: 'wasm', steps: 3, totalSteps: 3, interrupted: false });
     expect(summary.final.valLoss).toBeGreaterThan(0);
     expect(summary.final.valAccuracyPerDim).toHaveLength(6);
-    expect(r.stderr).toMatch(/training efficientnet-film .* 3 steps of batch 4/);
+    expect(r.stderr).toMatch(/training efficientnet-film-64 .* 3 steps of batch 4/);
     const { policy, config } = await loadCheckpoint(out);
     expect(config.weights.dtype).toBe('F16');
     expect(config.policy.config.imageSize).toBe(32);
@@ -40,7 +40,7 @@ describe('vlalab train', () => {
   it('export rewrites a checkpoint as F16 that loads and acts like the original', async () => {
     const src = join(tempDir(), 'src');
     const data = synthDataset({ episodes: 4, steps: 6 });
-    const t = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', src, '--steps', '2', '--batch', '4', '--threads', '1', '--image-size', '32',
+    const t = vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', src, '--steps', '2', '--batch', '4', '--threads', '1', '--image-size', '32',
       '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2']);
     expect(t.status, t.stderr).toBe(0);
     const dst = join(tempDir(), 'f16');
@@ -78,7 +78,7 @@ describe('vlalab train', () => {
     // (That the signal is answered at the next step, not at the next file write, is tests/train/stop.test.ts.)
     const data = synthDataset({ episodes: 4, steps: 6 });
     const out = join(tempDir(), 'sigint');
-    const args = ['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--steps', '100000', '--epochs', '100000', '--save-every', '100000', '--batch', '2', '--image-size', '32', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2,"mlpRatio":2}', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
+    const args = ['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', out, '--steps', '100000', '--epochs', '100000', '--save-every', '100000', '--batch', '2', '--image-size', '32', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2,"mlpRatio":2}', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
     // Run until stderr satisfies `ready`, then send SIGINT as a terminal's Ctrl-C would.
     const interrupt = async (argv: string[], ready: (stderr: string) => boolean) => {
       const child = spawn(process.execPath, ['bin/vlalab.mjs', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,9 +113,9 @@ describe('vlalab train', () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
     const tiny = ['--batch', '4', '--threads', '1', '--image-size', '32', '--set', 'backbone="efficientnet_film_xs_64"', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2'];
     const first = join(tempDir(), 'first');
-    expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', first, '--steps', '2', ...tiny]).status).toBe(0);
+    expect(vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', first, '--steps', '2', ...tiny]).status).toBe(0);
     const second = join(tempDir(), 'second');
-    const r = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', second, '--steps', '1', '--lr', '0', '--init-from', first, ...tiny]);
+    const r = vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', second, '--steps', '1', '--lr', '0', '--init-from', first, ...tiny]);
     expect(r.status, r.stderr).toBe(0);
     const a = await loadCheckpoint(first), b = await loadCheckpoint(second);
     expect((b.config.training as { args: { initFrom: string } }).args.initFrom).toBe(first);
@@ -128,7 +128,7 @@ describe('vlalab train', () => {
     for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: unchanged
     // --set on top of the checkpoint adds modules: the role head starts fresh, every trained weight is carried over.
     const third = join(tempDir(), 'third');
-    const r3 = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', third, '--steps', '1', '--lr', '0', '--init-from', first, '--batch', '4', '--set', 'roleAuxWeight=1']);
+    const r3 = vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', third, '--steps', '1', '--lr', '0', '--init-from', first, '--batch', '4', '--set', 'roleAuxWeight=1']);
     expect(r3.status, r3.stderr + r3.stdout).toBe(0);
     expect(r3.stderr).toMatch(/with roleAuxWeight changed: new weights text\.role_head\.w, text\.role_head\.b/);
     const c = await loadCheckpoint(third);
@@ -138,24 +138,24 @@ describe('vlalab train', () => {
     for (const k of Object.keys(wa).filter((k) => !k.includes('running_'))) expect(Array.from(wc[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync()));
     expect(JSON.parse(r3.stdout).final.valRoleAccuracy).toHaveLength(4);
     c.policy.dispose();
-    const narrow = vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', join(tempDir(), 'narrow'), '--steps', '1', '--init-from', first, '--batch', '4', '--set', 'textDim=8']);
+    const narrow = vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', join(tempDir(), 'narrow'), '--steps', '1', '--init-from', first, '--batch', '4', '--set', 'textDim=8']);
     expect(narrow.status).not.toBe(0);
     expect(narrow.stderr).toMatch(/--init-from .*: the new config does not extend the checkpoint's policy: shape mismatch 26 \(checkpoint vs new policy\): backbone\.blocks\.0\.film\.w \[16,16\] vs \[8,16\]/);
     a.policy.dispose();
     b.policy.dispose();
-    const bad = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'bad'), '--steps', '1', '--init-from', first]);
+    const bad = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', join(tempDir(), 'bad'), '--steps', '1', '--init-from', first]);
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet-film policy \(backbone efficientnet_film_xs_64\), not vit-siglip/);
+    expect(bad.stderr).toMatch(/--init-from .* holds a efficientnet-film-64 policy \(backbone efficientnet_film_xs_64\), not vit-siglip-openvla/);
   }, 90_000);
 
   it('--warm-start builds a fresh policy and copies the named part from another checkpoint (here: a ViT policy taking a CNN policy\'s decoder)', async () => {
     const data = synthDataset({ episodes: 4, steps: 6 });
     const small = ['--batch', '4', '--threads', '1', '--image-size', '32', '--set', 'gptLayers=1', '--set', 'gptDim=32', '--set', 'textDim=16', '--set', 'textHeads=2', '--set', 'useTextTokens=false'];
     const cnn = join(tempDir(), 'cnn');
-    expect(vlalab(['train', '--policy', 'efficientnet-film', '--data', data, '--out', cnn, '--steps', '1', '--set', 'backbone="efficientnet_film_xs_64"', ...small]).status).toBe(0);
+    expect(vlalab(['train', '--policy', 'efficientnet-film-64', '--data', data, '--out', cnn, '--steps', '1', '--set', 'backbone="efficientnet_film_xs_64"', ...small]).status).toBe(0);
     const vit = ['--set', 'backbone="siglip_film_tl8_patch16_96"', '--set', 'backboneOverrides={"depth":1,"dim":32,"heads":2}', '--set', 'spatialAux="tokens"', '--set', 'planDims=0', '--set', 'planLow=[]', '--set', 'planHigh=[]', '--set', 'auxDim=4', ...small];
     const out = join(tempDir(), 'vit');
-    const r = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--steps', '1', '--lr', '0', '--warm-start', `decoder=${cnn}`, ...vit]);
+    const r = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', out, '--steps', '1', '--lr', '0', '--warm-start', `decoder=${cnn}`, ...vit]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--warm-start decoder=.*cnn: copied \d+ tensors; not copied \(fresh init or no place\) 1: gpt\.vision_proj\.w \[\d+,32\] vs \[34,32\]/);
     const a = await loadCheckpoint(cnn), b = await loadCheckpoint(out);
@@ -166,22 +166,22 @@ describe('vlalab train', () => {
     for (const k of shared) expect(Array.from(wb[k].dataSync()), k).toEqual(Array.from(wa[k].dataSync())); // lr 0: as copied
     a.policy.dispose();
     b.policy.dispose();
-    const resumed = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', out, '--resume', '--warm-start', `backbone=${cnn}`]);
+    const resumed = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', out, '--resume', '--warm-start', `backbone=${cnn}`]);
     expect(resumed.stderr).toMatch(/--resume continues the saved run; these options differ from it: warm-start: \[\{"part":"backbone",.*\(saved run: \[\{"part":"decoder",/);
-    const both = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'both'), '--steps', '1', '--init-from', cnn, '--warm-start', `decoder=${cnn}`]);
+    const both = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', join(tempDir(), 'both'), '--steps', '1', '--init-from', cnn, '--warm-start', `decoder=${cnn}`]);
     expect(both.stderr.trim()).toBe('vlalab: --warm-start and --init-from exclude each other: --init-from already starts from a whole checkpoint');
-    const part = vlalab(['train', '--policy', 'vit-siglip', '--data', data, '--out', join(tempDir(), 'part'), '--warm-start', `gpt=${cnn}`]);
+    const part = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', data, '--out', join(tempDir(), 'part'), '--warm-start', `gpt=${cnn}`]);
     expect(part.stderr.trim()).toBe(`vlalab: --warm-start expects backbone=DIR or decoder=DIR, got "gpt=${cnn}"`);
   }, 90_000);
 
   it('rejects bad options with one clear line', () => {
     const r = vlalab(['train', '--policy', 'rt-2', '--data', 'nowhere']);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^vlalab: unknown policy 'rt-2'. Registered: efficientnet-film, vit-siglip$/);
+    expect(r.stderr.trim()).toMatch(/^vlalab: unknown policy 'rt-2'. Registered: efficientnet-film, efficientnet-film-64, vit-siglip, vit-siglip-openvla$/);
     // An explicit fresh --out: the default (checkpoints/<policy>) may hold a shipped checkpoint.
-    const d = vlalab(['train', '--policy', 'vit-siglip', '--data', 'nowhere', '--out', join(tempDir(), 'ckpt')]);
+    const d = vlalab(['train', '--policy', 'vit-siglip-openvla', '--data', 'nowhere', '--out', join(tempDir(), 'ckpt')]);
     expect(d.stderr.trim()).toBe('vlalab: nowhere is not a vlalab dataset (no dataset.json)');
-    const b = vlalab(['train', '--policy', 'vit-siglip', '--backend', 'webgpu']);
+    const b = vlalab(['train', '--policy', 'vit-siglip-openvla', '--backend', 'webgpu']);
     expect(b.stderr.trim()).toBe('vlalab: --backend must be wasm or cpu, got "webgpu"');
   }, 60_000);
 });

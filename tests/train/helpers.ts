@@ -91,9 +91,10 @@ export const TINY_POLICY: Partial<VlaPolicyConfig> = {
   gptMlpRatio: 2,
 };
 
-/** A tiny OpenVLA-style policy (no batch norm, few kernels: the fastest to overfit). */
+/** A tiny OpenVLA-style policy (no batch norm, few kernels: the fastest to overfit): patch tokens and language tokens in the decoder. */
 export const TINY_VIT: Partial<VlaPolicyConfig> = {
   backbone: 'siglip_tiny_patch8_96',
+  useTextTokens: true,
   backboneOverrides: { depth: 1, dim: 32, heads: 2, mlpRatio: 2 },
   imageSize: 32,
   textDim: 16,

@@ -3,7 +3,6 @@
 // on a training observation reproduces the demo action within one bin.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy } from '../../policies/registry.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
@@ -13,6 +12,7 @@ import { dirSource } from '../../src/train/node.ts';
 import { type EpochMetrics, Trainer } from '../../src/train/trainer.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { TINY_VIT, synthDataset } from './helpers.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -23,7 +23,7 @@ describe('overfit 2 demos', () => {
     const dir = synthDataset({ episodes: 2, steps: 8 });
     const source = dirSource(dir);
     const data = new DemoDataset(source, { cameras: ['scene'], batchSize: 16, seed: 1, valFraction: 0, augment: NO_AUGMENT });
-    const policy = createPolicy('vit-siglip', {
+    const policy = new VlaPolicy({
       ...TINY_VIT, vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH],
     });
     const metrics: EpochMetrics[] = [];
@@ -53,7 +53,7 @@ describe('overfit 2 demos', () => {
     // Continuous error per dimension, in action units: near zero where the tokens match.
     expect(acc.valMaePerDim).toHaveLength(6);
     acc.valMaePerDim.forEach((e, d) => expect(e).toBeLessThan(0.05 * (ACTION_HIGH[d] - ACTION_LOW[d])));
-    const fresh = createPolicy('vit-siglip', { ...TINY_VIT, vocab: policy.config.vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], seed: 3 });
+    const fresh = new VlaPolicy({ ...TINY_VIT, vocab: policy.config.vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH], seed: 3 });
     const freshTrainer = new Trainer(fresh, data, {}, { save: async () => {}, metrics: () => {} });
     const untrained = (await freshTrainer.validate([data.trainSteps]))!;
     expect(untrained.valMaePerDim[0]).toBeGreaterThan(5 * acc.valMaePerDim[0] + 1e-3); // an untrained policy is far off
@@ -84,7 +84,7 @@ describe('overfit 2 demos', () => {
     const dir = synthDataset({ episodes: 2, steps: 8 });
     const source = dirSource(dir);
     const data = new DemoDataset(source, { cameras: ['scene'], batchSize: 16, seed: 1, valFraction: 0, augment: NO_AUGMENT, plan: true });
-    const policy = createPolicy('vit-siglip', {
+    const policy = new VlaPolicy({
       ...TINY_VIT, vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH],
       planDims: PLAN_DIM, planLow: PLAN_LOW, planHigh: PLAN_HIGH, actionOrder: [5, 0, 1, 2, 3, 4],
     });

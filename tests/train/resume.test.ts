@@ -10,7 +10,7 @@ import { TINY_POLICY, synthDataset, tempDir } from './helpers.ts';
 
 const data = synthDataset({ episodes: 6, steps: 10 });
 const base: Omit<RunTrainOptions, 'out'> = {
-  policy: 'efficientnet-film', data, batchSize: 8, seed: 3, valFraction: 0.2, policyOverrides: TINY_POLICY,
+  policy: 'efficientnet-film-64', data, batchSize: 8, seed: 3, valFraction: 0.2, policyOverrides: TINY_POLICY,
   train: { epochs: 2, lr: 2e-3, saveEverySteps: 0 }, quiet: true, threads: 1, // threads: tests/train/threads.test.ts
 };
 const out = tempDir;

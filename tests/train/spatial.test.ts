@@ -3,7 +3,6 @@
 // (moved with the augmentation shift), and the two loss forms in the policy.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy } from '../../policies/registry.ts';
 import { softCellTargets, spatialTensors, tokenMapLoss } from '../../policies/spatialAux.ts';
 import type { CameraSpec } from '../../sim/types.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
@@ -14,6 +13,7 @@ import { spatialTargets } from '../../src/train/spatialTargets.ts';
 import { disposeBatch, toPolicyBatch } from '../../src/train/trainer.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { TINY_POLICY, TINY_VIT, synthDataset } from './helpers.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 beforeAll(async () => {
   await initBackend('wasm'); // the CNN's gradients at 64 px are too slow on the pure-JS backend
@@ -105,8 +105,8 @@ describe('spatial loss in the policy', () => {
     const raw = await d.batch(Array.from({ length: 4 }, (_, t) => ({ episode: 0, t })), null);
     // 64 px input: a 2x2 grid after the tiny CNN's stride 32 (at 32 px it is a single cell)
     const base = { ...TINY_POLICY, imageSize: 64, cameras: ['scene', 'wrist'], actionLow: [-0.025, -0.025, -0.025, -0.25, 0, 0], actionHigh: [0.025, 0.025, 0.025, 0.25, 1, 1] };
-    const off = createPolicy('efficientnet-film', base);
-    const on = createPolicy('efficientnet-film', { ...base, spatialAux: 'tokens', spatialAuxWeight: 2 });
+    const off = new VlaPolicy(base);
+    const on = new VlaPolicy({ ...base, spatialAux: 'tokens', spatialAuxWeight: 2 });
     const batch = toPolicyBatch(raw, on);
     const lOff = tf.tidy(() => off.computeLoss(batch, false).dataSync()[0]);
     const lOn = tf.tidy(() => on.computeLoss(batch, false).dataSync()[0]);
@@ -140,8 +140,8 @@ describe('spatial loss in the policy', () => {
     const d = new DemoDataset(source, { cameras: ['scene'], batchSize: 6, seed: 0, valFraction: 0, augment: NO_AUGMENT, spatial: cameraSpecs(['scene']) });
     const raw = await d.batch(Array.from({ length: 6 }, (_, t) => ({ episode: 1, t })), null);
     const base = { ...TINY_VIT, cameras: ['scene'], actionLow: [-0.025, -0.025, -0.025, -0.25, 0, 0], actionHigh: [0.025, 0.025, 0.025, 0.25, 1, 1] };
-    const off = createPolicy('vit-siglip', base);
-    const on = createPolicy('vit-siglip', { ...base, spatialAux: 'pointer' });
+    const off = new VlaPolicy(base);
+    const on = new VlaPolicy({ ...base, spatialAux: 'pointer' });
     expect(on.paramCount().gpt - off.paramCount().gpt).toBe((32 + 1) * 2 * 32); // pointer head: [C, 2C] + bias
     const batch = toPolicyBatch(raw, on);
     const lOff = tf.tidy(() => off.computeLoss(batch, false).dataSync()[0]);
@@ -169,8 +169,8 @@ describe('spatial loss in the policy', () => {
     off.dispose();
     on.dispose();
     expect(tf.memory().numTensors).toBe(n0);
-    expect(() => createPolicy('vit-siglip', { ...base, spatialAux: 'tokens' })).toThrow(/needs a backbone with at least 2 TokenLearner tokens/);
-    expect(() => createPolicy('efficientnet-film', { ...TINY_POLICY, spatialAux: 'pointer' })).toThrow(/has a TokenLearner\); use 'tokens'/);
-    expect(() => createPolicy('efficientnet-film', { ...TINY_POLICY, spatialAux: 'everywhere' as never })).toThrow(/spatialAux must be off, tokens or pointer/);
+    expect(() => new VlaPolicy({ ...base, spatialAux: 'tokens' })).toThrow(/needs a backbone with at least 2 TokenLearner tokens/);
+    expect(() => new VlaPolicy({ ...TINY_POLICY, spatialAux: 'pointer' })).toThrow(/has a TokenLearner\); use 'tokens'/);
+    expect(() => new VlaPolicy({ ...TINY_POLICY, spatialAux: 'everywhere' as never })).toThrow(/spatialAux must be off, tokens or pointer/);
   }, 60_000);
 });

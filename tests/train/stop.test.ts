@@ -3,7 +3,6 @@
 // episodes are cached awaits only microtasks. Before this was fixed, Ctrl-C
 // during `vlalab train` went unanswered until the next file write.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy } from '../../policies/registry.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
@@ -12,6 +11,7 @@ import { dirSource } from '../../src/train/node.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { TINY_VIT, synthDataset } from './helpers.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -20,7 +20,7 @@ beforeAll(async () => {
 describe('Trainer.run stop request', () => {
   it('a stop requested from a macrotask is honoured at the next step, not at the end of the run', async () => {
     const data = new DemoDataset(dirSource(synthDataset({ episodes: 2, steps: 8 })), { cameras: ['scene'], batchSize: 2, seed: 1, valFraction: 0, augment: NO_AUGMENT });
-    const policy = createPolicy('vit-siglip', { ...TINY_VIT, vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
+    const policy = new VlaPolicy({ ...TINY_VIT, vocab: TextTokenizer.fromCorpus(data.trainInstructions()).vocab, actionLow: [...ACTION_LOW], actionHigh: [...ACTION_HIGH] });
     let stop = false;
     const saves: number[] = [];
     const trainer = new Trainer(policy, data, { epochs: 50, saveEverySteps: 0 }, {

@@ -12,14 +12,14 @@ import { DemoDataset } from '../../src/train/dataset.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
 import { splitBatch } from '../../src/train/shards.ts';
 import { Trainer } from '../../src/train/trainer.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { TINY_POLICY, TINY_VIT, synthDataset, tempDir } from './helpers.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const data = synthDataset({ episodes: 6, steps: 10 });
 // GPT dropout on: in-model randomness must not depend on the thread either.
 const base: Omit<RunTrainOptions, 'out'> = {
-  policy: 'efficientnet-film', data, batchSize: 8, seed: 3, valFraction: 0.2, policyOverrides: { ...TINY_POLICY, dropout: 0.2 },
+  policy: 'efficientnet-film-64', data, batchSize: 8, seed: 3, valFraction: 0.2, policyOverrides: { ...TINY_POLICY, dropout: 0.2 },
   train: { epochs: 1, lr: 2e-3, saveEverySteps: 0, microBatches: 2 }, quiet: true,
 };
 
@@ -79,7 +79,7 @@ describe('data-parallel training threads', () => {
     const source = dirSource(synthDataset({ episodes: 3, steps: 8 }));
     const run = async (microBatches: number) => {
       const d = new DemoDataset(source, { cameras: ['scene'], batchSize: 8, seed: 1, valFraction: 0, augment: NO_AUGMENT });
-      const policy = createPolicy('vit-siglip', { ...TINY_VIT, cameras: ['scene'], vocab: ['put', 'the', 'red', 'cube', 'in', 'blue', 'bowl'], actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: 5 });
+      const policy = new VlaPolicy({ ...TINY_VIT, cameras: ['scene'], vocab: ['put', 'the', 'red', 'cube', 'in', 'blue', 'bowl'], actionLow: [...source.info.actionLow], actionHigh: [...source.info.actionHigh], seed: 5 });
       const t = new Trainer(policy, d, { microBatches, warmupSteps: 0, lr: 1e-3 }, { save: async () => {}, metrics: () => {} });
       const raw = await d.trainBatch(0, 0);
       const loss = microBatches === 1 ? t.trainStep(raw) : await t.trainStepSharded(raw);

@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HIGH } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
+import { PLAIN_POLICY } from '../models/plain.ts';
 import type { WorkerMemory } from '../../src/worker/protocol.ts';
 
 const suite = resolveSuite('tabletop');
 // Small and untrained; terminate's bins all below 0.5, so no episode ends early.
-const policy = { name: 'efficientnet-film', overrides: { gptLayers: 1, textDepth: 0, actionHigh: [...Array.from(ACTION_HIGH).slice(0, 5), 0.5] } };
+const policy = { name: 'efficientnet-film', overrides: { ...PLAIN_POLICY, gptLayers: 1, textDepth: 0, actionHigh: [...Array.from(ACTION_HIGH).slice(0, 5), 0.5] } };
 const args = { policy, backend: 'wasm' as const };
 
 let session: HeadlessSession;

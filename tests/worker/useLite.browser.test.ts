@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
 import { loadSentenceEncoder, defaultUseDir } from '../../policies/sentenceEncoderNode.ts';
-import { createPolicy } from '../../policies/registry.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { makeProbe } from '../../tasks/probes.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
@@ -25,6 +24,7 @@ import { HeadlessSession } from '../../src/runtime/session.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { randomizeWeights } from '../models/helpers.ts';
+import { VlaPolicy } from '../../policies/policy.ts';
 
 const suite = resolveSuite('tabletop');
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-uselite-'));
@@ -58,7 +58,7 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 beforeAll(async () => {
   for (const [name, harm] of CASES) modelDir(name, harm);
   await initBackend('wasm');
-  const p = createPolicy('efficientnet-film', config);
+  const p = new VlaPolicy(config);
   // FiLM starts as the identity: random FiLM and projection weights make the actions depend on the text
   // (all weights random would saturate the decoder into one action whatever it sees).
   randomizeWeights(Object.fromEntries(Object.entries(p.namedWeights()).filter(([k]) => /\.film\.|^text\.proj/.test(k))), 5);

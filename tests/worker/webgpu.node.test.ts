@@ -13,8 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { create, globals } from 'webgpu';
 import { describe, expect, it } from 'vitest';
 import { ACTION_HIGH, ACTION_LOW } from '../../sim/config.ts';
-import { disposeEncoding, type PolicyObservation, type VlaPolicy } from '../../policies/policy.ts';
-import { createPolicy } from '../../policies/registry.ts';
+import { disposeEncoding, type PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 
 type Gpu = { requestAdapter(o?: Record<string, unknown>): Promise<{ info: Record<string, unknown> } | null> };
@@ -107,7 +106,7 @@ describe('WebGPU in Node (npm webgpu on Mesa)', () => {
 
     // Reference on cpu; its weights are then copied so both backends see the same numbers.
     expect((await initBackend('cpu')).backend).toBe('cpu');
-    const ref = createPolicy('efficientnet-film', TINY);
+    const ref = new VlaPolicy(TINY);
     const tokens = [3, 17, 0, 31, 9, 4];
     const cpu = await forward(ref, tokens);
     const cpuAction = ref.predictActionChunk(observation())[0];
@@ -120,7 +119,7 @@ describe('WebGPU in Node (npm webgpu on Mesa)', () => {
     expect(bi, `WebGPU adapter from ${label}`).toEqual({ backend: 'webgpu', requested: 'webgpu' });
     expect(tf.getBackend()).toBe('webgpu');
 
-    const p = createPolicy('efficientnet-film', TINY);
+    const p = new VlaPolicy(TINY);
     for (const [k, v] of Object.entries(p.namedWeights())) {
       const t = tf.tensor(weights[k], v.shape);
       v.assign(t);

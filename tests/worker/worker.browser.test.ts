@@ -10,6 +10,7 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import type { VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
+import { PLAIN_POLICY } from '../models/plain.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 import { initBackend } from '../../src/tf/backend.ts';
@@ -18,7 +19,7 @@ import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 const suite = resolveSuite('tabletop');
 const episode = { suite, task: 'pick_place', split: 'train', seed: 0 };
 // Small and untrained: this checks plumbing, not skill.
-const small = { gptLayers: 1, textDepth: 0 };
+const small = { ...PLAIN_POLICY, gptLayers: 1, textDepth: 0 };
 // terminate's bins all below 0.5, so a random policy never ends the episode early.
 const noTerminate = { ...small, actionHigh: [...Array.from(ACTION_HIGH).slice(0, 5), 0.5] };
 
