@@ -11,7 +11,7 @@
 // Why roles: whole-sentence USE vectors barely see who is what — "put the red
 // cube in the blue bowl" vs "put the blue cube in the red bowl" have cosine
 // 0.96 — while the role concatenation of the same pair has cosine 0.79
-// (tests/models/sentenceEncoder.test.ts). The phrases come from parsing the
+// (tests/policies/sentenceEncoder.test.ts). The phrases come from parsing the
 // instruction with the task grammar (tasks/grammar.ts parseInstruction, the
 // simulator's colours and the built-in shape nouns): the canonical sentences
 // the env hands the policy (tasks/env.ts) always parse. An instruction that does not parse

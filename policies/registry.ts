@@ -1,7 +1,7 @@
 // Policy registry: one name, one model. Every name is a recipe
 // (policies/recipes/: the policy config beside its data, training settings and
 // the chain of runs that made its checkpoint), and a shipped name's config is
-// exactly checkpoints/<name>/config.json's (tests/models/recipes.test.ts):
+// exactly checkpoints/<name>/config.json's (tests/policies/recipes.test.ts):
 //   'efficientnet-film'     RT-1 style (arXiv:2212.06817): FiLM-EfficientNet + TokenLearner (8 tokens
 //                           per camera), language only through FiLM, GPT decoder over action tokens
 //   'vit-siglip'            RT-1's token path on a SigLIP-style ViT (FiLM per block + TokenLearner,

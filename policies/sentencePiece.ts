@@ -11,7 +11,7 @@
 // (its ES5 output iterates strings by index); ASCII text is unaffected.
 // The first 6 vocabulary entries are reserved (unk, <s>, </s>, extra ids) and
 // never matched. Ids match the reference on the fixtures in
-// tests/models/sentenceEncoder.test.ts.
+// tests/policies/sentenceEncoder.test.ts.
 
 export const SP_SEPARATOR = '\u2581';
 const RESERVED = 6;

@@ -10,7 +10,7 @@
 // and policies/registry.ts is the one entry point (createPolicy(name, overrides)).
 //
 // A shipped recipe's `defaults` are the full config of checkpoints/<name>/
-// (tests/models/recipes.test.ts fails when the two drift apart), so
+// (tests/policies/recipes.test.ts fails when the two drift apart), so
 // `createPolicy(name)`, `vlalab train --policy name` and `bench --only models`
 // all mean the model that ships. What the config leaves out is what a run
 // fits to its data (DATA_FIELDS below).

@@ -11,7 +11,7 @@
 //   probe warm_light     tint [1, 0.75, 0.5]     training: every channel in [0.85, 1]
 //   probe checker_table  16x16 checkerboard      training: plain colours, stripes, Voronoi patches (never a checkerboard)
 //   probe camera_shift   4 cm sideways, 3 cm up  training: at most 1.5 cm per axis
-// A test asserts each exclusion (tests/render/randomization.test.ts); every
+// A test asserts each exclusion (tests/sim/render/randomization.test.ts); every
 // level of the perturbation axes (src/analysis/perturbationAxes.ts) lies
 // outside these ranges too (tests/analysis/perturbationAxes.test.ts).
 import { Rng } from '../rng.ts';

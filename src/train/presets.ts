@@ -48,7 +48,7 @@ const vocabularies = new Map<string, string[]>();
  * instructions of the episodes `vlalab collect` records for it (the split's
  * run order, first `episodes`). Training fits it to the successful training
  * episodes' instructions; on the tabletop train split both are the same
- * words (tests/models/recipes.test.ts checks the shipped ones). Lets
+ * words (tests/policies/recipes.test.ts checks the shipped ones). Lets
  * `bench --only models` build exactly the shipped shapes without the data.
  */
 export function recipeVocabulary(name: string): string[] {

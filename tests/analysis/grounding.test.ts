@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CameraSpec } from '../../sim/types.ts';
 import type { EpisodeSpec } from '../../tasks/episode.ts';
-import { useCpu } from '../models/helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 import { type GroundingEpisode, assertGroundable, evalOutcomes, peakCell, pointsAt, projectLayout, tally } from '../../src/analysis/grounding.ts';
 import { spatialTargets } from '../../src/train/spatialTargets.ts';
 import { VlaPolicy } from '../../policies/policy.ts';

@@ -4,7 +4,7 @@ import { policyEmbedder, roleProbe, type Embedder } from '../../src/analysis/lan
 import { initBackend } from '../../src/tf/backend.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
-import { PLAIN_OPENVLA } from '../models/plain.ts';
+import { PLAIN_OPENVLA } from '../policies/plain.ts';
 
 const suite = resolveSuite('tabletop');
 const words = [...new Set(suite.tasks.flatMap((t) => t.templates.train.join(' ').split(/\W+/)).concat(suite.colors, suite.shapes, ['bowl']))];

@@ -19,7 +19,7 @@ import { runRobustnessLevels } from '../../src/analysis/robustnessLevels.ts';
 import { readRecords } from '../../src/eval/records.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
-import { PLAIN_POLICY } from '../models/plain.ts';
+import { PLAIN_POLICY } from '../policies/plain.ts';
 
 const suite = resolveSuite('tabletop');
 const ep = { suite, task: 'pick_place', split: 'heldout_layout', seed: 100000 };

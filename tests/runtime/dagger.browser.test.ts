@@ -14,7 +14,7 @@ import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { DemoDataset } from '../../src/train/dataset.ts';
 import { dirSource } from '../../src/train/node.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
-import { PLAIN_OPENVLA } from '../models/plain.ts';
+import { PLAIN_OPENVLA } from '../policies/plain.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-dagger-'));
 const ckpt = join(dir, 'ckpt');

@@ -9,7 +9,7 @@ import { AUX_DIM, PLAN_DIM, auxTargets, planTargets } from '../../src/train/auxT
 import { DemoDataset } from '../../src/train/dataset.ts';
 import { dirSource } from '../../src/train/node.ts';
 import { NO_AUGMENT } from '../../src/train/augment.ts';
-import { useCpu } from '../models/helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 import { disposeBatch, toPolicyBatch } from '../../src/train/trainer.ts';
 import { TINY_POLICY, synthDataset } from './helpers.ts';
 import { roleLoss, roleTargetIds } from '../../policies/roleAux.ts';

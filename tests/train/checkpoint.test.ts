@@ -13,7 +13,7 @@ import { VlaPolicy } from '../../policies/policy.ts';
 import { CONFIG_FILE, WEIGHTS_FILE, loadCheckpoint, loadPolicy, saveCheckpoint, transplantWeights, warmStartWeights } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { loadCheckpointPolicy } from '../../src/worker/checkpoint.ts';
-import { randomizeWeights } from '../models/helpers.ts';
+import { randomizeWeights } from '../tf/tensors.ts';
 import { TINY_POLICY, TINY_VIT, tempDir } from './helpers.ts';
 
 let policy: VlaPolicy;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HIGH } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
-import { PLAIN_POLICY } from '../models/plain.ts';
+import { PLAIN_POLICY } from '../policies/plain.ts';
 import type { WorkerMemory } from '../../src/worker/protocol.ts';
 
 const suite = resolveSuite('tabletop');

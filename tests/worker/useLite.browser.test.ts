@@ -23,7 +23,7 @@ import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 import { initBackend } from '../../src/tf/backend.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.ts';
-import { randomizeWeights } from '../models/helpers.ts';
+import { randomizeWeights } from '../tf/tensors.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
 
 const suite = resolveSuite('tabletop');

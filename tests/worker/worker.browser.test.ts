@@ -10,7 +10,7 @@ import { resolveSuite } from '../../tasks/builtin.ts';
 import { sampleEpisode } from '../../tasks/episode.ts';
 import type { VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy } from '../../policies/registry.ts';
-import { PLAIN_POLICY } from '../models/plain.ts';
+import { PLAIN_POLICY } from '../policies/plain.ts';
 import { b64ToBytes } from '../../src/runtime/b64.ts';
 import { HeadlessSession } from '../../src/runtime/session.ts';
 import { initBackend } from '../../src/tf/backend.ts';

@@ -14,7 +14,7 @@ import {
   libraryConventions,
 } from '../../backbones/index.ts';
 import { parseSafetensors } from '../../src/io/safetensors.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

@@ -11,7 +11,7 @@ import { attentionBias } from '../../backbones/transformer.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
 import { transplantWeights } from '../../src/train/checkpoint.ts';
 import { TINY_POLICY } from '../train/helpers.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

@@ -1,9 +1,9 @@
 // Appearance probes (Node side): validation messages and the camera shift.
 import { describe, expect, it } from 'vitest';
-import { checkAppearance, checkerTexels, shiftedCameras } from '../../sim/render/appearance.ts';
-import { TABLE } from '../../sim/config.ts';
-import { DEFAULT_CAMERAS } from '../../sim/config.ts';
-import { PROBES } from '../../src/analysis/robustness.ts';
+import { checkAppearance, checkerTexels, shiftedCameras } from '../../../sim/render/appearance.ts';
+import { TABLE } from '../../../sim/config.ts';
+import { DEFAULT_CAMERAS } from '../../../sim/config.ts';
+import { PROBES } from '../../../src/analysis/robustness.ts';
 
 describe('appearance probes', () => {
   it('shifts fixed cameras only (the wrist camera rides the gripper)', () => {

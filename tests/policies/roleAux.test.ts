@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_HEADS, roleAccuracy, roleLoss, roleTargetIds, roleWords } from '../../policies/roleAux.ts';
 import { InstructionEncoder } from '../../policies/textEncoder.ts';
 import { TextTokenizer } from '../../policies/textTokenizer.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as registry from '../../backbones/index.ts';
-import { disposeAll, randomImages, useCpu } from './helpers.ts';
+import { disposeAll, randomImages, useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

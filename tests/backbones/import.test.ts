@@ -12,7 +12,7 @@ import {
   importWeights,
 } from '../../backbones/index.ts';
 import { parseSafetensors, serializeSafetensors, type SafeEntry } from '../../src/io/safetensors.ts';
-import { disposeAll, maxAbsDiff, randomImages, randomizeWeights, useCpu } from './helpers.ts';
+import { disposeAll, maxAbsDiff, randomImages, randomizeWeights, useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

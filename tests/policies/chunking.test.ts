@@ -11,7 +11,7 @@ import { TokenLayout } from '../../policies/tokenLayout.ts';
 import { VlaPolicy } from '../../policies/policy.ts';
 import { transplantWeights } from '../../src/train/checkpoint.ts';
 import { TINY_POLICY } from '../train/helpers.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

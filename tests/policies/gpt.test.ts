@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Gpt, pickBin, type GptPrefixInputs } from '../../policies/gpt.ts';
 import { InstructionEncoder } from '../../policies/textEncoder.ts';
-import { maxAbsDiff, useCpu } from './helpers.ts';
+import { maxAbsDiff, useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

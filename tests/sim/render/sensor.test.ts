@@ -2,9 +2,9 @@
 // of the pixel_noise, blur and occlusion axes changes the image more than the
 // one before, reruns are identical, and nothing but the image changes.
 import { describe, expect, it } from 'vitest';
-import { applySensor, checkSensor, isIdentitySensor, OCCLUDER_RGB, occluderCentre, type SensorPerturbation } from '../../sim/render/sensor.ts';
-import type { Frame } from '../../sim/types.ts';
-import { AXES } from '../../src/analysis/perturbationAxes.ts';
+import { applySensor, checkSensor, isIdentitySensor, OCCLUDER_RGB, occluderCentre, type SensorPerturbation } from '../../../sim/render/sensor.ts';
+import type { Frame } from '../../../sim/types.ts';
+import { AXES } from '../../../src/analysis/perturbationAxes.ts';
 
 const W = 96;
 /** A textured frame: diagonal stripes of two colours plus a smooth ramp (edges for blur, mid-range values for noise). */

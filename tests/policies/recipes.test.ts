@@ -14,7 +14,7 @@ import { AUGMENT_DEFAULTS } from '../../src/train/augment.ts';
 import { PLAN_DIM, PLAN_HIGH, PLAN_LOW } from '../../src/train/auxTargets.ts';
 import { WARM_START_PARTS, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { recipeVocabulary, trainPreset } from '../../src/train/presets.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

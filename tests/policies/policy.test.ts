@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyObservation, VlaPolicy } from '../../policies/policy.ts';
 import { createPolicy, listPolicies, policyConfig } from '../../policies/registry.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 
@@ -40,7 +40,7 @@ describe('VlaPolicy', () => {
   it('registry: recipes, overrides, unknown fields', () => {
     expect(listPolicies()).toEqual(['efficientnet-film', 'efficientnet-film-64', 'vit-siglip', 'vit-siglip-openvla']);
     expect(policyConfig('vit-siglip-openvla').useTextTokens).toBe(true);
-    expect(policyConfig('vit-siglip').useTextTokens).toBe(false); // the shipped ViT takes RT-1's token path (tests/models/recipes.test.ts)
+    expect(policyConfig('vit-siglip').useTextTokens).toBe(false); // the shipped ViT takes RT-1's token path (tests/policies/recipes.test.ts)
     expect(policyConfig('efficientnet-film', { blind: true }).blind).toBe(true);
     expect(() => policyConfig('efficientnet-film', { nope: 1 } as never)).toThrow(/unknown config field/);
     expect(() => createPolicy('rt-2')).toThrow(/unknown policy/);

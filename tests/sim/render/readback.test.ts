@@ -1,10 +1,10 @@
 // Pure Node tests for the pieces of the renderer that need no browser:
 // readback row order, base64 transport and camera pose math.
 import { describe, expect, it } from 'vitest';
-import { pixelAt, rgbaToRgbTopDown } from '../../sim/render/readback.ts';
-import { cameraWorldPose, lookRotation, projectPoint, rotate } from '../../sim/render/cameraMath.ts';
-import { b64ToBytes, b64ToF32, bytesToB64, f32ToB64, frameToWire, wireToFrame } from '../../src/runtime/b64.ts';
-import type { CameraSpec, Quat, Vec3 } from '../../sim/types.ts';
+import { pixelAt, rgbaToRgbTopDown } from '../../../sim/render/readback.ts';
+import { cameraWorldPose, lookRotation, projectPoint, rotate } from '../../../sim/render/cameraMath.ts';
+import { b64ToBytes, b64ToF32, bytesToB64, f32ToB64, frameToWire, wireToFrame } from '../../../src/runtime/b64.ts';
+import type { CameraSpec, Quat, Vec3 } from '../../../sim/types.ts';
 
 // 2x2 image as a WebGL readback returns it: row 0 is the BOTTOM row.
 //   top row:    red   green

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EfficientNet, appendCoords, create, efficientNetLayout, getPreset, makeDivisible, type EfficientNetConfig } from '../../backbones/index.ts';
-import { maxAbsDiff, randomImages, useCpu } from './helpers.ts';
+import { maxAbsDiff, randomImages, useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

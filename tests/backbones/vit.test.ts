@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ViT, bilinearResizeMatrix, create, interpolatePosEmbed, linearResizeMatrix, sincosPosEmbed } from '../../backbones/index.ts';
-import { maxAbsDiff, randomImages, randomizeWeights, useCpu } from './helpers.ts';
+import { maxAbsDiff, randomImages, randomizeWeights, useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
-import { synthDataset, tempDir } from './helpers.ts';
+import { synthDataset, tempDir } from '../train/helpers.ts';
 
 const vlalab = (args: string[]) => spawnSync(process.execPath, ['bin/vlalab.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
 

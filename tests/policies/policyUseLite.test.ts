@@ -9,7 +9,7 @@ import { instructionParts } from '../../policies/pretrainedText.ts';
 import { loadSentenceEncoder } from '../../policies/sentenceEncoderNode.ts';
 import type { SentenceEncoder } from '../../policies/sentenceEncoder.ts';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

@@ -19,7 +19,7 @@ import {
 } from '../../backbones/index.ts';
 import { gelu } from '../../backbones/nn.ts';
 import { parseSafetensors } from '../../src/io/safetensors.ts';
-import { useCpu } from './helpers.ts';
+import { useCpu } from '../tf/tensors.ts';
 
 beforeAll(useCpu);
 

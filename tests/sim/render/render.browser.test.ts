@@ -2,11 +2,11 @@
 // through HeadlessSession and renders a hand-built scene from a fixed and a
 // wrist camera. Checks content, placement, row order, change and determinism.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadlessSession } from '../../src/runtime/session.ts';
-import { wireToFrame } from '../../src/runtime/b64.ts';
-import { benchRender } from '../../src/runtime/benchRender.ts';
-import { cameraWorldPose, projectPoint } from '../../sim/render/cameraMath.ts';
-import type { BodyVisual, CameraSpec, Frame, Quat, RenderOptions, SceneDescription, Vec3 } from '../../sim/types.ts';
+import { HeadlessSession } from '../../../src/runtime/session.ts';
+import { wireToFrame } from '../../../src/runtime/b64.ts';
+import { benchRender } from '../../../src/runtime/benchRender.ts';
+import { cameraWorldPose, projectPoint } from '../../../sim/render/cameraMath.ts';
+import type { BodyVisual, CameraSpec, Frame, Quat, RenderOptions, SceneDescription, Vec3 } from '../../../sim/types.ts';
 
 const W = 96;
 const RED: [number, number, number] = [0.86, 0.1, 0.1];

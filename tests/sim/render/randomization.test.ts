@@ -2,9 +2,9 @@
 // determinism, validity, and that the training ranges exclude every
 // robustness probe's exact setting (so the probes still measure generalization).
 import { describe, expect, it } from 'vitest';
-import { checkAppearance, patternTexels } from '../../sim/render/appearance.ts';
-import { RANDOMIZATION_RANGES, sampleAppearance } from '../../sim/render/randomization.ts';
-import { PROBES } from '../../src/analysis/robustness.ts';
+import { checkAppearance, patternTexels } from '../../../sim/render/appearance.ts';
+import { RANDOMIZATION_RANGES, sampleAppearance } from '../../../sim/render/randomization.ts';
+import { PROBES } from '../../../src/analysis/robustness.ts';
 
 const N = 2000;
 const samples = Array.from({ length: N }, (_, i) => sampleAppearance(i, i % 2));
