@@ -26,7 +26,7 @@ import { b64ToBytes } from '../runtime/b64.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import type { EpisodeWire } from '../app/api/episode.ts';
 import { initBackend } from '../tf/backend.ts';
-import { htmlPage } from './charts.ts';
+import { htmlPage } from '../report/charts.ts';
 
 /** What a map's peak is nearest to. */
 export const LOOK_LABELS = ['object', 'destination', 'other', 'none'] as const;

@@ -1,9 +1,9 @@
 // Success rates of several policies under several conditions (held-out
 // splits, appearance probes, ...): one eval run per condition, one row per
 // (condition, policy), a grouped bar chart with Wilson 95% intervals.
-import { policyColors } from '../eval/palette.ts';
+import { policyColors } from '../report/palette.ts';
 import type { PolicySummary } from '../eval/summary.ts';
-import { barChart, esc, FRAMES_STYLE, framesRow, htmlPage } from './charts.ts';
+import { barChart, esc, FRAMES_STYLE, framesRow, htmlPage } from '../report/charts.ts';
 
 /** One policy's success under one condition, with its Wilson 95% interval. */
 export interface SuccessRow {

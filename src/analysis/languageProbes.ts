@@ -24,8 +24,8 @@ import type { EpisodeRecord } from '../eval/records.ts';
 import { runEval } from '../eval/runner.ts';
 import { parsePolicySpec, textEncoderOf } from '../eval/setup.ts';
 import { type Interval, wilson } from '../eval/stats.ts';
-import { policyColors } from '../eval/palette.ts';
-import { barChart, htmlPage } from './charts.ts';
+import { policyColors } from '../report/palette.ts';
+import { barChart, htmlPage } from '../report/charts.ts';
 
 export const CONDITIONS = ['original', 'language', ...PROBE_KINDS] as const;
 export type Condition = (typeof CONDITIONS)[number];

@@ -23,7 +23,7 @@ import { createPolicy } from '../../policies/registry.ts';
 import { fillTemplate } from '../../tasks/grammar.ts';
 import type { SuiteSpec } from '../../tasks/suite.ts';
 import { loadPolicy } from '../train/checkpoint.ts';
-import { htmlPage } from './charts.ts';
+import { htmlPage } from '../report/charts.ts';
 
 export type Embedder = (texts: string[]) => number[][];
 

@@ -22,7 +22,7 @@ import { encodePng } from '../io/png.ts';
 import { initBackend } from '../tf/backend.ts';
 import { headDistances } from './attention.ts';
 import { effectiveReceptiveField, theoreticalReceptiveField } from './receptiveField.ts';
-import { htmlPage, lineChart } from './charts.ts';
+import { htmlPage, lineChart } from '../report/charts.ts';
 
 export interface LooksAtFrame {
   label: string;

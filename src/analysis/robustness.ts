@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Appearance } from '../../sim/render/appearance.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
-import { esc } from './charts.ts';
+import { esc } from '../report/charts.ts';
 import { type ConditionRunOptions, runConditions } from './conditions.ts';
 import { conditionFrames } from './frames.ts';
 import type { GroupedRow } from './grouped.ts';

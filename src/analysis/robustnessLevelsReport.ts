@@ -3,8 +3,8 @@
 // example policy-camera frame of every level, and a table marking the levels
 // that lie inside the training ranges (in-distribution) and, with two learned
 // policies, the paired verdict between them.
-import { policyColors } from '../eval/palette.ts';
-import { esc, FRAMES_STYLE, framesRow, htmlPage, lineChart } from './charts.ts';
+import { policyColors } from '../report/palette.ts';
+import { esc, FRAMES_STYLE, framesRow, htmlPage, lineChart } from '../report/charts.ts';
 import type { SplitVerdict } from './generalization.ts';
 import { successCell } from './grouped.ts';
 import type { Axis } from './perturbationAxes.ts';

@@ -10,11 +10,11 @@
 // stopped: finished checkpoints and finished episodes are not redone.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { policyColors } from '../eval/palette.ts';
+import { policyColors } from '../report/palette.ts';
 import { runEval } from '../eval/runner.ts';
 import { summarize } from '../eval/summary.ts';
 import { runTrain } from '../train/node.ts';
-import { htmlPage, lineChart } from './charts.ts';
+import { htmlPage, lineChart } from '../report/charts.ts';
 
 export interface SampleEfficiencyOptions {
   /** Policy registry names (training presets), e.g. efficientnet-film, vit-siglip. */

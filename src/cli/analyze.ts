@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { htmlPage, lineChart } from '../analysis/charts.ts';
+import { htmlPage, lineChart } from '../report/charts.ts';
 import { costVsResolution, type ResolutionRow } from '../analysis/resolution.ts';
 import { CONFIG_FILE, parseConfig } from '../train/checkpoint.ts';
 import { initBackend } from '../tf/backend.ts';

@@ -2,8 +2,8 @@
 // compare.json and a self-contained compare.html (inline SVG, no assets).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChart, esc, htmlPage } from '../analysis/charts.ts';
-import { PALETTE, policyColors } from './palette.ts';
+import { barChart, esc, htmlPage } from '../report/charts.ts';
+import { PALETTE, policyColors } from '../report/palette.ts';
 import type { CompareRow, PairedComparison, Verdict } from './compare.ts';
 import type { Interval } from './stats.ts';
 

@@ -5,8 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTCOMES } from '../../tasks/outcome.ts';
-import { esc } from '../analysis/charts.ts';
-import { PALETTE, policyColors } from './palette.ts';
+import { esc } from '../report/charts.ts';
+import { PALETTE, policyColors } from '../report/palette.ts';
 import { LATENCY_PARTS, type EpisodeRecord } from './records.ts';
 import type { PolicyInfo, PolicySummary } from './summary.ts';
 

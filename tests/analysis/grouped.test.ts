@@ -1,6 +1,6 @@
 // Grouped success tables/charts (generalization splits, robustness probes).
 import { describe, expect, it } from 'vitest';
-import { barChart, textWidth, wrapLabel } from '../../src/analysis/charts.ts';
+import { barChart, textWidth, wrapLabel } from '../../src/report/charts.ts';
 import { PROBES } from '../../src/analysis/robustness.ts';
 import { groupedHtml, groupedMarkdown, groupedRows } from '../../src/analysis/grouped.ts';
 import { wilson } from '../../src/eval/stats.ts';

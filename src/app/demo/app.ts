@@ -11,7 +11,7 @@ import { resolveSuite, DEFAULT_SUITE } from '../../../tasks/builtin.ts';
 import { describeReading } from '../../../tasks/command.ts';
 import { InstructionError } from '../../../tasks/grammar.ts';
 import pkg from '../../../package.json';
-import { policyColor } from '../../eval/palette.ts';
+import { policyColor } from '../../report/palette.ts';
 import { ExpertDriver, PolicyDriver, RemoteDriver, type Driver, type StepTiming } from './driver.ts';
 import type { OrbitView } from './orbitView.ts';
 import { $, actionLine, drawFrames, drawSaliency, REMOTE_PARTS, renderHud, StatusBar, WORKER_PARTS, type PolicyState } from './panels.ts';

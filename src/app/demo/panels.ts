@@ -25,7 +25,7 @@ export function backendLine(b: InitResult | null): string {
 }
 
 export class StatusBar {
-  /** The driver and its state, behind a swatch of the driver's colour in every report (src/eval/palette.ts). */
+  /** The driver and its state, behind a swatch of the driver's colour in every report (src/report/palette.ts). */
   policy(label: string, state: PolicyState, detail = '', color?: string): void {
     const el = $('st-policy');
     el.dataset.state = state;

@@ -1,10 +1,10 @@
-// One palette for every report and the demo (src/eval/palette.ts): a policy
+// One palette for every report and the demo (src/report/palette.ts): a policy
 // keeps its colour in the eval report's legend, success chart and latency
 // chart (the expert, without latency, shifts nothing), and in the analysis
 // charts.
 import { describe, expect, it } from 'vitest';
 import { groupedHtml, groupedRows } from '../../src/analysis/grouped.ts';
-import { POLICY_COLORS, policyColor, policyColors } from '../../src/eval/palette.ts';
+import { POLICY_COLORS, policyColor, policyColors } from '../../src/report/palette.ts';
 import { toHtml } from '../../src/eval/report.ts';
 import { summarizeLatency, wilson } from '../../src/eval/stats.ts';
 import type { PolicySummary } from '../../src/eval/summary.ts';

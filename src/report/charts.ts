@@ -1,7 +1,7 @@
 // Small, dependency-free SVG line charts for analysis reports (self-contained HTML).
-// Colours come from the one palette of every report (src/eval/palette.ts): a
+// Colours come from the one palette of every report (src/report/palette.ts): a
 // series that is a policy is coloured by its label (policyColors).
-import { PALETTE } from '../eval/palette.ts';
+import { PALETTE } from './palette.ts';
 export const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export interface Series {
