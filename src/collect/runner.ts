@@ -7,7 +7,8 @@
 // the expert labels.
 import { readFileSync } from 'node:fs';
 import { withRunLock } from '../eval/lock.ts';
-import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
+import { InterruptedError, interruptScope, unlessAborted } from '../runtime/interrupt.ts';
+import { openSessions, runPool } from '../runtime/pool.ts';
 import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../sim/config.ts';
 import { resolveSuite } from '../../tasks/builtin.ts';
 import { episodeOrder, type EpisodeRef, type SuiteSpec } from '../../tasks/suite.ts';
@@ -49,6 +50,8 @@ export interface CollectOptions {
   quiet?: boolean;
   /** Aborting it acts as Ctrl-C (tests); SIGINT/SIGTERM always do. */
   signal?: AbortSignal;
+  /** Called after each written episode with the count and the session that ran it (tests: kill a browser). */
+  afterEpisode?: (written: number, session: HeadlessSession) => Promise<void> | void;
 }
 
 export interface CollectSummary {
@@ -116,27 +119,25 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
   const sessions: HeadlessSession[] = [];
   const scope = interruptScope(o.signal);
   try {
-    for (let i = 0; i < workers && !scope.aborted; i++) {
-      const s = await openUnlessAborted(HeadlessSession.open({ executablePath: o.chromium, mounts: driver?.mounts }), scope.signal);
-      if (s !== ABORTED) sessions.push(s);
-    }
+    const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts: driver?.mounts });
+    sessions.push(...(await openSessions(workers, open, scope.signal)));
     // The policy loads as its episodes will, before the first one: a checkpoint that cannot run is an error, not a dataset.
     if (driver && sessions.length && todo.length) await unlessAborted(driver.prepare(sessions[0]), scope.signal);
-    let next = 0;
-    await Promise.all(sessions.map(async (s) => {
-      while (!scope.aborted && next < todo.length) {
-        const ref = todo[next++];
+    await runPool({
+      sessions, open, signal: scope.signal, items: todo,
+      run: (s, ref) => {
         const args = { suite, task: ref.task, split: o.split, seed: ref.seed, resolution, cameras, noise: o.noise ?? 0 };
-        const w = await unlessAborted(driver
+        return driver
           ? s.call('runDaggerEpisode', { ...args, policy: DAGGER_POLICY, backend: 'auto', avoidSoftwareGpu: true, beta: driver.info.beta })
-          : s.call('runExpertEpisode', { ...args, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) }), scope.signal);
-        if (w === ABORTED) break;
+          : s.call('runExpertEpisode', { ...args, ...(o.randomizeAppearance ? { appearance: sampleAppearance(ref.seed, suite.tasks.findIndex((t) => t.name === ref.task)) } : {}) });
+      },
+      onResult: async (w, ref, slot) => {
         const failure = (w as DaggerEpisodeWire).failure;
         if (failure?.kind === 'setup') throw new SetupError(`--policy ${o.policy} cannot run: ${failure.message}`);
         if (failure) {
           brokenOff++;
           say(`\n${ref.task}/${ref.seed}: the policy broke off (${failure.message.slice(0, 200)}); not written, a rerun retries it`);
-          continue;
+          return;
         }
         const ep = { ...wireToEpisode(w), ...(driver ? { relabelled: true } : {}) };
         writer.write(ep);
@@ -147,8 +148,9 @@ async function collectLocked(o: CollectOptions): Promise<CollectSummary> {
           writeEpisodeVideo(o.video, ep, w.finalFrames, resolution);
         }
         if (!o.quiet) progress.update(skipped + written, `success ${succeeded}/${written}`);
-      }
-    }));
+        await o.afterEpisode?.(written, sessions[slot]);
+      },
+    });
   } finally {
     scope.dispose();
     await Promise.all(sessions.map((s) => s.close()));

@@ -24,7 +24,8 @@ import { writePolicyVideo } from '../data/episodeVideo.ts';
 import { planWorkers } from '../runtime/machine.ts';
 import { Progress } from '../runtime/progress.ts';
 import { DEFAULT_RESOLUTION } from '../../sim/config.ts';
-import { ABORTED, InterruptedError, interruptScope, openUnlessAborted, unlessAborted } from '../runtime/interrupt.ts';
+import { InterruptedError, interruptScope, unlessAborted } from '../runtime/interrupt.ts';
+import { openSessions, runPool } from '../runtime/pool.ts';
 import { HeadlessSession } from '../runtime/session.ts';
 import type { WorkerMemory } from '../worker/protocol.ts';
 import { withRunLock } from './lock.ts';
@@ -155,10 +156,7 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
   const open = () => HeadlessSession.open({ executablePath: o.chromium, mounts, proxies, webgpu: o.backend === 'webgpu' });
   const remote = remoteMeta(specs, o.remoteTimeoutMs);
   try {
-    for (let i = 0; i < workers && !scope.aborted; i++) {
-      const s = await openUnlessAborted(open(), scope.signal);
-      if (s !== ABORTED) sessions.push(s);
-    }
+    sessions.push(...(await openSessions(workers, open, scope.signal)));
     if (!scope.aborted) {
       meta = await evalMeta(sessions[0], { suite, split: o.split, backend: o.backend ?? 'auto', workers, shard: o.shard, episodes: episodes.length, policies: specs, terminateOnSuccess: protocol.terminateOnSuccess, ignoreTerminate: protocol.ignoreTerminate, protocol, instructionChecks, ...(o.appearance ? { appearance: o.appearance } : {}), ...(o.sensor ? { sensor: o.sensor } : {}), ...(o.perturbation ? { perturbation: o.perturbation } : {}) , ...(remote ? { remote } : {}) });
       // Every policy loads (weights, config, backend) in a worker as its episodes will run, before the first episode.
@@ -167,30 +165,19 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
         await unlessAborted(preparePolicy(sessions[0], o, spec, specs.indexOf(spec), localize), scope.signal);
       }
     }
-    let next = 0;
-    await Promise.all(sessions.map(async (_, slot) => {
-      let restarts = 0;
-      while (!scope.aborted && !setupError && next < jobs.length) {
-        const job = jobs[next++];
+    await runPool({
+      sessions, open, signal: scope.signal, items: jobs,
+      run: (session, job) => {
         const specIndex = specs.indexOf(job.spec);
         const video = o.video && job.spec.kind === 'policy' && episodes.indexOf(job.ep) < (o.videoEpisodes ?? 3) ? join(o.video, job.spec.label) : undefined;
-        const attempt = () => unlessAborted(runOne(sessions[slot], suite, o, protocol, job.spec, specIndex, job.ep, video, probeOf(job.ep)), scope.signal);
-        let r = await attempt();
-        // A dead browser is not the policy's failure: reopen and run the episode again.
-        while (r !== ABORTED && !sessions[slot].browser.isConnected() && restarts < 3) {
-          restarts++;
-          process.stderr.write(`\nbrowser ${slot} died (${r.record.failure?.message ?? 'disconnected'}); restarting it (${restarts}/3)\n`);
-          await sessions[slot].close().catch(() => undefined);
-          const s = await openUnlessAborted(open(), scope.signal);
-          if (s === ABORTED) { r = ABORTED; break; }
-          sessions[slot] = s;
-          r = await attempt();
-        }
-        if (r === ABORTED) break; // half done: not recorded, a rerun runs it
+        return runOne(session, suite, o, protocol, job.spec, specIndex, job.ep, video, probeOf(job.ep));
+      },
+      diedBecause: (r) => r.record.failure?.message,
+      onResult: async (r, job, slot) => {
         if (r.setup) {
           const resume = finished > 0 ? `; the ${finished} episodes done are kept in ${file}: rerun the same command to resume` : '';
-          setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localize(r.setup, job.spec, specIndex)}${resume}`);
-          break;
+          setupError ??= new SetupError(`"${job.spec.label}" cannot run: ${localize(r.setup, job.spec, specs.indexOf(job.spec))}${resume}`);
+          return false;
         }
         appendRecord(file, r.record);
         if (r.info && !infos.has(job.spec.label)) infos.set(job.spec.label, r.info);
@@ -202,8 +189,8 @@ async function runEvalLocked(o: EvalOptions): Promise<{ dir: string; records: Ep
         tally.set(job.spec.label, t);
         if (!o.quiet) progress.update(finished, `${job.spec.label} success ${t.ok}/${t.n}`);
         await o.afterEpisode?.(finished, sessions[slot]);
-      }
-    }));
+      },
+    });
   } finally {
     scope.dispose();
     await Promise.all(sessions.map((s) => s.close()));

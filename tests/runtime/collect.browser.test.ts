@@ -96,6 +96,27 @@ describe('collect (headless Chromium)', () => {
     await expect(collect({ suite: 'tabletop', split: 'train', episodes: 8, out: dir, quiet: true, noise: 0.1 })).rejects.toThrow(/noise=0, not 0.1/);
   });
 
+  it('a browser killed mid-run is restarted (shared session pool): the same episodes, none lost or repeated', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'vlalab-collect-kill-a-')), b = mkdtempSync(join(tmpdir(), 'vlalab-collect-kill-b-'));
+    let killed = false;
+    const s = await collect({
+      suite: 'tabletop', split: 'train', episodes: 6, out: a, quiet: true, workers: 2,
+      afterEpisode: async (n, session) => { if (n === 2 && !killed) { killed = true; await session.browser.close(); } },
+    });
+    expect(killed).toBe(true);
+    expect(s.written).toBe(6);
+    await collect({ suite: 'tabletop', split: 'train', episodes: 6, out: b, quiet: true });
+    const key = (d: string) => readIndex(d).map((e) => `${e.task}-${e.seed}:${e.success}:${e.steps}`).sort();
+    expect(key(a)).toEqual(key(b));
+    const info = readDatasetInfo(a);
+    for (const e of readIndex(a)) {
+      const other = readIndex(b).find((x) => x.task === e.task && x.seed === e.seed)!;
+      expect([...readEpisode(a, e, info).actions]).toEqual([...readEpisode(b, other, info).actions]);
+    }
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+
   it('takes the run lock, and re-records indexed episodes whose files are missing or truncated', async () => {
     // Another live collect holds the directory (our parent process stands in for it): refused before any browser starts.
     writeFileSync(join(dir, LOCK_FILE), String(process.ppid));
