@@ -9,16 +9,16 @@
 //
 // The expert re-derives its phase from the world after each policy step
 // (Expert.sync), so its label is what it would do from that state.
-import { ACTION_DIM, DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM } from '../../../sim/config.ts';
+import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
 import { Rng } from '../../../sim/rng.ts';
 import { SuiteEnv } from '../../../tasks/env.ts';
 import { createExpert } from '../../../tasks/expert.ts';
 import { ActionNoise } from '../../../tasks/noise.ts';
 import { OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { BackendRequest } from '../../worker/fallback.ts';
-import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
 import { rendererFor } from '../rendererPool.ts';
 import type { EpisodeArgs, EpisodeWire } from './episode.ts';
+import { EpisodeRecorder } from './recorder.ts';
 import { clientFor, type EpisodePolicy } from './policyClients.ts';
 
 export interface DaggerEpisodeArgs extends EpisodeArgs {
@@ -62,21 +62,15 @@ export const daggerApi = {
       const tracker = new OutcomeTracker(env.episode, env.sim);
       const noise = new ActionNoise(args.noise ?? 0, args.seed);
       const coin = new Rng((args.seed ^ 0xda66e5) >>> 0); // which steps the expert drives: fixed per episode seed
-      const frameSize = res * res * 3;
-      const maxT = env.episode.maxSteps;
-      const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(maxT * frameSize)]));
-      const proprio = new Float32Array(maxT * PROPRIO_DIM);
-      const actions = new Float32Array(maxT * ACTION_DIM);
-      let t = 0, policySteps = 0, policyActed = false;
+      const rec = new EpisodeRecorder(cameras, res, env.episode.maxSteps);
+      let policySteps = 0, policyActed = false;
       let last = null;
       if (client) {
         await client.reset({ id: `${args.task}-${args.seed}`, instruction: env.episode.instruction });
-        while (t < maxT) {
-          for (const c of cameras) frames[c.name].set(obs.images[c.name].data, t * frameSize);
-          proprio.set(obs.proprio, t * PROPRIO_DIM);
+        while (rec.steps < env.episode.maxSteps) {
+          rec.observe(obs);
           if (policyActed) expert.sync(env.sim);
           const label = expert.act(env.sim);
-          actions.set(label, t * ACTION_DIM);
           const expertDrives = coin.next() < args.beta;
           // The policy sees every state (a chunked policy keeps its queue in step); act() takes the frame buffers.
           let r;
@@ -88,9 +82,10 @@ export const daggerApi = {
           }
           const bad = r.action.findIndex((v) => !Number.isFinite(v));
           if (bad >= 0 && !expertDrives) {
-            failure = { kind: 'episode', message: `the policy's action[${bad}] is ${r.action[bad]} at step ${t}` };
+            failure = { kind: 'episode', message: `the policy's action[${bad}] is ${r.action[bad]} at step ${rec.steps}` };
             break;
           }
+          rec.act(label); // a broken-off step is not recorded
           const s = performance.now();
           last = await env.step(expertDrives ? noise.perturb(label) : r.action);
           envMs += performance.now() - s;
@@ -98,23 +93,18 @@ export const daggerApi = {
           policyActed = !expertDrives;
           if (policyActed) policySteps++;
           obs = last.obs;
-          t++;
           if (last.terminated || last.truncated) break;
         }
       }
       return {
         episode: env.episode,
-        steps: t,
         success: last?.info.success ?? false,
         terminated: last?.terminated ?? false,
         outcome: tracker.classify(env.sim),
         resolution: res,
         cameras: cameras.map((c) => c.name),
-        frames: Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])),
-        proprio: f32ToB64(proprio.subarray(0, t * PROPRIO_DIM)),
-        actions: f32ToB64(actions.subarray(0, t * ACTION_DIM)),
         // After a step the observation's frames are fresh; a broken-off step may have handed them to the worker.
-        finalFrames: Object.fromEntries(cameras.filter((c) => obs.images[c.name].data.byteLength > 0).map((c) => [c.name, bytesToB64(obs.images[c.name].data)])),
+        ...rec.wire(obs),
         timing: { envMs, totalMs: performance.now() - t0 },
         appearance: {},
         policySteps,

@@ -1,7 +1,7 @@
 // Page API: whole episodes run inside the page (physics + Babylon rendering +
 // readback), so one page.evaluate carries one episode instead of one per step.
 // The same VlaEnv and experts run in Node tests; here a renderer is attached.
-import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION, PROPRIO_DIM, ACTION_DIM } from '../../../sim/config.ts';
+import { DEFAULT_CAMERAS, DEFAULT_RESOLUTION } from '../../../sim/config.ts';
 import { SuiteEnv } from '../../../tasks/env.ts';
 import type { CameraSpec } from '../../../sim/types.ts';
 import type { EpisodeSpec } from '../../../tasks/episode.ts';
@@ -10,11 +10,12 @@ import { ActionNoise } from '../../../tasks/noise.ts';
 import { type EpisodeOutcome, OutcomeTracker } from '../../../tasks/outcome.ts';
 import type { LanguageProbe } from '../../../tasks/probes.ts';
 import type { SuiteSpec } from '../../../tasks/suite.ts';
-import { bytesToB64, f32ToB64 } from '../../runtime/b64.ts';
+import { bytesToB64 } from '../../runtime/b64.ts';
 import { type Appearance, shiftedCameras } from '../../../sim/render/appearance.ts';
 import type { SensorPerturbation } from '../../../sim/render/sensor.ts';
 import { type EpisodePerturbation, episodeTransform } from '../../../tasks/perturbation.ts';
 import { rendererFor } from '../rendererPool.ts';
+import { EpisodeRecorder } from './recorder.ts';
 
 /** Which episode, rendered how: what every page episode call starts from. */
 export interface EpisodeArgs {
@@ -85,37 +86,25 @@ export const episodeApi = {
       const expert = createExpert(env.episode);
       const tracker = new OutcomeTracker(env.episode, env.sim);
       const noise = new ActionNoise(args.noise ?? 0, args.seed);
-      const frameSize = res * res * 3;
-      const maxT = env.episode.maxSteps;
-      const frames = Object.fromEntries(cameras.map((c) => [c.name, new Uint8Array(args.record === false ? 0 : maxT * frameSize)]));
-      const proprio = new Float32Array(maxT * PROPRIO_DIM);
-      const actions = new Float32Array(maxT * ACTION_DIM);
-      const record = args.record ?? true;
-      let t = 0;
+      const rec = new EpisodeRecorder(cameras, res, env.episode.maxSteps, args.record ?? true);
       let last;
       do {
-        if (record) for (const c of cameras) frames[c.name].set(obs.images[c.name].data, t * frameSize);
-        proprio.set(obs.proprio, t * PROPRIO_DIM);
+        rec.observe(obs);
         const a = expert.act(env.sim);
-        actions.set(a, t * ACTION_DIM);
+        rec.act(a);
         last = await timed(() => env.step(noise.perturb(a)));
         tracker.observe(env.sim);
         obs = last.obs;
-        t++;
       } while (!last.terminated && !last.truncated);
       const totalMs = performance.now() - t0;
       return {
         episode: env.episode,
-        steps: t,
         success: last.info.success,
         terminated: last.terminated,
         outcome: tracker.classify(env.sim),
         resolution: res,
         cameras: cameras.map((c) => c.name),
-        frames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(frames[c.name].subarray(0, t * frameSize))])) : {},
-        proprio: f32ToB64(proprio.subarray(0, t * PROPRIO_DIM)),
-        actions: f32ToB64(actions.subarray(0, t * ACTION_DIM)),
-        finalFrames: record ? Object.fromEntries(cameras.map((c) => [c.name, bytesToB64(obs.images[c.name].data)])) : {},
+        ...rec.wire(obs),
         timing: { envMs, totalMs },
         appearance,
       };
